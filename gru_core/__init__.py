@@ -1,0 +1,1 @@
+"""GRU Lab's engine: data, models, training, gates, forecasts, figures. Never imports streamlit."""

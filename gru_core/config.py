@@ -1,0 +1,231 @@
+"""Frozen, validated configuration for data, models and training.
+
+Every field is checked on construction: a value out of range raises `ConfigError`
+naming the field and what it accepts. These classes hold settings only; combining
+them with a concrete series (is the sequence longer than the training part?) is
+`check_compatible`'s job, because only then is the series known.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import math
+import numbers
+from dataclasses import dataclass, field
+
+
+class ConfigError(ValueError):
+    """A setting is out of its allowed range, or settings cannot work together."""
+
+
+def _check_range(obj: object, name: str, lo: float, hi: float, integer: bool) -> float:
+    """The field's value as a plain int or float, or ConfigError if it is out of range.
+
+    numpy scalars are accepted (a UI or a script may hand them over) and so are
+    integral floats for integer fields (`1000.0` from JSON); both are converted so that
+    downstream code (np.linspace, nn.GRU) receives plain Python numbers.
+    """
+    value = getattr(obj, name)
+    kind = "an integer" if integer else "a number"
+    message = f"{name} must be {kind} in [{lo:g}, {hi:g}], got {value!r}"
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):  # np.bool_ is not Real
+        raise ConfigError(message)
+    if isinstance(value, numbers.Integral):
+        plain = int(value)  # before any float(): a huge int would overflow it
+    elif not math.isfinite(value) or (integer and not float(value).is_integer()):
+        raise ConfigError(message)
+    else:
+        plain = float(value)
+    if not lo <= plain <= hi:
+        raise ConfigError(message)
+    return int(plain) if integer else float(plain)
+
+
+def _check_choice(obj: object, name: str, choices: tuple[str, ...]) -> None:
+    value = getattr(obj, name)
+    if value not in choices:
+        raise ConfigError(f"{name} must be one of {', '.join(choices)}; got {value!r}")
+
+
+def _validate(obj: object) -> None:
+    """Check every field against the bounds declared in its metadata."""
+    for f in dataclasses.fields(obj):
+        meta = f.metadata
+        if "choices" in meta:
+            _check_choice(obj, f.name, meta["choices"])
+        elif "range" in meta:
+            lo, hi = meta["range"]
+            value = _check_range(obj, f.name, lo, hi, meta.get("integer", False))
+            object.__setattr__(obj, f.name, value)  # frozen: the only way to normalise
+
+
+def _int(default: int, lo: int, hi: int):
+    return field(default=default, metadata={"range": (lo, hi), "integer": True})
+
+
+def _float(default: float, lo: float, hi: float):
+    return field(default=default, metadata={"range": (lo, hi)})
+
+
+def _choice(default: str, *choices: str):
+    return field(default=default, metadata={"choices": choices})
+
+
+def bounds(cls: type, name: str) -> tuple[float, float]:
+    """The (low, high) range a numeric field accepts, for UI widgets to mirror."""
+    return next(f for f in dataclasses.fields(cls) if f.name == name).metadata["range"]
+
+
+MAX_POINTS = 200_000  # longest series the app trains on interactively
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """A generated noisy sine: sin(x) + N(0, noise) for x evenly spaced over the periods."""
+
+    points: int = _int(1000, 50, MAX_POINTS)  # samples in the series
+    periods: float = _float(5.0, 0.5, 5000.0)  # sine periods covered; x spans [0, 2*pi*periods]
+    noise: float = _float(0.1, 0.0, 2.0)  # standard deviation of the Gaussian noise
+    seed: int = _int(42, 0, 2**31 - 1)  # numpy seed for the noise
+    train_fraction: float = _float(0.8, 0.1, 0.95)  # leading share of points used for training
+
+    def __post_init__(self) -> None:
+        _validate(self)
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """The recurrent model and the MLP baseline trained beside it."""
+
+    kind: str = _choice("gru", "gru")  # recurrent model from gru_core.models.REGISTRY
+    hidden_size: int = _int(16, 1, 512)  # units in each recurrent layer
+    num_layers: int = _int(1, 1, 4)  # stacked recurrent layers
+    mlp_hidden: tuple[int, ...] = (32, 16)  # MLP hidden layer widths, 1..4 layers of 1..1024
+    mlp_window: int = _int(1, 1, 64)  # past values the MLP sees (1 = the current value only)
+
+    def __post_init__(self) -> None:
+        from gru_core.models import REGISTRY  # late: models imports this module
+
+        try:
+            widths = tuple(self.mlp_hidden)
+        except TypeError:
+            widths = self.mlp_hidden  # not a sequence: rejected below with the field's name
+        object.__setattr__(self, "mlp_hidden", widths)
+        _validate(self)
+        if self.kind not in REGISTRY:
+            raise ConfigError(f"kind must be one of {', '.join(REGISTRY)}; got {self.kind!r}")
+        if (
+            not isinstance(widths, tuple)
+            or not 1 <= len(widths) <= 4
+            or any(
+                isinstance(w, bool) or not isinstance(w, int) or not 1 <= w <= 1024 for w in widths
+            )
+        ):
+            raise ConfigError(
+                "mlp_hidden must be 1 to 4 layer widths, each an integer in [1, 1024];"
+                f" got {widths!r}"
+            )
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """How both models are trained and evaluated."""
+
+    epochs: int = _int(150, 1, 10_000)  # passes over the training part
+    lr: float = _float(5e-4, 1e-6, 1.0)  # Adam learning rate
+    seq_len: int = _int(20, 2, 2000)  # time steps per chunk (stateful) or window (windowed)
+    mode: str = _choice("stateful", "stateful", "windowed")  # carried state vs shuffled windows
+    batch_size: int = _int(1, 1, 1024)  # stateful: parallel contiguous streams; windowed: windows
+    chunking: str = _choice("overlap", "overlap", "tutorial")  # tutorial: disjoint seq_len+1 cuts
+    eval_state: str = _choice("warm", "warm", "carried")  # test forecast state: re-warm or carried
+    eval_every: int = _int(1, 1, 1000)  # evaluate on the test part every k epochs (and the last)
+    lr_schedule: str = _choice("constant", "constant", "cosine")  # cosine decays to lr/20
+    clip_grad: float = _float(0.0, 0.0, 100.0)  # max gradient norm; 0 = no clipping
+    standardize: bool = False  # train on (x - mean) / std of the training part
+    seed: int = _int(0, 0, 2**31 - 1)  # numpy and torch seed, set before the models are built
+    device: str = _choice("auto", "auto", "cpu", "cuda", "mps")  # where training runs
+
+    def __post_init__(self) -> None:
+        _validate(self)
+        if not isinstance(self.standardize, bool):
+            raise ConfigError(f"standardize must be true or false; got {self.standardize!r}")
+        if self.chunking == "tutorial" and (self.mode != "stateful" or self.batch_size != 1):
+            raise ConfigError("chunking 'tutorial' needs mode 'stateful' and batch_size 1")
+        if self.eval_state == "carried" and self.mode != "stateful":
+            raise ConfigError("eval_state 'carried' needs mode 'stateful' (windows carry no state)")
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A named, complete choice of settings."""
+
+    name: str
+    description: str
+    data: DataConfig
+    model: ModelConfig
+    train: TrainConfig
+
+
+# Built on first access (PEP 562 module __getattr__), not at import: ModelConfig checks
+# its kind against gru_core.models.REGISTRY, and models imports this module, so building
+# presets at import time fails whenever gru_core.models is the first module imported.
+PRESETS: dict[str, Preset]
+
+
+@functools.cache
+def _presets() -> dict[str, Preset]:
+    return {
+        "seed": Preset(
+            "seed",
+            "The tutorial exactly: one stream, disjoint chunks of 21, Adam 5e-4, 150 epochs.",
+            DataConfig(),
+            ModelConfig(),
+            TrainConfig(chunking="tutorial", eval_state="carried"),
+        ),
+        "fast": Preset(
+            "fast",
+            "Reaches the tutorial's GRU test error in a fraction of the time.",
+            DataConfig(),
+            ModelConfig(),
+            TrainConfig(epochs=150, lr=5e-4),  # tuned in BENCHMARKS.md
+        ),
+    }
+
+
+def __getattr__(name: str) -> object:
+    if name == "PRESETS":
+        return _presets()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def check_compatible(
+    n_points: int, data_fraction: float, model: ModelConfig, train: TrainConfig
+) -> None:
+    """Raise ConfigError when the settings cannot train on a series of `n_points`."""
+    n_train = split_index(n_points, data_fraction)
+    n_test = n_points - n_train
+    if n_test < 2:
+        raise ConfigError(
+            f"the test part has {n_test} point(s); it needs at least 2 — lower train_fraction"
+        )
+    need = train.seq_len + 1
+    if n_train < need:
+        raise ConfigError(
+            f"seq_len {train.seq_len} needs at least {need} training points, but the training part"
+            f" has {n_train}; shorten seq_len to at most {n_train - 1} or use more data"
+        )
+    if train.mode == "stateful" and train.batch_size > (n_train - 1) // train.seq_len:
+        most = max(1, (n_train - 1) // train.seq_len)
+        raise ConfigError(
+            f"batch_size {train.batch_size} streams of seq_len {train.seq_len} need"
+            f" {train.batch_size * train.seq_len + 1} training points, the training part has"
+            f" {n_train}; use at most {most} streams"
+        )
+    if n_train <= model.mlp_window:
+        raise ConfigError(f"mlp_window {model.mlp_window} must be shorter than the training part")
+
+
+def split_index(n_points: int, train_fraction: float) -> int:
+    """How many leading points of a series of `n_points` form the training part."""
+    return round(n_points * train_fraction)

@@ -1,0 +1,161 @@
+"""Forecasters: a recurrent model with a linear head, and the MLP baseline.
+
+Every forecaster has one signature, so the trainer and the rollouts never ask
+which kind they hold:
+
+    y, state = model(x, state)   # x, y: (batch, time, 1); state: opaque, None to start
+
+`y[:, t]` is the forecast of the value after `x[:, t]`. Recurrent models carry
+their hidden state; the MLP carries its last `window - 1` inputs. Each model
+standardises inside `forward` with buffers `mean` and `std` (0 and 1 unless the
+trainer sets them), so forecasts are always in the series' own units.
+
+New recurrent kinds (vanilla RNN, LSTM) register in `REGISTRY`; the trainer only
+calls `build_recurrent(cfg)`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import torch
+from torch import nn
+
+from gru_core import kernels
+from gru_core.config import ModelConfig
+
+
+class Forecaster(nn.Module):
+    """Base class: standardisation buffers and the common call signature."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.register_buffer("mean", torch.zeros(()))
+        self.register_buffer("std", torch.ones(()))
+        self._scaled = False
+
+    def set_scale(self, mean: float, std: float) -> None:
+        """Standardise inputs with (x - mean) / std and map outputs back."""
+        self.mean.fill_(mean)
+        self.std.fill_(std)
+        self._scaled = (mean, std) != (0.0, 1.0)
+
+    def scale_in(self, x: torch.Tensor) -> torch.Tensor:
+        # Skipped when the scale is the identity: the tutorial's numbers stay bit-exact.
+        return (x - self.mean) / self.std if self._scaled else x
+
+    def scale_out(self, y: torch.Tensor) -> torch.Tensor:
+        return y * self.std + self.mean if self._scaled else y
+
+    def forward(self, x: torch.Tensor, state=None):  # (batch, time, 1) -> same, state
+        y, state = self.core(self.scale_in(x), state)
+        return self.scale_out(y), state
+
+    def core(self, x: torch.Tensor, state):
+        raise NotImplementedError
+
+    def closed_loop(self, x: torch.Tensor, state, horizon: int) -> torch.Tensor:
+        """Read x (batch, time, 1) from `state`, then feed back `horizon` predictions.
+
+        Returns (batch, horizon). Call under no-grad; subclasses may take a faster path.
+        """
+        pred, state = self(x, state)
+        pred = pred[:, -1:]  # (batch, 1, 1)
+        out = [pred]
+        for _ in range(horizon - 1):
+            pred, state = self(pred, state)
+            out.append(pred)
+        return torch.cat(out, dim=1)[..., 0]
+
+    def _numpy_ok(self, x: torch.Tensor) -> bool:
+        return x.device.type == "cpu" and not torch.is_grad_enabled()
+
+
+class GRUForecaster(Forecaster):
+    """`nn.GRU(1, hidden, layers)` followed by `nn.Linear(hidden, 1)`, built in that order."""
+
+    def __init__(self, hidden_size: int = 16, num_layers: int = 1) -> None:
+        super().__init__()
+        # batch_first only changes the call layout, not the weights or their initialisation.
+        self.gru = nn.GRU(1, hidden_size, num_layers, batch_first=True)
+        self.linear = nn.Linear(hidden_size, 1)
+        self.fast_kernel = True  # use gru_core.kernels where it applies
+
+    @property
+    def rnn(self) -> nn.Module:
+        return self.gru
+
+    def core(self, x: torch.Tensor, state):
+        if self.fast_kernel and kernels.applies(self.gru, x):
+            out, h = kernels.gru(self.gru, x, state)  # same maths, far less overhead on a CPU
+        else:
+            out, h = self.gru(x, state)  # (batch, time, hidden), (layers, batch, hidden)
+        return self.linear(out), h  # (batch, time, 1)
+
+    def closed_loop(self, x: torch.Tensor, state, horizon: int) -> torch.Tensor:
+        if not (self._numpy_ok(x) and self.fast_kernel and kernels.applies(self.gru, x)):
+            return super().closed_loop(x, state, horizon)
+        y, h = self.core(self.scale_in(x), state)  # standardised units from here on
+        preds = kernels.gru_closed_loop(
+            self.gru, self.linear, y[:, -1, 0].numpy(), h[0].numpy(), horizon
+        )
+        return self.scale_out(torch.from_numpy(preds))
+
+
+class MLPForecaster(Forecaster):
+    """Maps the last `window` values to the next one; state = the previous window-1 inputs."""
+
+    def __init__(self, hidden: tuple[int, ...] = (32, 16), window: int = 1) -> None:
+        super().__init__()
+        self.window = window
+        layers: list[nn.Module] = []
+        width = window
+        for h in hidden:
+            layers += [nn.Linear(width, h), nn.ReLU()]
+            width = h
+        layers.append(nn.Linear(width, 1))
+        self.net = nn.Sequential(*layers)
+
+    def core(self, x: torch.Tensor, state):
+        if self.window == 1:
+            return self.net(x), None
+        k = self.window
+        if state is None:  # before any history, repeat the first value
+            state = x[:, :1].expand(-1, k - 1, -1)
+        full = torch.cat([state, x], dim=1)  # (batch, k-1+time, 1)
+        windows = full.squeeze(-1).unfold(1, k, 1)  # (batch, time, k)
+        return self.net(windows), full[:, -(k - 1) :].detach()
+
+    def closed_loop(self, x: torch.Tensor, state, horizon: int) -> torch.Tensor:
+        if not self._numpy_ok(x):
+            return super().closed_loop(x, state, horizon)
+        y, state = self.core(self.scale_in(x), state)
+        first = y[:, -1].numpy()  # (batch, 1)
+        window = first if self.window == 1 else np.concatenate([state[..., 0].numpy(), first], 1)
+        rest = kernels.mlp_closed_loop(self.net, window, horizon - 1)
+        return self.scale_out(torch.from_numpy(np.concatenate([first, rest], axis=1)))
+
+
+REGISTRY: dict[str, Callable[[ModelConfig], Forecaster]] = {
+    "gru": lambda cfg: GRUForecaster(cfg.hidden_size, cfg.num_layers),
+}
+
+
+def build_recurrent(cfg: ModelConfig) -> Forecaster:
+    """The recurrent forecaster named by `cfg.kind`."""
+    try:
+        factory = REGISTRY[cfg.kind]
+    except KeyError:
+        raise ValueError(
+            f"unknown model kind {cfg.kind!r}; choose one of {', '.join(REGISTRY)}"
+        ) from None
+    return factory(cfg)
+
+
+def build_mlp(cfg: ModelConfig) -> MLPForecaster:
+    return MLPForecaster(cfg.mlp_hidden, cfg.mlp_window)
+
+
+def count_parameters(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())

@@ -1,0 +1,565 @@
+"""Training: one loop for the recurrent model and the MLP, and a job that runs it in a thread.
+
+`Trainer` owns the models, their optimizers and the carried state, and runs one
+epoch at a time (train both models chunk by chunk, then evaluate on the test
+part). `train()` is the only loop over epochs; the command line calls it
+directly and `TrainingJob` calls it from a worker thread. Nothing here knows
+about a UI: callers hook in with `on_epoch` or poll `TrainingJob.snapshot()`.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import os
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from torch import nn
+
+from gru_core import device as devices
+from gru_core import metrics
+from gru_core.config import (
+    ConfigError,
+    ModelConfig,
+    TrainConfig,
+    check_compatible,
+    split_index,
+)
+from gru_core.models import Forecaster, build_mlp, build_recurrent, count_parameters
+from gru_core.rollout import evaluating
+
+MODELS = (
+    "gru",
+    "mlp",
+)  # history keys: gru_* for the recurrent model, mlp_* for the baseline
+METRICS = ("train_loss", "test_one_step_mse", "test_rollout_mse", "test_rollout_mae")
+WARMUP = 1000  # training points a fresh state reads before the test forecast ("warm" eval)
+
+# Model construction seeds torch's process-wide generator; two jobs building at once
+# would interleave draws, so building is serialised.
+_BUILD_LOCK = threading.Lock()
+
+
+class Diverged(RuntimeError):
+    """A training loss became NaN or infinite; the last finite weights were restored."""
+
+
+@dataclass
+class Batch:
+    x: torch.Tensor  # (batch, time, 1) inputs
+    y: torch.Tensor  # (batch, time, 1) next values
+
+
+class Trainer:
+    """Both models, their optimizers and their carried state, trained an epoch at a time."""
+
+    def __init__(
+        self,
+        series: np.ndarray,
+        train_fraction: float,
+        model_cfg: ModelConfig,
+        train_cfg: TrainConfig,
+    ) -> None:
+        series = np.asarray(series, dtype=np.float64)
+        if series.ndim != 1:
+            raise ConfigError(f"the series must be one-dimensional, got shape {series.shape}")
+        check_compatible(len(series), train_fraction, model_cfg, train_cfg)
+        self.series = series
+        self.train_fraction = train_fraction
+        self.model_cfg = model_cfg
+        self.cfg = train_cfg
+        self.n_train = split_index(len(series), train_fraction)
+        self.device_choice = devices.choose(
+            train_cfg.device, model_cfg.hidden_size, train_cfg.batch_size
+        )
+        dev = self.device = self.device_choice.device
+        self.data = torch.as_tensor(series.astype(np.float32), device=dev)  # (points,)
+        train_part = series[: self.n_train]
+        self.mean, self.std = (
+            (float(train_part.mean()), float(train_part.std()) or 1.0)
+            if train_cfg.standardize
+            else (0.0, 1.0)
+        )
+        with _BUILD_LOCK:  # the tutorial's order: seeds, recurrent model + Adam, MLP + Adam
+            np.random.seed(train_cfg.seed)
+            torch.manual_seed(train_cfg.seed)
+            self.rnn = build_recurrent(model_cfg).to(dev)
+            self.rnn_opt = _adam(self.rnn, train_cfg.lr)
+            self.mlp = build_mlp(model_cfg).to(dev)
+            self.mlp_opt = _adam(self.mlp, train_cfg.lr)
+        for model in (self.rnn, self.mlp):
+            model.set_scale(self.mean, self.std)
+        self._loss_scale = 1.0 / self.std**2  # optimise the standardised loss
+        self._shuffle = torch.Generator().manual_seed(train_cfg.seed)
+        self._state: dict[str, object] = {
+            "gru": None,
+            "mlp": None,
+        }  # carried between chunks
+        self._good = self._weights()
+        self.epoch = 0
+        self.elapsed = 0.0  # seconds spent in epochs so far
+        self.history: list[dict] = []
+        self._stateful_batches = (
+            self._make_stateful_batches() if train_cfg.mode == "stateful" else None
+        )
+
+    # -- data ---------------------------------------------------------------------------
+    def _make_stateful_batches(self) -> list[Batch]:
+        cfg, train = self.cfg, self.data[: self.n_train]
+        if cfg.chunking == "tutorial":  # disjoint cuts of seq_len + 1, as the tutorial does
+            n = len(train) // (cfg.seq_len + 1)
+            cuts = train[: n * (cfg.seq_len + 1)].view(n, cfg.seq_len + 1)
+            return [Batch(c[None, :-1, None], c[None, 1:, None]) for c in cuts]
+        streams = cfg.batch_size
+        length = (len(train) - 1) // streams  # B contiguous streams, one point of overlap
+        x = train[: streams * length].view(streams, length, 1)
+        y = train[1 : streams * length + 1].view(streams, length, 1)
+        return [
+            Batch(x[:, t : t + cfg.seq_len], y[:, t : t + cfg.seq_len])
+            for t in range(0, length, cfg.seq_len)
+        ]
+
+    def _windowed_batches(self) -> list[Batch]:
+        cfg = self.cfg
+        starts = torch.randperm(self.n_train - cfg.seq_len, generator=self._shuffle)
+        offsets = torch.arange(cfg.seq_len + 1)
+        batches = []
+        for i in range(0, len(starts), cfg.batch_size):
+            idx = (starts[i : i + cfg.batch_size, None] + offsets).to(self.device)
+            w = self.data[idx]  # (batch, seq_len + 1)
+            batches.append(Batch(w[:, :-1, None], w[:, 1:, None]))
+        return batches
+
+    # -- training -----------------------------------------------------------------------
+    def _lr_factor(self) -> float:
+        if self.cfg.lr_schedule == "constant":
+            return 1.0
+        progress = min(self.epoch / max(1, self.cfg.epochs - 1), 1.0)
+        floor = 1 / 20
+        return floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * progress))
+
+    def _step(
+        self, name: str, model: Forecaster, opt, batch: Batch, stateful: bool
+    ) -> torch.Tensor:
+        state = self._state[name] if stateful else None
+        pred, state = model(batch.x, state)  # (batch, time, 1)
+        loss = nn.functional.mse_loss(pred, batch.y)
+        opt.zero_grad(set_to_none=True)
+        (loss * self._loss_scale if self._loss_scale != 1.0 else loss).backward()
+        if self.cfg.clip_grad > 0:
+            nn.utils.clip_grad_norm_(model.parameters(), self.cfg.clip_grad)
+        opt.step()
+        if stateful:
+            self._state[name] = _detach(state)
+        return loss.detach()
+
+    def run_epoch(self) -> dict:
+        """Train both models over the training part once, evaluate if due; return the row."""
+        start = time.perf_counter()
+        lr = self.cfg.lr * self._lr_factor()
+        for opt in (self.rnn_opt, self.mlp_opt):
+            for group in opt.param_groups:
+                group["lr"] = lr
+        stateful = self.cfg.mode == "stateful"
+        batches = self._stateful_batches if stateful else self._windowed_batches()
+        self.rnn.train()
+        self.mlp.train()
+        losses = {"gru": [], "mlp": []}
+        for batch in batches:
+            losses["gru"].append(self._step("gru", self.rnn, self.rnn_opt, batch, stateful))
+            losses["mlp"].append(self._step("mlp", self.mlp, self.mlp_opt, batch, stateful))
+        # One synchronisation per epoch, not one per step.
+        means = {k: torch.stack(v).mean().item() for k, v in losses.items()}
+        bad = [k for k, v in means.items() if not math.isfinite(v)]
+        if bad:
+            self._restore(self._good)
+            raise Diverged(
+                f"the {' and '.join(b.upper() for b in bad)} training loss became"
+                f" {'NaN' if any(math.isnan(means[b]) for b in bad) else 'infinite'} in epoch"
+                f" {self.epoch + 1}; the weights of epoch {self.epoch} were kept."
+                " Lower the learning rate (try 1e-3) or turn on gradient clipping."
+            )
+        self.epoch += 1
+        self._good = self._weights()
+        row: dict = {"epoch": self.epoch, "lr": lr}
+        for name in MODELS:
+            row[f"{name}_train_loss"] = means[name]
+        due = self.epoch % self.cfg.eval_every == 0 or self.epoch >= self.cfg.epochs
+        row.update(self.evaluate() if due else dict.fromkeys(_test_keys()))
+        seconds = time.perf_counter() - start
+        self.elapsed += seconds
+        row["seconds"] = seconds
+        row["elapsed"] = self.elapsed
+        self.history.append(row)
+        return row
+
+    # -- evaluation ---------------------------------------------------------------------
+    def eval_start(self, name: str) -> tuple[int, object]:
+        """Where a test forecast starts reading, and the state it starts from."""
+        if self.cfg.eval_state == "carried":
+            state = self._state[name]
+            return self.n_train, _last_stream(name, state)
+        return max(0, self.n_train - WARMUP), None
+
+    def evaluate(self) -> dict:
+        """Test metrics for both models (the keys of `_test_keys()`).
+
+        Each model reads the series up to the test part (or starts from its carried
+        state), then forecasts test[1:] twice from test[0]: fed its own predictions
+        (free-running, the tutorial's 199 steps for 200 points) and fed the truth.
+        """
+        test = self.series[self.n_train :]
+        truth = test[1:]
+        row = {}
+        for name, model in (("gru", self.rnn), ("mlp", self.mlp)):
+            begin, state = self.eval_start(name)
+            with evaluating(model):
+                if begin < self.n_train:
+                    _, state = model(self.data[None, begin : self.n_train, None], state)
+                teacher, _ = model(self.data[None, self.n_train : -1, None], state)
+                first = self.data[None, self.n_train : self.n_train + 1, None]
+                free = model.closed_loop(first, state, len(truth))
+            rollout = free[0].cpu().numpy()
+            teacher = teacher[0, :, 0].cpu().numpy()
+            row[f"{name}_test_one_step_mse"] = metrics.finite_or_none(metrics.mse(teacher, truth))
+            row[f"{name}_test_rollout_mse"] = metrics.finite_or_none(metrics.mse(rollout, truth))
+            row[f"{name}_test_rollout_mae"] = metrics.finite_or_none(metrics.mae(rollout, truth))
+        return row
+
+    # -- weights ------------------------------------------------------------------------
+    def _weights(self) -> dict:
+        return {
+            "gru": {k: v.detach().clone() for k, v in self.rnn.state_dict().items()},
+            "mlp": {k: v.detach().clone() for k, v in self.mlp.state_dict().items()},
+        }
+
+    def _restore(self, weights: dict) -> None:
+        self.rnn.load_state_dict(weights["gru"])
+        self.mlp.load_state_dict(weights["mlp"])
+
+    def export(self) -> dict:
+        """CPU copies of both models' weights and carried states (for snapshots)."""
+        return {
+            "weights": {
+                name: {k: v.detach().to("cpu", copy=True) for k, v in sd.items()}
+                for name, sd in (
+                    ("gru", self.rnn.state_dict()),
+                    ("mlp", self.mlp.state_dict()),
+                )
+            },
+            "states": {k: _to_cpu(v) for k, v in self._state.items()},
+        }
+
+
+def _adam(model: nn.Module, lr: float) -> torch.optim.Adam:
+    # The fused kernel does the same update in one call instead of a dozen per tensor.
+    return torch.optim.Adam(model.parameters(), lr=lr, fused=True)
+
+
+def _test_keys() -> list[str]:
+    return [f"{m}_{k}" for m in MODELS for k in METRICS if k != "train_loss"]
+
+
+def _detach(state):
+    if state is None:
+        return None
+    if isinstance(state, tuple):
+        return tuple(s.detach() for s in state)
+    return state.detach()
+
+
+def _to_cpu(state):
+    if state is None:
+        return None
+    if isinstance(state, tuple):
+        return tuple(s.detach().to("cpu", copy=True) for s in state)
+    return state.detach().to("cpu", copy=True)
+
+
+def _last_stream(name: str, state):
+    """The carried state of the last stream: the one that ends where the training part ends."""
+    if state is None:
+        return None
+    if isinstance(state, tuple):
+        return tuple(_last_stream(name, s) for s in state)
+    # Recurrent states are (layers, batch, hidden); the MLP's window is (batch, k-1, 1).
+    return state[:, -1:].contiguous() if name == "gru" else state[-1:]
+
+
+@dataclass
+class TrainResult:
+    outcome: str  # "finished", "stopped", "reached_target"
+    seconds: float
+
+
+def train(
+    trainer: Trainer,
+    epochs: int | None = None,
+    on_epoch: Callable[[dict], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    target_mse: float | None = None,
+) -> TrainResult:
+    """Run epochs until `epochs` in total (default the config's), a stop, or the target.
+
+    Raises Diverged when a loss turns non-finite (the last finite weights are kept).
+    """
+    total = trainer.cfg.epochs if epochs is None else epochs
+    start = time.perf_counter()
+    outcome = "finished"
+    while trainer.epoch < total:
+        if should_stop is not None and should_stop():
+            outcome = "stopped"
+            break
+        row = trainer.run_epoch()
+        if on_epoch is not None:
+            on_epoch(row)
+        reached = row["gru_test_rollout_mse"]
+        if target_mse is not None and reached is not None and reached <= target_mse:
+            outcome = "reached_target"
+            break
+    return TrainResult(outcome, time.perf_counter() - start)
+
+
+# -- running in the background --------------------------------------------------------------
+
+STATUSES = ("queued", "running", "stopped", "finished", "diverged", "failed")
+MAX_CONCURRENT = max(1, int(os.environ.get("GRU_LAB_MAX_JOBS", "2")))  # jobs training at once
+_slots = threading.BoundedSemaphore(MAX_CONCURRENT)
+_active_lock = threading.Lock()
+_active: set[TrainingJob] = set()
+
+
+def running_jobs() -> int:
+    """How many jobs in this process are training right now (not queued)."""
+    with _active_lock:
+        return len(_active)
+
+
+@dataclass
+class Snapshot:
+    """A consistent copy of a job's state, safe to read while training goes on."""
+
+    status: str
+    message: str
+    epoch: int
+    epochs: int
+    history: list[dict]
+    series: np.ndarray
+    n_train: int
+    model_cfg: ModelConfig
+    train_cfg: TrainConfig
+    device: str
+    device_reason: str
+    parameters: dict[str, int]
+    elapsed: float
+    weights: dict | None = None  # CPU state dicts, "gru" and "mlp"
+    states: dict | None = None  # CPU carried states, "gru" and "mlp"
+    _models: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def running(self) -> bool:
+        return self.status in ("queued", "running")
+
+    def _model(self, name: str) -> Forecaster:
+        if name not in self._models:
+            model = build_recurrent(self.model_cfg) if name == "gru" else build_mlp(self.model_cfg)
+            model.load_state_dict(self.weights[name])
+            model.set_scale(float(model.mean), float(model.std))
+            self._models[name] = model.eval()
+        return self._models[name]
+
+    @property
+    def gru(self) -> Forecaster:
+        """The recurrent model at this snapshot, on the CPU, in eval mode."""
+        return self._model("gru")
+
+    @property
+    def mlp(self) -> Forecaster:
+        return self._model("mlp")
+
+    @property
+    def train_part(self) -> np.ndarray:
+        return self.series[: self.n_train]
+
+    @property
+    def test_part(self) -> np.ndarray:
+        return self.series[self.n_train :]
+
+    @property
+    def latest(self) -> dict:
+        """The last history row ({} before the first epoch)."""
+        return self.history[-1] if self.history else {}
+
+    def latest_metric(self, key: str) -> float | None:
+        """The newest non-missing value of a history column."""
+        for row in reversed(self.history):
+            if row.get(key) is not None:
+                return row[key]
+        return None
+
+
+class TrainingJob:
+    """One training run in a worker thread: start, stop, resume, snapshot.
+
+    Transitions are serialised by a lock, so repeated or crossed clicks cannot
+    start a second thread on the same models. At most `MAX_CONCURRENT` jobs train
+    at once in a process; the rest wait as `queued`.
+    """
+
+    def __init__(
+        self,
+        series: np.ndarray,
+        train_fraction: float,
+        model_cfg: ModelConfig,
+        train_cfg: TrainConfig,
+        on_epoch: Callable[[dict], None] | None = None,
+        publish_every: float = 0.2,
+    ) -> None:
+        # Built here, not in the thread: bad settings fail at once, in the caller's hands.
+        self._trainer = Trainer(series, train_fraction, model_cfg, train_cfg)
+        self._on_epoch = on_epoch
+        self._publish_every = publish_every
+        self._lock = threading.Lock()  # guards status, thread and the published snapshot
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._status = "new"
+        self._message = ""
+        self._published = self._export()
+
+    # -- control --------------------------------------------------------------------------
+    @property
+    def status(self) -> str:
+        """new, queued, running, stopped, finished, diverged or failed."""
+        return self._status
+
+    def start(self) -> bool:
+        """Start training; False (and nothing happens) unless the job is new."""
+        with self._lock:
+            if self._status != "new":
+                return False
+            return self._launch()
+
+    def resume(self) -> bool:
+        """Continue a stopped job with the same models and optimizers."""
+        with self._lock:
+            if self._status != "stopped" or self._trainer.epoch >= self._trainer.cfg.epochs:
+                return False
+            if self._thread is not None and self._thread.is_alive():
+                return False  # still winding down from the stop
+            return self._launch()
+
+    def stop(self) -> None:
+        """Ask the worker to stop after the current epoch (a queued job stops at once)."""
+        self._stop.set()
+
+    def join(self, timeout: float | None = None) -> bool:
+        """Wait for the worker thread; True when it has ended (or never started)."""
+        thread = self._thread
+        if thread is not None:
+            thread.join(timeout)
+            return not thread.is_alive()
+        return True
+
+    def release(self, timeout: float = 5.0) -> None:
+        """Stop and wait for the thread: for when the owning session ends."""
+        self.stop()
+        self.join(timeout)
+
+    @property
+    def alive(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def _launch(self) -> bool:
+        self._stop.clear()
+        self._status = "queued"
+        self._message = ""
+        self._thread = threading.Thread(target=self._run, name="gru-lab-train", daemon=True)
+        self._thread.start()
+        return True
+
+    # -- worker ---------------------------------------------------------------------------
+    def _run(self) -> None:
+        while not _slots.acquire(timeout=0.05):
+            if self._stop.is_set():
+                self._finish("stopped", "")
+                return
+        with _active_lock:
+            _active.add(self)
+        try:
+            with self._lock:
+                self._status = "running"
+            last = time.perf_counter()
+
+            def on_epoch(row: dict) -> None:
+                nonlocal last
+                if self._on_epoch is not None:
+                    self._on_epoch(row)
+                now = time.perf_counter()
+                if now - last >= self._publish_every:
+                    last = now
+                    self._publish()
+
+            result = train(self._trainer, on_epoch=on_epoch, should_stop=self._stop.is_set)
+            self._finish("stopped" if result.outcome == "stopped" else "finished", "")
+        except Diverged as exc:
+            self._finish("diverged", str(exc))
+        except Exception as exc:  # noqa: BLE001  shown in the UI; traceback to the server log
+            traceback.print_exc()
+            self._finish("failed", f"{type(exc).__name__}: {exc}")
+        finally:
+            with _active_lock:
+                _active.discard(self)
+            _slots.release()
+
+    def _finish(self, status: str, message: str) -> None:
+        published = self._export()
+        with self._lock:
+            self._published = published
+            self._status = status
+            self._message = message
+
+    def _export(self) -> dict:
+        t = self._trainer
+        return {
+            "history": list(t.history),
+            "epoch": t.epoch,
+            "elapsed": t.elapsed,
+            **t.export(),
+        }
+
+    def _publish(self) -> None:
+        published = self._export()
+        with self._lock:
+            self._published = published
+
+    # -- reading --------------------------------------------------------------------------
+    def snapshot(self) -> Snapshot:
+        """A consistent copy of history, weights and status (weights as of the last publish)."""
+        t = self._trainer
+        with self._lock:
+            pub, status, message = self._published, self._status, self._message
+        # While running, the history may be ahead of the published weights; use the
+        # published history so weights and metrics belong together.
+        return Snapshot(
+            status=status,
+            message=message,
+            epoch=pub["epoch"],
+            epochs=t.cfg.epochs,
+            history=pub["history"],
+            series=t.series,
+            n_train=t.n_train,
+            model_cfg=t.model_cfg,
+            train_cfg=t.cfg,
+            device=str(t.device),
+            device_reason=t.device_choice.reason,
+            parameters={"gru": count_parameters(t.rnn), "mlp": count_parameters(t.mlp)},
+            elapsed=pub["elapsed"],
+            weights=copy.copy(pub["weights"]),
+            states=pub["states"],
+        )

@@ -1,0 +1,91 @@
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from gru_core.__main__ import main
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "gru_core", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_data_command_writes_the_tutorial_file(tmp_path):
+    out = tmp_path / "s.csv"
+    assert main(["data", "--out", str(out)]) == 0
+    assert out.read_bytes() == (ROOT / "assets" / "sindata_1000.csv").read_bytes()
+
+
+def test_data_command_options(tmp_path):
+    out = tmp_path / "s.csv"
+    assert main(["data", "--out", str(out), "--points", "120", "--noise", "0", "--seed", "3"]) == 0
+    assert len(out.read_text().splitlines()) == 120
+
+
+def test_train_json_shape(tmp_path):
+    data = tmp_path / "d.csv"
+    main(["data", "--out", str(data), "--points", "300", "--periods", "3"])
+    proc = _run("train", "--data", str(data), "--epochs", "2", "--hidden", "4", "--json")
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert set(result) == {
+        "preset",
+        "device",
+        "epochs",
+        "train_seconds",
+        "reached_target",
+        "gru",
+        "mlp",
+    }
+    for model in ("gru", "mlp"):
+        assert set(result[model]) == {
+            "train_loss",
+            "test_one_step_mse",
+            "test_rollout_mse",
+            "test_rollout_mae",
+        }
+        assert all(isinstance(v, float) for v in result[model].values())
+    assert result["epochs"] == 2 and result["device"] == "cpu"
+    assert result["reached_target"] is None
+    assert "epoch" in proc.stderr  # progress goes to stderr
+
+
+def test_target_mse_stops_and_says_so(tmp_path, capsys):
+    data = tmp_path / "d.csv"
+    main(["data", "--out", str(data), "--points", "300", "--periods", "3"])
+    code = main(["train", "--data", str(data), "--epochs", "50", "--target-mse", "100", "--json"])
+    assert code == 0
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert result["reached_target"] is True and result["epochs"] == 1
+
+
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (["train", "--hidden", "0"], "hidden_size"),
+        (["train", "--lr", "-1"], "lr"),
+        (["train", "--preset", "nope"], "invalid choice"),
+        (["train", "--epochs", "many"], "invalid int"),
+        (["train", "--data", "/no/such/file.csv"], "file"),
+        (["train", "--target-mse", "0"], "target-mse"),
+        (["data"], "--out"),
+        (["fly"], "invalid choice"),
+    ],
+)
+def test_bad_arguments_exit_2_with_one_line(args, words):
+    proc = _run(*args)
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert words in lines[0]
+    assert "Traceback" not in proc.stderr
