@@ -188,7 +188,9 @@ def _presets() -> dict[str, Preset]:
             "Reaches the tutorial's GRU test error in a fraction of the time.",
             DataConfig(),
             ModelConfig(),
-            TrainConfig(epochs=150, lr=5e-4),  # tuned in BENCHMARKS.md
+            # Two contiguous streams, a 20x higher rate decayed by a cosine, evaluation every
+            # other epoch: all five seeds reach GRU test MSE <= 0.0171 (BENCHMARKS.md).
+            TrainConfig(epochs=60, lr=1e-2, batch_size=2, lr_schedule="cosine", eval_every=2),
         ),
     }
 

@@ -34,10 +34,11 @@ def applies(gru: nn.GRU, x: torch.Tensor) -> bool:
 
 
 def _sigmoid(a: np.ndarray) -> np.ndarray:
-    with np.errstate(over="ignore"):  # exp overflow -> inf -> 0: the right limit
-        return 1.0 / (1.0 + np.exp(-a))
+    # Callers silence overflow: exp(-a) -> inf gives 0, the right limit.
+    return 1.0 / (1.0 + np.exp(-a))
 
 
+@np.errstate(over="ignore", invalid="ignore")  # saturation is fine; NaN losses are caught later
 def forward(x, h0, w_ih, w_hh, b_ih, b_hh, keep: bool):
     """x (B, T, I), h0 (B, H) -> out (B, T, H), and the per-step values backward needs."""
     hidden = w_hh.shape[1]
@@ -61,6 +62,7 @@ def forward(x, h0, w_ih, w_hh, b_ih, b_hh, keep: bool):
     return out, cache
 
 
+@np.errstate(over="ignore", invalid="ignore")
 def backward(x, h0, out, cache, w_ih, w_hh, d_out, d_hn):
     """Backpropagation through time for `forward`; returns dx, dh0, dW_ih, dW_hh, db_ih, db_hh."""
     hidden = w_hh.shape[1]
@@ -106,8 +108,7 @@ class GRUFunction(torch.autograd.Function):
         x, h0, out, cache, w_ih, w_hh = ctx.arrays
         d_out = np.zeros_like(out) if d_out is None else d_out.detach().numpy()
         d_hn = np.zeros_like(h0) if d_hn is None else d_hn.detach().numpy()
-        with np.errstate(invalid="ignore", over="ignore"):  # NaN losses are caught by the trainer
-            grads = backward(x, h0, out, cache, w_ih, w_hh, d_out, d_hn)
+        grads = backward(x, h0, out, cache, w_ih, w_hh, d_out, d_hn)
         return tuple(torch.from_numpy(np.ascontiguousarray(g)) for g in grads)
 
 
@@ -137,6 +138,7 @@ def gru(module: nn.GRU, x: torch.Tensor, h0: torch.Tensor | None):
     return out, hn[None]
 
 
+@np.errstate(over="ignore", invalid="ignore")
 def gru_closed_loop(module: nn.GRU, head: nn.Linear, y0: np.ndarray, h: np.ndarray, horizon: int):
     """Feed a GRU + linear head its own outputs: y0 (B,) first prediction, h (B,H) its state.
 
@@ -162,6 +164,7 @@ def gru_closed_loop(module: nn.GRU, head: nn.Linear, y0: np.ndarray, h: np.ndarr
     return preds
 
 
+@np.errstate(over="ignore", invalid="ignore")
 def mlp_closed_loop(net: nn.Sequential, window: np.ndarray, horizon: int):
     """Feed an MLP (Linear/ReLU stack) its own outputs; window (B, k) holds the last k inputs.
 
