@@ -5,7 +5,12 @@ module call per 20-step sequence, `.item()` after every step, and a per-step
 Python loop for the 199-step free-running test forecast after every epoch. It is
 deliberately not optimised; it is what "the same algorithm, done plainly" costs.
 
-    python -m benchmarks.tutorial_baseline [--epochs 150] [--json]
+    python -m benchmarks.tutorial_baseline [--epochs 150] [--threads N] [--json]
+
+`--threads` sets `torch.set_num_threads` (default: torch's own choice, as the tutorial's
+code leaves it). The benchmarks pass `--threads 1`, what the app and the command line
+use: on a small or shared machine, torch's default thread pool makes these tiny
+operations several times slower, which would flatter every speed-up measured against it.
 """
 
 from __future__ import annotations
@@ -125,8 +130,11 @@ def run(epochs: int = 150, seq_len: int = 20, lr: float = 5e-4, verbose: bool = 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=150)
+    parser.add_argument("--threads", type=int, help="torch.set_num_threads (default: torch's)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
+    if args.threads is not None:
+        torch.set_num_threads(args.threads)
     result = run(args.epochs, verbose=not args.json)
     print(json.dumps(result) if args.json else result)
 

@@ -68,6 +68,25 @@ class Forecaster(nn.Module):
             out.append(pred)
         return torch.cat(out, dim=1)[..., 0]
 
+    def forecasts(self, x: torch.Tensor, state) -> tuple[torch.Tensor, torch.Tensor]:
+        """Forecasts over x (batch, time, 1), the true inputs, from `state`: (one_step, free).
+
+        Both are (batch, time). one_step[:, t] forecasts the value after x[:, t] having
+        read the truth up to it; free reads x[:, 0] and then its own forecasts. Call
+        under no-grad; subclasses may compute both in one pass.
+        """
+        one_step, _ = self(x, state)
+        return one_step[..., 0], self.closed_loop(x[:, :1], state, x.shape[1])
+
+    def numpy_train_step(self, opt: torch.optim.Optimizer, clip_grad: float = 0.0):
+        """A numpy kernel for a whole training step of this model with `opt`, or None.
+
+        The kernel is called as `loss, state = step(x, y, state)` with x, y (batch, time, 1)
+        numpy arrays in standardised units and `state` in this model's own convention;
+        it updates the parameters and `opt`'s state in place. None: train with torch.
+        """
+        return None
+
     def _numpy_ok(self, x: torch.Tensor) -> bool:
         return x.device.type == "cpu" and not torch.is_grad_enabled()
 
@@ -92,6 +111,20 @@ class GRUForecaster(Forecaster):
         else:
             out, h = self.gru(x, state)  # (batch, time, hidden), (layers, batch, hidden)
         return self.linear(out), h  # (batch, time, 1)
+
+    def numpy_train_step(self, opt: torch.optim.Optimizer, clip_grad: float = 0.0):
+        if self.fast_kernel and kernels.GRUTrainStep.applies(self.gru, self.linear, opt):
+            return kernels.GRUTrainStep(self.gru, self.linear, opt, clip_grad)
+        return None
+
+    def forecasts(self, x: torch.Tensor, state) -> tuple[torch.Tensor, torch.Tensor]:
+        if not (self._numpy_ok(x) and self.fast_kernel and kernels.applies(self.gru, x)):
+            return super().forecasts(x, state)
+        inputs = self.scale_in(x)[..., 0].numpy()  # (batch, time)
+        batch, hidden = len(inputs), self.gru.hidden_size
+        h = np.zeros((batch, hidden), inputs.dtype) if state is None else state[0].numpy()
+        one_step, free = kernels.gru_forecasts(self.gru, self.linear, inputs, h)
+        return self.scale_out(torch.from_numpy(one_step)), self.scale_out(torch.from_numpy(free))
 
     def closed_loop(self, x: torch.Tensor, state, horizon: int) -> torch.Tensor:
         if not (self._numpy_ok(x) and self.fast_kernel and kernels.applies(self.gru, x)):
@@ -126,6 +159,11 @@ class MLPForecaster(Forecaster):
         full = torch.cat([state, x], dim=1)  # (batch, k-1+time, 1)
         windows = full.squeeze(-1).unfold(1, k, 1)  # (batch, time, k)
         return self.net(windows), full[:, -(k - 1) :].detach()
+
+    def numpy_train_step(self, opt: torch.optim.Optimizer, clip_grad: float = 0.0):
+        if kernels.MLPTrainStep.applies(self.net, self.window, opt):
+            return kernels.MLPTrainStep(self.net, self.window, opt, clip_grad)
+        return None
 
     def closed_loop(self, x: torch.Tensor, state, horizon: int) -> torch.Tensor:
         if not self._numpy_ok(x):

@@ -23,7 +23,7 @@ import torch
 from torch import nn
 
 from gru_core import device as devices
-from gru_core import metrics
+from gru_core import kernels, metrics
 from gru_core.config import (
     ConfigError,
     ModelConfig,
@@ -39,7 +39,7 @@ MODELS = (
     "mlp",
 )  # history keys: gru_* for the recurrent model, mlp_* for the baseline
 METRICS = ("train_loss", "test_one_step_mse", "test_rollout_mse", "test_rollout_mae")
-WARMUP = 1000  # training points a fresh state reads before the test forecast ("warm" eval)
+WARMUP = TrainConfig.eval_warmup  # default points a fresh state reads before a test forecast
 
 # Model construction seeds torch's process-wide generator; two jobs building at once
 # would interleave draws, so building is serialised.
@@ -95,6 +95,18 @@ class Trainer:
             self.mlp_opt = _adam(self.mlp, train_cfg.lr)
         for model in (self.rnn, self.mlp):
             model.set_scale(self.mean, self.std)
+        # Whole-step numpy kernels where asked for and where they apply; torch otherwise.
+        self._kernels = {}
+        if train_cfg.step_kernel == "numpy":
+            for name, model, opt in (
+                ("gru", self.rnn, self.rnn_opt),
+                ("mlp", self.mlp, self.mlp_opt),
+            ):
+                kernel = model.numpy_train_step(opt, train_cfg.clip_grad)
+                if kernel is not None:
+                    self._kernels[name] = kernel
+            if self._kernels:  # their products are tiny: BLAS threads only cost (kernels.py)
+                kernels.limit_blas_threads(1)
         self._loss_scale = 1.0 / self.std**2  # optimise the standardised loss
         self._shuffle = torch.Generator().manual_seed(train_cfg.seed)
         self._state: dict[str, object] = {
@@ -105,6 +117,7 @@ class Trainer:
         self.epoch = 0
         self.elapsed = 0.0  # seconds spent in epochs so far
         self.history: list[dict] = []
+        self._carried_end = self.n_train  # where a carried state has read up to (streams: less)
         self._stateful_batches = (
             self._make_stateful_batches() if train_cfg.mode == "stateful" else None
         )
@@ -118,6 +131,7 @@ class Trainer:
             return [Batch(c[None, :-1, None], c[None, 1:, None]) for c in cuts]
         streams = cfg.batch_size
         length = (len(train) - 1) // streams  # B contiguous streams, one point of overlap
+        self._carried_end = streams * length  # the last stream's inputs end here
         x = train[: streams * length].view(streams, length, 1)
         y = train[1 : streams * length + 1].view(streams, length, 1)
         return [
@@ -146,8 +160,15 @@ class Trainer:
 
     def _step(
         self, name: str, model: Forecaster, opt, batch: Batch, stateful: bool
-    ) -> torch.Tensor:
+    ) -> torch.Tensor | float:
         state = self._state[name] if stateful else None
+        kernel = self._kernels.get(name)
+        if kernel is not None:  # same step, no framework calls; reported in series units
+            x, y = model.scale_in(batch.x).numpy(), model.scale_in(batch.y).numpy()
+            loss, state = kernel(x, y, state)
+            if stateful:
+                self._state[name] = state
+            return loss * self.std**2
         pred, state = model(batch.x, state)  # (batch, time, 1)
         loss = nn.functional.mse_loss(pred, batch.y)
         opt.zero_grad(set_to_none=True)
@@ -174,8 +195,7 @@ class Trainer:
         for batch in batches:
             losses["gru"].append(self._step("gru", self.rnn, self.rnn_opt, batch, stateful))
             losses["mlp"].append(self._step("mlp", self.mlp, self.mlp_opt, batch, stateful))
-        # One synchronisation per epoch, not one per step.
-        means = {k: torch.stack(v).mean().item() for k, v in losses.items()}
+        means = {k: _mean(v) for k, v in losses.items()}
         bad = [k for k, v in means.items() if not math.isfinite(v)]
         if bad:
             self._restore(self._good)
@@ -201,11 +221,15 @@ class Trainer:
 
     # -- evaluation ---------------------------------------------------------------------
     def eval_start(self, name: str) -> tuple[int, object]:
-        """Where a test forecast starts reading, and the state it starts from."""
+        """Where a test forecast starts reading, and the state it starts from.
+
+        'carried' starts from the state the last stream left. Streams stop up to
+        `batch_size` points short of the end of the training part; the forecast reads
+        those first. The tutorial's chunking skips its unread tail, as the tutorial does.
+        """
         if self.cfg.eval_state == "carried":
-            state = self._state[name]
-            return self.n_train, _last_stream(name, state)
-        return max(0, self.n_train - WARMUP), None
+            return self._carried_end, _last_stream(name, self._state[name])
+        return max(0, self.n_train - self.cfg.eval_warmup), None
 
     def evaluate(self) -> dict:
         """Test metrics for both models (the keys of `_test_keys()`).
@@ -222,11 +246,9 @@ class Trainer:
             with evaluating(model):
                 if begin < self.n_train:
                     _, state = model(self.data[None, begin : self.n_train, None], state)
-                teacher, _ = model(self.data[None, self.n_train : -1, None], state)
-                first = self.data[None, self.n_train : self.n_train + 1, None]
-                free = model.closed_loop(first, state, len(truth))
+                teacher, free = model.forecasts(self.data[None, self.n_train : -1, None], state)
             rollout = free[0].cpu().numpy()
-            teacher = teacher[0, :, 0].cpu().numpy()
+            teacher = teacher[0].cpu().numpy()
             row[f"{name}_test_one_step_mse"] = metrics.finite_or_none(metrics.mse(teacher, truth))
             row[f"{name}_test_rollout_mse"] = metrics.finite_or_none(metrics.mse(rollout, truth))
             row[f"{name}_test_rollout_mae"] = metrics.finite_or_none(metrics.mae(rollout, truth))
@@ -260,6 +282,13 @@ class Trainer:
 def _adam(model: nn.Module, lr: float) -> torch.optim.Adam:
     # The fused kernel does the same update in one call instead of a dozen per tensor.
     return torch.optim.Adam(model.parameters(), lr=lr, fused=True)
+
+
+def _mean(losses: list) -> float:
+    """Mean of an epoch's step losses: floats from numpy kernels, or tensors from torch."""
+    if torch.is_tensor(losses[0]):
+        return torch.stack(losses).mean().item()  # one synchronisation per epoch, not per step
+    return float(np.mean(losses))
 
 
 def _test_keys() -> list[str]:
@@ -404,6 +433,34 @@ class Snapshot:
         return None
 
 
+_worker_threads: int | None = None  # torch threads in each worker; None = torch's default
+
+
+def set_worker_threads(n: int | None) -> None:
+    """Fix how many threads torch uses inside every training worker (the app uses 1).
+
+    torch keeps its thread count per OS thread, and a worker started from a web
+    server's script thread would otherwise fall back to one thread per core.
+    """
+    global _worker_threads
+    _worker_threads = n
+
+
+THREAD_NAME = "gru-lab-train"  # also the OS-level name: visible in top -H and /proc
+QUEUED_THREAD_NAME = "gru-lab-queued"  # the OS-level name while a job waits for a slot
+
+
+def _name_os_thread(name: str) -> None:
+    """Name the calling thread for the OS too (Linux), so tools and tests can count trainers."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None)
+        libc.prctl(15, name.encode()[:15], 0, 0, 0)  # 15 = PR_SET_NAME
+    except (OSError, AttributeError):
+        pass  # not Linux: the Python-level name still says it
+
+
 class TrainingJob:
     """One training run in a worker thread: start, stop, resume, snapshot.
 
@@ -479,16 +536,20 @@ class TrainingJob:
         self._stop.clear()
         self._status = "queued"
         self._message = ""
-        self._thread = threading.Thread(target=self._run, name="gru-lab-train", daemon=True)
+        self._thread = threading.Thread(target=self._run, name=THREAD_NAME, daemon=True)
         self._thread.start()
         return True
 
     # -- worker ---------------------------------------------------------------------------
     def _run(self) -> None:
+        _name_os_thread(QUEUED_THREAD_NAME)
         while not _slots.acquire(timeout=0.05):
             if self._stop.is_set():
                 self._finish("stopped", "")
                 return
+        _name_os_thread(THREAD_NAME)
+        if _worker_threads is not None:
+            torch.set_num_threads(_worker_threads)
         with _active_lock:
             _active.add(self)
         try:

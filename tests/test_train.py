@@ -1,5 +1,7 @@
+import contextlib
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -253,3 +255,37 @@ def test_stopping_a_queued_job(series, monkeypatch):
         assert job.status == "stopped"
     finally:
         train_mod._slots.release()
+
+
+def _named_threads(name: str) -> int:
+    count = 0
+    for task in Path("/proc/self/task").iterdir():
+        with contextlib.suppress(OSError):
+            count += (task / "comm").read_text().strip() == name
+    return count
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux /proc")
+def test_worker_trains_on_one_os_thread_when_torch_is_limited_to_one(series):
+    # The app limits torch to one thread; jobs are created from script threads whose own
+    # setting may differ. The worker must not grow an extra intra-op thread.
+    counts = []
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)  # what this thread would use
+    train_mod.set_worker_threads(1)
+    try:
+        job = TrainingJob(
+            series,
+            0.8,
+            ModelConfig(hidden_size=64, mlp_hidden=(64,)),
+            _cfg(epochs=3, mode="windowed", batch_size=64),
+            on_epoch=lambda r: counts.append(_named_threads(train_mod.THREAD_NAME)),
+        )
+        creator = threading.Thread(target=job.start)
+        creator.start()
+        creator.join(10)
+        assert job.join(60)
+    finally:
+        torch.set_num_threads(before)
+        train_mod.set_worker_threads(None)
+    assert counts == [1, 1, 1]

@@ -1,0 +1,232 @@
+"""What watching costs: training throughput with the Train page open and polling, vs headless.
+
+The same run (the `fast` preset, `--epochs` epochs, no target) is trained
+
+- headless: `python -m gru_core train --preset fast --epochs N --json`, epochs over its
+  `train_seconds`;
+- live: in `streamlit run app.py` (a fresh server on a free port), started from the Train
+  page in Chromium, which stays open and polls (loss chart, metric cards, sidebar status)
+  until the run finishes. Throughput is the slope of the page's own progress readout
+  ("Epoch n / N") against the clock, fitted by least squares over the middle 80% of the
+  run, so the page's polling delay cancels out; the run's own "N epochs in X s" is
+  printed beside it.
+
+The two alternate (headless, live, live, headless, ... for `--rounds`), and the ratio of
+the medians is the answer: at least 0.8 is the target.
+
+    python -m benchmarks.live_view [--epochs 1500] [--rounds 2] [--chromium /usr/bin/chromium]
+
+Needs Playwright (requirements-dev.txt) and a Chromium; Debian's is used as is.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+from benchmarks.common import ROOT, load_average, machine, median, print_machine, run_json
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+PROGRESS = re.compile(r"Epoch (\d+) / (\d+)")
+
+
+def headless(epochs: int) -> float:
+    """Epochs per second of the CLI run."""
+    r = run_json(["gru_core", "train", "--preset", "fast", "--epochs", str(epochs), "--json"])
+    return r["epochs"] / r["train_seconds"]
+
+
+class Server:
+    """`streamlit run app.py` on a free local port, in a child process."""
+
+    def __init__(self) -> None:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = tempfile.TemporaryFile()  # noqa: SIM115  closed in close()
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                "app.py",
+                "--server.port",
+                str(self.port),
+                "--server.address",
+                "127.0.0.1",
+                "--server.headless",
+                "true",
+                "--browser.gatherUsageStats",
+                "false",
+            ],
+            cwd=ROOT,
+            env=os.environ.copy(),
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+        end = time.monotonic() + 60
+        while time.monotonic() < end:
+            if self.proc.poll() is not None:
+                self.log.seek(0)
+                raise RuntimeError(f"streamlit exited:\n{self.log.read()[-2000:].decode()}")
+            with (
+                contextlib.suppress(OSError),
+                urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as r,
+            ):
+                if r.status == 200:
+                    return
+            time.sleep(0.2)
+        raise RuntimeError("streamlit did not become healthy in 60 s")
+
+    def close(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(5)
+        self.log.close()
+
+
+def _wait_for_script(page, timeout: float = 60_000) -> None:
+    page.locator("[data-testid='stApp'][data-test-connection-state='CONNECTED']").wait_for(
+        timeout=timeout
+    )
+    page.wait_for_function(
+        "() => { const a = document.querySelector(\"[data-testid='stApp']\");"
+        " return a && a.getAttribute('data-test-script-state') === 'notRunning'; }",
+        timeout=timeout,
+    )
+
+
+def _progress(page) -> tuple[int, int] | None:
+    """(epoch, epochs) from the Train page's progress bar text, or None before it shows."""
+    for text in page.locator("[data-testid='stProgress']").all_inner_texts():
+        match = PROGRESS.search(text)
+        if match:
+            return int(match.group(1)), int(match.group(2))
+    return None
+
+
+def _slope(points: list[tuple[float, int]]) -> float:
+    """Least-squares epochs per second through (time, epoch) readings."""
+    n = len(points)
+    mean_t = sum(t for t, _ in points) / n
+    mean_e = sum(e for _, e in points) / n
+    num = sum((t - mean_t) * (e - mean_e) for t, e in points)
+    den = sum((t - mean_t) ** 2 for t, _ in points)
+    return num / den
+
+
+def live(browser, url: str, epochs: int) -> tuple[float, str]:
+    """Epochs per second of a run started and watched on the Train page; and its summary."""
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    try:
+        page.goto(url)
+        _wait_for_script(page)
+        nav = page.locator("[data-testid='stSidebarNav']")
+        nav.get_by_role("link", name="Train").click()
+        page.wait_for_url("**/train")
+        _wait_for_script(page)
+        page.locator(".st-key-train_preset").wait_for()
+        box = page.locator(".st-key-train_epochs input")
+        box.fill(str(epochs))
+        box.press("Enter")
+        _wait_for_script(page)
+        page.locator(".st-key-train_start button").first.click()
+        readings: list[tuple[float, int]] = []
+        last = -1
+        deadline = time.monotonic() + 3600
+        while time.monotonic() < deadline:
+            now = time.monotonic()
+            shown = _progress(page)
+            if shown is not None and shown[0] != last:
+                last = shown[0]
+                readings.append((now, last))
+                if last >= epochs:
+                    break
+            time.sleep(0.05)
+        else:
+            raise RuntimeError("the live run did not finish within an hour")
+        middle = [(t, e) for t, e in readings if 0.1 * epochs <= e <= 0.9 * epochs]
+        if len(middle) < 5:
+            raise RuntimeError(f"too few progress readings to fit ({len(readings)})")
+        page.wait_for_timeout(1500)  # the page's last poll: the finished summary
+        summary = " | ".join(
+            t for t in page.locator("[data-testid='stProgress']").all_inner_texts() if t
+        )
+        page.locator(".st-key-train_reset button").first.click()
+        _wait_for_script(page)
+        return _slope(middle), summary
+    finally:
+        context.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--epochs", type=int, default=1500, help="epochs of each run")
+    parser.add_argument("--rounds", type=int, default=2, help="pairs of runs (ABBA order)")
+    parser.add_argument("--chromium", default="/usr/bin/chromium", help="browser executable")
+    args = parser.parse_args()
+
+    from playwright.sync_api import sync_playwright
+
+    info = machine()
+    print_machine(info)
+    print("warm-up (thrown away) ...", flush=True)
+    headless(max(20, args.epochs // 20))
+    server = Server()
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=args.chromium, args=CHROMIUM_ARGS)
+            live(browser, server.url, max(20, args.epochs // 20))
+            rates: dict[str, list[float]] = {"headless": [], "live": []}
+            for r in range(args.rounds):
+                order = ["headless", "live"] if r % 2 == 0 else ["live", "headless"]
+                for kind in order:
+                    if kind == "headless":
+                        rate = headless(args.epochs)
+                        print(f"round {r + 1} headless: {rate:.1f} epochs/s", flush=True)
+                    else:
+                        rate, summary = live(browser, server.url, args.epochs)
+                        print(f"round {r + 1} live: {rate:.1f} epochs/s ({summary})", flush=True)
+                    rates[kind].append(rate)
+            browser.close()
+    finally:
+        server.close()
+    ratio = median(rates["live"]) / median(rates["headless"])
+    print()
+    print(
+        f"{args.rounds} rounds, {args.epochs} epochs each; load average {load_average()} at the end"
+    )
+    print()
+    print("| run | epochs / s (median) | runs |")
+    print("|---|---|---|")
+    for kind in ("headless", "live"):
+        runs = ", ".join(f"{v:.1f}" for v in rates[kind])
+        print(f"| {kind} | {median(rates[kind]):.1f} | {runs} |")
+    verdict = "met" if ratio >= 0.8 else "NOT met"
+    print(f"| live / headless | **{ratio:.2f}** | target >= 0.80: {verdict} |")
+
+
+if __name__ == "__main__":
+    main()
