@@ -1,0 +1,65 @@
+"""GRU Lab: the Streamlit entry point. Navigation, one-time setup and the shared sidebar.
+
+Run with `streamlit run app.py`. Each page is a thin file in pages/; the session's
+data and training job are reached through `ui_state`, the numerics through `gru_core`.
+"""
+
+import streamlit as st
+
+import ui_state
+from gru_core import views
+
+st.set_page_config(page_title="GRU Lab", page_icon="📈", layout="wide")
+
+
+@st.cache_resource(show_spinner=False)
+def _configure_torch() -> bool:
+    """Once per process: tiny recurrent models train faster on one thread."""
+    views.limit_threads(1)
+    return True
+
+
+_configure_torch()
+ui_state.init()
+
+PAGES = [
+    st.Page("pages/overview.py", title="Overview", icon=":material/home:", default=True),
+    st.Page("pages/data.py", title="Data", icon=":material/dataset:"),
+    st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
+    st.Page("pages/gates.py", title="Gates", icon=":material/tune:"),
+    st.Page("pages/rollouts.py", title="Rollouts", icon=":material/timeline:"),
+]
+page = st.navigation(PAGES)
+
+running = ui_state.is_running()
+
+
+@st.fragment(run_every=ui_state.POLL_SECONDS if running else None)
+def run_status(was_running: bool) -> None:
+    """The run's status on every page; redraws while it trains, reruns the app when it ends."""
+    snap = ui_state.snapshot()
+    st.markdown("**Current run**")
+    ui_state.badge(snap)
+    if snap is not None:
+        done, text = views.progress(snap)
+        st.progress(done, text=text)
+        if snap.status not in ("running", "finished"):  # the progress text says the rest
+            training, cap = ui_state.server_load()
+            st.caption(views.status_line(snap, training, cap))
+        st.caption(
+            f"GRU test MSE {views.format_metric(snap.latest_metric('gru_test_rollout_mse'))}"
+            f" · MLP {views.format_metric(snap.latest_metric('mlp_test_rollout_mse'))}"
+        )
+    else:
+        st.caption(views.status_line(None))
+    if was_running and (snap is None or not snap.running):
+        st.rerun()  # the run ended: redraw every page once with its final state, stop polling
+
+
+with st.sidebar:
+    run_status(running)
+    st.divider()
+    st.caption(f"**Data:** {ui_state.dataset().label}")
+    st.caption(f"**Devices:** {views.device_summary()}")
+
+page.run()

@@ -1,0 +1,103 @@
+"""Data: generate a noisy sine or upload a CSV; see the train/test split and download it."""
+
+import streamlit as st
+
+import ui_state
+from gru_core import figures, views
+from gru_core.config import ConfigError, DataConfig, bounds
+from gru_core.data import MIN_POINTS
+
+st.title("Data")
+st.caption(
+    "The series both models learn from. The first part trains them; the rest is held out"
+    " to test how well they forecast."
+)
+
+source = st.segmented_control(
+    "Source", ui_state.SOURCES, key=ui_state.SOURCE_KEY, required=True, persist_state="session"
+)
+k = ui_state.DATA_KEYS
+fraction = st.session_state[ui_state.FRACTION_KEY]  # its slider is drawn below the source
+if source == ui_state.SOURCES[0]:
+    points, periods, noise, seed = st.columns(4)
+    number = ui_state.config_number
+    number(points, "Points", k["points"], DataConfig, "points", "Samples in the series.", 100)
+    number(periods, "Periods", k["periods"], DataConfig, "periods", "Sine periods covered.", 0.5)
+    number(
+        noise, "Noise (std)", k["noise"], DataConfig, "noise", "Std of the Gaussian noise.", 0.05
+    )
+    number(seed, "Seed", k["seed"], DataConfig, "seed", "The same seed gives the same noise.")
+    try:
+        ui_state.set_dataset(ui_state.generated(ui_state.chosen_data_config()))
+    except ConfigError as exc:
+        st.error(str(exc))
+else:
+    upload = st.file_uploader(
+        "Upload a CSV",
+        type=["csv", "txt", "tsv"],
+        key="data_upload",
+        help=f"One number a line, or a table with a header (choose the column). At least"
+        f" {MIN_POINTS} values. Files up to 10 MB.",
+    )
+    columns = None if upload is None else ui_state.upload_columns(upload)
+    if upload is None:
+        st.info(
+            "Choose a CSV file (up to 10 MB)."
+            f" Until then the data stays: {ui_state.dataset().label}."
+        )
+    elif isinstance(columns, str):  # the file cannot be read at all
+        st.error(columns)
+        st.caption(f"The data stays: {ui_state.dataset().label}.")
+    else:
+        column = None
+        if len(columns) > 1:
+            column = st.selectbox(
+                "Column",
+                columns,
+                index=None,
+                key="data_column",
+                placeholder="automatic: the first column that is not an index or time axis",
+                help="The file has several numeric columns; choose the series to forecast.",
+            )
+        error = ui_state.load_upload(upload, column, fraction)
+        if error:
+            st.error(error)
+            st.caption(f"The data stays: {ui_state.dataset().label}.")
+
+lo, hi = bounds(DataConfig, "train_fraction")
+st.slider(
+    "Training share",
+    float(lo),
+    float(hi),
+    step=0.05,
+    key=ui_state.FRACTION_KEY,
+    persist_state="session",
+    format="%.2f",
+    help="The leading share of the series used for training; the rest is the test part.",
+)
+
+data = ui_state.dataset()
+if data.train_fraction != fraction:  # e.g. an upload that failed: keep its series, new split
+    data = data.with_fraction(fraction)
+    ui_state.set_dataset(data)
+
+snap = ui_state.snapshot()
+if snap is not None and not data.same_as(snap.series, snap.n_train):
+    st.info("The current run keeps the data it started with; this data is for the next run.")
+
+st.subheader(data.label)
+st.plotly_chart(
+    figures.series_figure(data.series, data.n_train), key="data_series", width="stretch"
+)
+stats = views.data_stats(data)
+for column, (label, value) in zip(st.columns(len(stats)), stats.items(), strict=True):
+    column.metric(label, value, border=True)
+st.download_button(
+    "Download the series (CSV)",
+    views.series_csv(data.series),
+    file_name="series.csv",
+    mime="text/csv",
+    key="data_download",
+    icon=":material/download:",
+    on_click="ignore",
+)

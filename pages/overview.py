@@ -1,0 +1,89 @@
+"""Overview: what a GRU is, why the MLP fails on a sine, and a one-click first run."""
+
+import streamlit as st
+
+import ui_state
+from gru_core import figures, views
+
+st.title("GRU Lab")
+st.markdown(
+    "A **gated recurrent unit (GRU)** is a recurrent network: it reads a sequence one value "
+    "at a time and carries a *hidden state* $h_t$ — a small vector that summarises what it "
+    "has seen so far. Two *gates* decide, unit by unit and step by step, how much of that "
+    "memory to use and how much to keep. Here a GRU and a plain MLP learn to forecast a "
+    "noisy sine wave, and you can watch both learn, look inside the gates, and see how each "
+    "forecasts when it has to feed on its own predictions."
+)
+
+start, status = st.columns([2, 3], gap="large")
+with start:
+    st.subheader("Try it")
+    clicked = st.button(
+        "Train with defaults",
+        key="overview_train",
+        type="primary",
+        icon=":material/play_arrow:",
+        on_click=ui_state.train_with_defaults,
+        help="Trains the GRU and the MLP with the 'fast' preset on the current data"
+        " and opens the Train page.",
+    )
+    if st.session_state.get("run_error"):
+        st.error(st.session_state["run_error"])
+    elif clicked:
+        st.switch_page("pages/train.py")
+    st.caption(
+        f"The '{views.DEFAULT_PRESET}' preset on the current data ({ui_state.dataset().label})."
+        " A run already going is replaced."
+    )
+
+running = ui_state.is_running()
+
+
+@st.fragment(run_every=ui_state.POLL_SECONDS if running else None)
+def current_run() -> None:
+    snap = ui_state.snapshot()
+    st.subheader("Current run")
+    ui_state.badge(snap)
+    if snap is None:
+        st.caption(views.status_line(None))
+        return
+    done, text = views.progress(snap)
+    st.progress(done, text=text)
+    if snap.status in ("diverged", "failed"):
+        st.error(snap.message)
+    cards = views.metric_cards(snap)[:2]  # the lesson in two numbers: GRU vs MLP test error
+    for column, card in zip(st.columns(len(cards)), cards, strict=True):
+        column.metric(card.label, card.value, help=card.help, border=True)
+    st.caption("Test MSE of each model's free-running forecast of the test part.")
+
+
+with status:
+    current_run()
+
+st.divider()
+equations, why = st.columns(2, gap="large")
+with equations:
+    st.subheader("Inside a GRU")
+    st.markdown(
+        "At each step $t$ the GRU reads $x_t$ and updates its state (PyTorch's convention):"
+    )
+    for equation in views.GRU_EQUATIONS:
+        st.latex(equation)
+    st.markdown(
+        "- The **reset gate** $r_t \\in [0, 1]$ chooses how much of the old state feeds the new"
+        " candidate $n_t$: near 0, the unit looks only at the current input.\n"
+        "- The **update gate** $z_t \\in [0, 1]$ chooses how much of the old state to keep:"
+        " near 1, the unit holds its memory; near 0, it takes the candidate. A unit whose"
+        " $z$ averages $\\bar z$ remembers for about $1/(1-\\bar z)$ steps.\n"
+        "- $\\sigma$ is the logistic sigmoid and $\\odot$ multiplies element by element."
+    )
+with why:
+    st.subheader("Why the MLP cannot do it")
+    st.plotly_chart(figures.ambiguity_figure(), key="overview_ambiguity", width="stretch")
+    st.markdown(
+        "The MLP baseline sees only the current value. A sine passes every value twice per"
+        " period, once rising and once falling, so from one value alone the next one is"
+        " ambiguous: the best the MLP can learn is an average. Fed its own predictions, its"
+        " forecast collapses. The GRU's hidden state remembers where the wave came from, so it"
+        " knows which way it is going."
+    )

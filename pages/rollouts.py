@@ -1,0 +1,89 @@
+"""Rollouts: how the GRU and the MLP forecast the test part, fed the truth or their own output."""
+
+import streamlit as st
+
+import ui_state
+from gru_core import figures, views
+
+st.title("Rollouts")
+snap = ui_state.need_run()
+running = snap.running
+lo, hi = views.start_range(snap)
+ss = st.session_state
+ss["rollouts_start"] = min(max(ss.get("rollouts_start", lo), lo), hi)
+if hi > lo:  # a slider needs a range: a 2-point test part has a single start
+    st.slider(
+        "Forecast from (steps into the test part)",
+        lo,
+        hi,
+        key="rollouts_start",
+        help="The models read the series up to this point, then forecast the rest of the test"
+        " part.",
+    )
+
+
+@st.fragment(run_every=ui_state.SLOW_POLL_SECONDS if running else None)
+def rollouts_view(offset: int) -> None:
+    snap = ui_state.snapshot()
+    f = views.forecasts_from(snap, offset)
+    how = (
+        "the state training left, then the test part up to the start"
+        if f.carried
+        else f"the {f.n_read} points up to the start, from a fresh state"
+    )
+    st.caption(
+        f"Epoch {snap.epoch} of {snap.epochs}. Both models read {how}, then forecast"
+        f" {len(f.index)} steps (positions {f.index[0]}–{f.index[-1]})."
+    )
+    st.plotly_chart(
+        figures.rollout_figure(
+            f.context_index,
+            f.context,
+            f.index,
+            f.truth,
+            f.free_run,
+            title="Free-running: each model fed its own predictions",
+            dash="dash",
+        ),
+        key="rollouts_free",
+        width="stretch",
+    )
+    table, download = st.columns([4, 1], vertical_alignment="bottom")
+    table.table(views.forecast_metrics(f).map(views.format_metric))
+    download.download_button(
+        "Forecasts (CSV)",
+        views.forecasts_csv(f),
+        file_name="forecasts.csv",
+        mime="text/csv",
+        key="rollouts_download",
+        icon=":material/download:",
+        on_click="ignore",
+        width="stretch",
+    )
+    st.plotly_chart(
+        figures.rollout_figure(
+            f.context_index[:0],
+            f.context[:0],
+            f.index,
+            f.truth,
+            f.one_step,
+            title="One-step: each model fed the true value every step",
+        ),
+        key="rollouts_one_step",
+        width="stretch",
+    )
+    errors = views.horizon_errors(snap)
+    st.plotly_chart(
+        figures.horizon_figure(
+            errors.steps, errors.mse, title="Error by horizon: how fast forecasts drift"
+        ),
+        key="rollouts_horizon",
+        width="stretch",
+    )
+    st.caption(
+        f"Mean over {errors.starts} free-running forecasts started across the test part, each"
+        f" after reading the {errors.warmup} points before its start from a fresh state."
+    )
+
+
+rollouts_view(ss["rollouts_start"])

@@ -1,0 +1,140 @@
+"""Train: choose the settings, then train the GRU and the MLP side by side and watch them learn."""
+
+import streamlit as st
+
+import ui_state
+from gru_core import figures, views
+from gru_core.config import PRESETS, ConfigError
+
+st.title("Train")
+k = ui_state.TRAIN_KEYS
+snap = ui_state.snapshot()
+running = snap is not None and snap.running
+
+settings, live_area = st.columns([5, 7], gap="large")
+with settings:
+    st.selectbox(
+        "Preset",
+        list(PRESETS),
+        key="train_preset",
+        on_change=ui_state.apply_preset,
+        persist_state="session",
+        help="Sets every setting below; you can change them afterwards.",
+    )
+    preset = PRESETS[st.session_state["train_preset"]]
+    st.caption(f"{preset.description} The data comes from the Data page.")
+    if ui_state.data_differs_from_preset():
+        st.button(
+            "Use the preset's data",
+            key="train_preset_data",
+            icon=":material/dataset:",
+            on_click=ui_state.use_data_config,
+            args=(preset.data,),
+            help=f"The preset was made for the {views.sine_label(preset.data)}"
+            f" (training share {preset.data.train_fraction:g}); the current data differs.",
+        )
+    with st.container(border=True):
+        left, right = st.columns(2)
+        for name in ("hidden", "seq_len", "lr", "epochs"):
+            ui_state.setting(left, name)
+        for name in ("mode", "batch", "mlp_hidden", "mlp_window"):
+            ui_state.setting(right, name)
+    with st.expander("More settings"):
+        left, right = st.columns(2)
+        for name in ("seed", "layers", "eval_every", "clip", "eval_warmup", "standardize"):
+            ui_state.setting(left, name)
+        for name in ("device", "kernel", "chunking", "eval_state", "schedule"):
+            ui_state.setting(right, name)
+
+    data = ui_state.dataset()
+    problem = None
+    try:
+        chosen = ui_state.chosen_configs()
+        views.check_run(data, *chosen)
+    except ConfigError as exc:
+        problem = str(exc)
+        st.error(problem)
+    if running:
+        changes = [] if problem else views.setting_changes((snap.model_cfg, snap.train_cfg), chosen)
+        if not data.same_as(snap.series, snap.n_train):
+            changes.append("the data")
+        note = f" Changed: {', '.join(changes)}." if changes else ""
+        st.info(f"A run is going: settings you change now apply to the next run.{note}")
+
+can_resume = snap is not None and snap.status == "stopped" and snap.epoch < snap.epochs
+with live_area:
+    start, stop, resume, reset = st.columns(4)
+    start.button(
+        "Start",
+        key="train_start",
+        type="primary",
+        icon=":material/play_arrow:",
+        disabled=running or problem is not None,
+        on_click=ui_state.start_run,
+        width="stretch",
+        help="Train both models from scratch with these settings (replaces a finished run).",
+    )
+    stop.button(
+        "Stop",
+        key="train_stop",
+        icon=":material/stop:",
+        disabled=not running,
+        on_click=ui_state.stop_run,
+        width="stretch",
+        help="Stop after the current epoch.",
+    )
+    resume.button(
+        "Resume",
+        key="train_resume",
+        icon=":material/resume:",
+        disabled=not can_resume,
+        on_click=ui_state.resume_run,
+        width="stretch",
+        help="Continue the stopped run with its own settings.",
+    )
+    reset.button(
+        "Reset",
+        key="train_reset",
+        icon=":material/restart_alt:",
+        disabled=snap is None,
+        on_click=ui_state.reset_run,
+        width="stretch",
+        help="Stop and forget the run.",
+    )
+    if st.session_state.get("run_error"):
+        st.error(st.session_state["run_error"])
+
+
+@st.fragment(run_every=ui_state.POLL_SECONDS if running else None)
+def live() -> None:
+    snap = ui_state.snapshot()
+    if snap is None:
+        st.info("Choose settings and press Start: both models train together, live.")
+        return
+    badge, bar = st.columns([1, 4], vertical_alignment="center")
+    with badge:
+        ui_state.badge(snap)
+    done, text = views.progress(snap)
+    bar.progress(done, text=text)
+    if snap.status == "queued":
+        training, cap = ui_state.server_load()
+        st.info(views.status_line(snap, training, cap))
+    elif snap.status in ("diverged", "failed"):
+        st.error(snap.message)
+    st.plotly_chart(figures.loss_figure(snap.history), key="train_losses", width="stretch")
+    st.caption(
+        "Solid: training loss. Dotted: test error when fed the true values (one-step)."
+        " Dashed: test error when fed its own predictions (free-running)."
+    )
+
+
+@st.fragment(run_every=ui_state.POLL_SECONDS if running else None)
+def live_cards() -> None:
+    snap = ui_state.snapshot()
+    if snap is not None:
+        ui_state.metric_cards(snap)
+
+
+with live_area:
+    live()
+live_cards()

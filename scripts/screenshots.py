@@ -1,0 +1,166 @@
+"""Regenerate the README's screenshots: start the app, drive every page in Chromium, save PNGs.
+
+    python scripts/screenshots.py [--out assets/screenshots] [--browser /usr/bin/chromium]
+
+Starts its own Streamlit server on a free port (and stops it), trains with the
+one-click defaults, waits for the run to finish, then visits each page. Needs
+the Python `playwright` package and a Chromium (the system one by default).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from playwright.sync_api import Page, sync_playwright
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+VIEWPORT = {"width": 1400, "height": 900}
+TALL = {"train": 1080}  # the Train page's metric cards sit below its chart
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def serve(port: int):
+    """A Streamlit server for app.py on `port`, stopped on exit."""
+    cmd = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(ROOT / "app.py"),
+        "--server.headless",
+        "true",
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--browser.gatherUsageStats",
+        "false",
+    ]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        for _ in range(120):
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            raise RuntimeError("the Streamlit server did not start")
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def settle(page: Page, seconds: float = 1.5) -> None:
+    """Wait until the app has stopped running its script and charts have drawn."""
+    page.wait_for_selector('[data-testid="stApp"]', timeout=30_000)
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        if page.locator('[data-testid="stStatusWidget"]').count() == 0:
+            break
+        time.sleep(0.2)
+    time.sleep(seconds)
+
+
+def open_page(page: Page, name: str, status: str | None = None) -> None:
+    """Open a page from the sidebar; check that its sidebar shows the run's `status`."""
+    page.locator('[data-testid="stSidebarNav"]').get_by_text(name, exact=True).click()
+    settle(page)
+    if status is not None:
+        sidebar = page.locator('[data-testid="stSidebar"]').inner_text()
+        if status not in sidebar:
+            raise RuntimeError(f"the {name} page's sidebar does not say {status!r}")
+
+
+def shoot(page: Page, path: Path, full: bool) -> None:
+    """A screenshot of the viewport, or with `full` of the whole (scrolling) page."""
+    if not full:
+        height = TALL.get(path.stem)
+        if height:
+            page.set_viewport_size({"width": VIEWPORT["width"], "height": height})
+            time.sleep(1.5)
+        page.screenshot(path=path)
+        page.set_viewport_size(VIEWPORT)
+        return
+    height = page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
+    page.set_viewport_size({"width": VIEWPORT["width"], "height": max(VIEWPORT["height"], height)})
+    time.sleep(1.5)  # charts redraw at the new size
+    page.screenshot(path=path)
+    page.set_viewport_size(VIEWPORT)
+
+
+def wait_for_run(page: Page, timeout: float) -> None:
+    """Wait until the sidebar's status badge no longer says the run is going."""
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        text = sidebar.inner_text()
+        if "running" not in text and "queued" not in text:
+            return
+        time.sleep(1)
+    raise RuntimeError(f"the training run did not finish within {timeout:.0f} s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default=str(ROOT / "assets" / "screenshots"))
+    parser.add_argument("--browser", default=os.environ.get("CHROMIUM", "/usr/bin/chromium"))
+    parser.add_argument("--timeout", type=float, default=300, help="seconds to wait for training")
+    parser.add_argument("--full", action="store_true", help="whole pages, not just the viewport")
+    args = parser.parse_args()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+
+    with serve(free_port()) as url, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=args.browser, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport=VIEWPORT, device_scale_factor=1)
+        page.goto(url)
+        settle(page)
+        open_page(page, "Data", "no run yet")
+        open_page(page, "Overview", "no run yet")
+        page.get_by_role("button", name="Train with defaults").click()
+        page.wait_for_url("**/train", timeout=30_000)
+        settle(page, 4)
+        if args.full:
+            shoot(page, out / "train_running.png", False)
+        wait_for_run(page, args.timeout)
+        settle(page, 2)
+        shoot(page, out / "train.png", args.full)
+
+        for name in ("Gates", "Rollouts", "Data", "Overview"):
+            open_page(page, name, "finished")
+            shoot(page, out / f"{name.lower()}.png", args.full and name != "Data")
+        browser.close()
+    print(f"screenshots in {out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,169 @@
+"""AppTest: the Train page's settings, presets, controls and live view."""
+
+import time
+
+import pytest
+from apptest_utils import (
+    chart,
+    go,
+    job,
+    new_app,
+    release,
+    texts,
+    traces,
+    train_tiny,
+    use_tiny_data,
+    use_tiny_settings,
+    wait_until_done,
+)
+
+from gru_core import train as training
+from gru_core.config import PRESETS, ModelConfig, TrainConfig, bounds
+
+
+@pytest.fixture
+def at():
+    app = new_app()
+    yield app
+    release(app)
+
+
+def test_defaults_come_from_the_fast_preset(at):
+    go(at, "train")
+    assert not at.exception
+    fast = PRESETS["fast"]
+    assert at.selectbox(key="train_preset").value == "fast"
+    assert at.number_input(key="train_hidden").value == fast.model.hidden_size
+    assert at.number_input(key="train_epochs").value == fast.train.epochs
+    assert at.select_slider(key="train_lr").value == fast.train.lr
+    assert at.radio(key="train_mode").value == fast.train.mode
+    assert "Choose settings and press Start" in texts(at)
+
+
+def test_widget_ranges_are_the_config_bounds(at):
+    go(at, "train")
+    hidden = at.number_input(key="train_hidden")
+    assert (hidden.min, hidden.max) == bounds(ModelConfig, "hidden_size")
+    seq = at.number_input(key="train_seq_len")
+    assert (seq.min, seq.max) == bounds(TrainConfig, "seq_len")
+
+
+def test_choosing_a_preset_sets_every_widget(at):
+    go(at, "train")
+    at.number_input(key="train_hidden").set_value(7).run()
+    at.selectbox(key="train_preset").set_value("seed").run()
+    seed = PRESETS["seed"]
+    assert at.number_input(key="train_hidden").value == seed.model.hidden_size
+    assert at.selectbox(key="train_chunking").value == "tutorial"
+    assert at.selectbox(key="train_eval_state").value == "carried"
+    assert at.select_slider(key="train_lr").value == seed.train.lr
+
+
+def test_a_tiny_run_trains_to_the_end_with_live_curves(at):
+    train_tiny(at)
+    assert not at.exception
+    assert ":green-badge[finished]" in texts(at)
+    spec = traces(chart(at, "train_losses"))
+    assert len(spec) == 6
+    history = job(at).snapshot().history
+    for model in ("GRU", "MLP"):
+        assert spec[f"{model} train"]["x"] == [1, 2, 3]  # one point per epoch
+        evaluated = [r["epoch"] for r in history if r[f"{model.lower()}_test_rollout_mse"]]
+        assert (
+            spec[f"{model} test free-running"]["x"] == evaluated
+        )  # epochs without a test left out
+        assert spec[f"{model} test one-step"]["x"] == evaluated
+    assert chart(at, "train_losses")["layout"]["yaxis"]["type"] == "log"
+    cards = {m.label: m.value for m in at.metric}
+    assert cards["Device"] == "cpu" and cards["GRU weights"] == "89"
+    assert cards["GRU test"] not in ("", "—")
+    progress = at.get("progress")
+    assert progress and "Epoch 3 / 3" in progress[-1].proto.text
+    assert at.button(key="train_resume").disabled and not at.button(key="train_start").disabled
+
+
+def test_invalid_settings_show_an_error_and_disable_start(at):
+    use_tiny_data(at)
+    use_tiny_settings(at, seq_len=500)
+    assert not at.exception
+    assert any("seq_len 500" in e.value for e in at.error)
+    assert at.button(key="train_start").disabled
+
+
+def test_stop_resume_and_reset(at):
+    use_tiny_data(at)
+    use_tiny_settings(at, epochs=10_000)
+    at.button(key="train_start").click().run()
+    assert job(at).status in ("queued", "running")
+    assert at.button(key="train_start").disabled and not at.button(key="train_stop").disabled
+    time.sleep(0.3)
+    at.button(key="train_stop").click().run()
+    assert wait_until_done(at) == "stopped"
+    epoch = job(at).snapshot().epoch
+    assert not at.button(key="train_resume").disabled
+    at.button(key="train_resume").click().run()
+    time.sleep(0.3)
+    at.run()
+    assert job(at).status in ("running", "stopped") and job(at).snapshot().epoch >= epoch
+    stopped = job(at)
+    at.button(key="train_reset").click().run()
+    assert job(at) is None
+    assert stopped.join(30) and stopped.status == "stopped"
+    assert "Choose settings and press Start" in texts(at)
+
+
+def test_changing_settings_during_a_run_applies_to_the_next_run(at):
+    use_tiny_data(at)
+    use_tiny_settings(at, epochs=10_000)
+    at.button(key="train_start").click().run()
+    running = job(at)
+    at.number_input(key="train_hidden").set_value(9).run()
+    assert not at.exception
+    note = " ".join(i.value for i in at.info)
+    assert "apply to the next run" in note and "hidden_size 4 → 9" in note
+    assert job(at) is running and running.snapshot().model_cfg.hidden_size == 4
+
+
+def test_a_job_waiting_for_a_slot_shows_as_queued(at):
+    use_tiny_data(at)
+    use_tiny_settings(at)
+    taken = 0
+    try:
+        while training._slots.acquire(timeout=10):  # fill the process-wide cap
+            taken += 1
+            if taken == training.MAX_CONCURRENT:
+                break
+        at.button(key="train_start").click().run()
+        assert job(at).status == "queued"
+        page = texts(at)
+        assert ":violet-badge[queued]" in page and "Waiting for a free training slot" in page
+    finally:
+        for _ in range(taken):
+            training._slots.release()
+    assert wait_until_done(at) == "finished"
+
+
+def test_the_run_keeps_going_while_other_pages_are_open(at):
+    use_tiny_data(at)
+    use_tiny_settings(at, epochs=10_000)
+    at.button(key="train_start").click().run()
+    running = job(at)
+    for page in ("data", "gates", "rollouts", "overview"):
+        go(at, page)
+        assert not at.exception, page
+        assert job(at) is running and running.status in ("queued", "running")
+    assert ":blue-badge[running]" in texts(at)  # the Overview's own status
+    assert running.snapshot().epoch >= 1
+
+
+def test_the_preset_data_button_restores_the_tutorials_series(at):
+    go(at, "train")
+    assert "train_preset_data" not in [b.key for b in at.button]  # default data: no button
+    use_tiny_data(at)
+    go(at, "train")
+    at.button(key="train_preset_data").click().run()
+    assert not at.exception
+    data = at.session_state["dataset"]
+    assert len(data.series) == 1000 and data.n_train == 800
+    assert at.session_state["data_points"] == 1000
+    assert "train_preset_data" not in [b.key for b in at.button]

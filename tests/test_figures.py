@@ -1,0 +1,216 @@
+"""gru_core.figures: the right traces, the right lengths, one colour per thing, no NaN drawn."""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+import pytest
+
+from gru_core import figures
+from gru_core.figures import COLORS
+
+
+def _by_name(fig: go.Figure) -> dict[str, go.BaseTraceType]:
+    return {t.name: t for t in fig.data}
+
+
+# -- downsampling -------------------------------------------------------------------------------
+
+
+def test_downsample_leaves_short_series_alone():
+    x, y = np.arange(10), np.linspace(0, 1, 10)
+    dx, dy = figures.downsample(x, y, 100)
+    np.testing.assert_array_equal(dx, x)
+    np.testing.assert_array_equal(dy, y)
+
+
+def test_downsample_keeps_ends_extremes_and_order():
+    rng = np.random.default_rng(0)
+    y = rng.normal(size=100_000)
+    y[54_321] = 50.0
+    y[77_777] = -50.0
+    x = np.arange(len(y))
+    dx, dy = figures.downsample(x, y, 4000)
+    assert len(dx) <= 4000 and len(dx) == len(dy)
+    assert dx[0] == 0 and dx[-1] == len(y) - 1
+    assert np.all(np.diff(dx) > 0)
+    assert dy.max() == 50.0 and dy.min() == -50.0
+    np.testing.assert_array_equal(dy, y[dx])
+
+
+def test_line_uses_webgl_only_for_long_lines():
+    short = figures.line(np.arange(100), np.zeros(100), "a", "#000")
+    long = figures.line(np.arange(200_000), np.sin(np.arange(200_000)), "b", "#000")
+    assert isinstance(short, go.Scatter)
+    assert isinstance(long, go.Scattergl)
+    assert len(long.y) <= figures.MAX_POINTS
+
+
+# -- data -------------------------------------------------------------------------------------
+
+
+def test_series_figure_splits_train_and_test_in_their_colours():
+    series = np.sin(np.linspace(0, 20, 1000))
+    fig = figures.series_figure(series, 800)
+    train, test = fig.data
+    assert train.name == "train (800)" and test.name == "test (200)"
+    assert len(train.y) == 800 and len(test.y) == 200
+    assert train.x[0] == 0 and test.x[0] == 800
+    assert train.line.color == COLORS["train"] and test.line.color == COLORS["test"]
+    assert fig.layout.font.size >= 16  # projector-readable
+
+
+def test_series_figure_of_a_long_series_is_reduced():
+    fig = figures.series_figure(np.random.default_rng(1).normal(size=150_000), 120_000)
+    assert all(len(t.y) <= figures.MAX_POINTS for t in fig.data)
+    assert all(isinstance(t, go.Scattergl) for t in fig.data)
+
+
+# -- losses -------------------------------------------------------------------------------------
+
+
+def _history(epochs: int = 6, eval_every: int = 2) -> list[dict]:
+    rows = []
+    for e in range(1, epochs + 1):
+        row = {"epoch": e, "gru_train_loss": 1 / e, "mlp_train_loss": 2 / e}
+        for m in ("gru", "mlp"):
+            for k in ("test_one_step_mse", "test_rollout_mse", "test_rollout_mae"):
+                row[f"{m}_{k}"] = 0.5 / e if e % eval_every == 0 else None
+        rows.append(row)
+    return rows
+
+
+def test_loss_figure_has_three_curves_per_model_and_drops_missing_values():
+    fig = figures.loss_figure(_history())
+    traces = _by_name(fig)
+    assert set(traces) == {
+        f"{m} {k}" for m in ("GRU", "MLP") for k in ("train", "test one-step", "test free-running")
+    }
+    assert len(traces["GRU train"].y) == 6
+    assert list(traces["GRU test free-running"].x) == [2, 4, 6]
+    for t in fig.data:
+        assert not np.isnan(np.asarray(t.y, dtype=float)).any()
+        assert t.line.color == COLORS["gru" if t.name.startswith("GRU") else "mlp"]
+    assert fig.layout.yaxis.type == "log"
+
+
+def test_loss_figure_drops_non_finite_and_non_positive_values():
+    rows = _history(3, 1)
+    rows[1]["gru_train_loss"] = float("nan")
+    rows[2]["gru_train_loss"] = 0.0
+    fig = figures.loss_figure(rows)
+    assert list(_by_name(fig)["GRU train"].y) == [1.0]
+
+
+def test_loss_figure_without_epochs_says_so():
+    fig = figures.loss_figure([])
+    assert len(fig.data) == 0
+    assert "No epochs yet" in fig.layout.annotations[0].text
+
+
+# -- gates --------------------------------------------------------------------------------------
+
+
+def _gates(time: int = 50, hidden: int = 6) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(0)
+    return {
+        "r": rng.uniform(size=(time, hidden)),
+        "z": rng.uniform(size=(time, hidden)),
+        "n": rng.uniform(-1, 1, size=(time, hidden)),
+        "h": rng.uniform(-1, 1, size=(time, hidden)),
+    }
+
+
+def test_gates_figure_has_the_signal_and_four_aligned_heatmaps():
+    index = np.arange(100, 150)
+    g = _gates()
+    fig = figures.gates_figure(index, np.sin(index / 5.0), g)
+    signal, *heatmaps = fig.data
+    assert signal.name == "input x" and len(signal.y) == 50
+    assert [h.name for h in heatmaps] == [
+        "reset gate r",
+        "update gate z",
+        "candidate n",
+        "hidden state h",
+    ]
+    for h, name in zip(heatmaps, "rznh", strict=True):
+        assert isinstance(h, go.Heatmap)
+        assert np.asarray(h.z).shape == (6, 50)  # unit x time
+        np.testing.assert_allclose(np.asarray(h.z), g[name].T, atol=1e-4)
+        assert list(h.x) == list(index)
+    assert {h.coloraxis for h in heatmaps[:2]} == {"coloraxis"}
+    assert {h.coloraxis for h in heatmaps[2:]} == {"coloraxis2"}
+    assert (fig.layout.coloraxis.cmin, fig.layout.coloraxis.cmax) == (0, 1)
+    assert (fig.layout.coloraxis2.cmin, fig.layout.coloraxis2.cmax) == (-1, 1)
+    # All panels share the time axis.
+    axes = [fig.layout[f"xaxis{i if i > 1 else ''}"] for i in range(1, 6)]
+    assert len({a.matches or "x5" for a in axes}) == 1
+
+
+def test_gates_figure_picks_units_bins_long_segments_and_marks_a_cell():
+    index = np.arange(2000)
+    g = _gates(2000, 8)
+    fig = figures.gates_figure(
+        index, np.zeros(2000), g, units=[1, 3], mark=(700, 3), max_columns=500
+    )
+    heatmaps = [t for t in fig.data if isinstance(t, go.Heatmap)]
+    assert all(np.asarray(h.z).shape == (2, 500) for h in heatmaps)
+    assert list(heatmaps[0].y) == [1, 3]
+    np.testing.assert_allclose(np.asarray(heatmaps[0].z)[0, 0], g["r"][:4, 1].mean(), atol=1e-4)
+    marks = [t for t in fig.data if isinstance(t, go.Scatter) and t.mode == "markers"]
+    assert len(marks) == 4 and all(list(m.x) == [700] and list(m.y) == [3] for m in marks)
+
+
+def test_unit_lines_figure_draws_every_gate_of_every_chosen_unit():
+    index = np.arange(50)
+    fig = figures.unit_lines_figure(index, _gates(), [0, 4])
+    assert len(fig.data) == 8
+    assert all(len(t.y) == 50 for t in fig.data)
+    assert sum(bool(t.showlegend) for t in fig.data) == 2
+
+
+def test_memory_figure_bars_per_unit():
+    z = np.array([0.5, 0.9, 0.0])
+    fig = figures.memory_figure(z, 1 / (1 - z))
+    bar = fig.data[0]
+    assert isinstance(bar, go.Bar)
+    np.testing.assert_allclose(bar.y, [2, 10, 1])
+    assert bar.marker.color == COLORS["gru"]
+
+
+# -- forecasts ----------------------------------------------------------------------------------
+
+
+def test_rollout_figure_shows_context_truth_and_both_models():
+    index = np.arange(101, 200)
+    truth = np.sin(index / 10)
+    forecasts = {"gru": truth + 0.01, "mlp": np.zeros_like(truth)}
+    fig = figures.rollout_figure(np.arange(1, 101), np.ones(100), index, truth, forecasts)
+    traces = _by_name(fig)
+    assert list(traces) == ["read by the models", "truth", "GRU", "MLP"]
+    assert len(traces["truth"].y) == len(traces["GRU"].y) == len(traces["MLP"].y) == 99
+    assert traces["GRU"].line.color == COLORS["gru"] and traces["MLP"].line.color == COLORS["mlp"]
+    assert traces["truth"].line.color == COLORS["truth"]
+    without_context = figures.rollout_figure(index[:0], truth[:0], index, truth, forecasts)
+    assert [t.name for t in without_context.data] == ["truth", "GRU", "MLP"]
+
+
+def test_horizon_figure():
+    steps = np.arange(1, 11)
+    fig = figures.horizon_figure(steps, {"gru": steps * 0.01, "mlp": steps * 0.1})
+    assert [t.name for t in fig.data] == ["GRU", "MLP"]
+    assert all(len(t.y) == 10 for t in fig.data)
+    assert fig.layout.yaxis.type == "log"
+
+
+def test_ambiguity_figure_marks_one_value_rising_and_falling():
+    fig = figures.ambiguity_figure()
+    markers = [t for t in fig.data if t.mode == "markers"]
+    assert [m.name for m in markers] == ["rising", "falling"]
+    assert all(list(m.y) == [0.5] for m in markers)
+
+
+@pytest.mark.parametrize("name", ["gru", "mlp", "truth", "train", "test"])
+def test_colours_are_distinct(name):
+    others = {k: v for k, v in COLORS.items() if k != name}
+    assert COLORS[name] not in others.values()

@@ -1,0 +1,342 @@
+"""The session's data, its training job and the settings widgets' state, for every page.
+
+Pages get the data and the job only through these functions, so they all see the
+same things the same way. Everything lives in `st.session_state` (one browser
+session, never shared); the job is also registered in a session-scoped resource
+cache whose release hook stops it when the session ends. Thin on purpose: the
+logic is in `gru_core.views`; the few render helpers here are shared by pages.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from gru_core import views
+from gru_core.config import PRESETS, ConfigError, DataConfig, ModelConfig, TrainConfig, bounds
+from gru_core.data import DataError, csv_columns, make_sine
+from gru_core.train import MAX_CONCURRENT, Snapshot, TrainingJob, running_jobs
+
+POLL_SECONDS = 1.0  # how often live views redraw while a run is going
+SLOW_POLL_SECONDS = 2.0  # for the heavier Gates and Rollouts views
+STOP_WAIT_SECONDS = 1.0  # how long Stop waits for the current epoch before redrawing
+
+TRAIN_KEYS = {name: f"train_{name}" for name in views.SETTINGS}
+DATA_FIELDS = ("points", "periods", "noise", "seed")
+DATA_KEYS = {name: f"data_{name}" for name in DATA_FIELDS}
+FRACTION_KEY = "data_fraction"
+SOURCE_KEY = "data_source"
+SOURCES = ("Generate a noisy sine", "Upload a CSV")
+
+
+def init() -> None:
+    """Give every setting its default once per session (before any widget shows it)."""
+    ss = st.session_state
+    ss.setdefault("train_preset", views.DEFAULT_PRESET)
+    for name, value in views.preset_settings(ss["train_preset"]).items():
+        ss.setdefault(TRAIN_KEYS[name], value)
+    default = DataConfig()
+    for name, key in DATA_KEYS.items():
+        ss.setdefault(key, getattr(default, name))
+    ss.setdefault(FRACTION_KEY, default.train_fraction)
+    ss.setdefault(SOURCE_KEY, SOURCES[0])
+
+
+# -- data -------------------------------------------------------------------------------------
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _sine(points: int, periods: float, noise: float, seed: int) -> np.ndarray:
+    """Generated series are a pure function of their settings: one cache for all sessions."""
+    return make_sine(DataConfig(points, periods, noise, seed))
+
+
+def generated(cfg: DataConfig) -> views.Dataset:
+    return views.generated_dataset(cfg, _sine(cfg.points, cfg.periods, cfg.noise, cfg.seed))
+
+
+def dataset() -> views.Dataset:
+    """The data the next run trains on (the tutorial's series until the user changes it)."""
+    if "dataset" not in st.session_state:
+        st.session_state["dataset"] = generated(DataConfig())
+    return st.session_state["dataset"]
+
+
+def set_dataset(data: views.Dataset) -> None:
+    st.session_state["dataset"] = data
+
+
+def chosen_data_config() -> DataConfig:
+    """The Data page's generator settings; ConfigError if one is out of range."""
+    ss = st.session_state
+    values = {name: ss[key] for name, key in DATA_KEYS.items()}
+    return DataConfig(**values, train_fraction=ss[FRACTION_KEY])
+
+
+def use_data_config(cfg: DataConfig) -> None:
+    """Generate `cfg`'s series and show its settings on the Data page."""
+    ss = st.session_state
+    for name, key in DATA_KEYS.items():
+        ss[key] = getattr(cfg, name)
+    ss[FRACTION_KEY] = cfg.train_fraction
+    ss[SOURCE_KEY] = SOURCES[0]
+    set_dataset(generated(cfg))
+
+
+def upload_columns(file) -> list[str] | str:
+    """The numeric columns of an uploaded file, or the DataError message (read once per file)."""
+    memo = st.session_state.setdefault("upload_columns", {})
+    if file.file_id not in memo:
+        try:
+            memo.clear()
+            memo[file.file_id] = csv_columns(file.getvalue())
+        except DataError as exc:
+            memo[file.file_id] = str(exc)
+    return memo[file.file_id]
+
+
+def load_upload(file, column: str | None, train_fraction: float) -> str | None:
+    """Make the uploaded file the current data; the DataError message if it cannot be used.
+
+    On an error the previous data stays. Each (file, column) is parsed only once.
+    """
+    memo = st.session_state.setdefault("upload_series", {})
+    key = (file.file_id, column)
+    if key not in memo:
+        memo.clear()
+        try:
+            memo[key] = views.uploaded_dataset(file.getvalue(), file.name, column, train_fraction)
+        except DataError as exc:
+            memo[key] = str(exc)
+    result = memo[key]
+    if isinstance(result, str):
+        return result
+    set_dataset(result.with_fraction(train_fraction))
+    return None
+
+
+# -- the job ----------------------------------------------------------------------------------
+
+
+@st.cache_resource(scope="session", on_release=views.JobSlot.release, show_spinner=False)
+def _session_guard(_slot: views.JobSlot) -> views.JobSlot:
+    """Registers the session's slot so that the session's end stops its job."""
+    return _slot
+
+
+def slot() -> views.JobSlot:
+    s = st.session_state.setdefault("job_slot", views.JobSlot())
+    _session_guard(s)
+    return s
+
+
+def job() -> TrainingJob | None:
+    return slot().job
+
+
+def snapshot() -> Snapshot | None:
+    return slot().snapshot()
+
+
+def is_running() -> bool:
+    snap = snapshot()
+    return snap is not None and snap.running
+
+
+def server_load() -> tuple[int, int]:
+    """(jobs training now in this process, the most that may)."""
+    return running_jobs(), MAX_CONCURRENT
+
+
+# -- training settings and actions ------------------------------------------------------------
+
+
+def chosen_settings() -> dict[str, object]:
+    return {name: st.session_state[key] for name, key in TRAIN_KEYS.items()}
+
+
+def chosen_configs() -> tuple[ModelConfig, TrainConfig]:
+    """The Train page's settings as configs; ConfigError says which one is wrong."""
+    return views.build_configs(chosen_settings(), st.session_state["train_preset"])
+
+
+def apply_preset() -> None:
+    """Set every training widget to the selected preset's value (the preset box's callback)."""
+    for name, value in views.preset_settings(st.session_state["train_preset"]).items():
+        st.session_state[TRAIN_KEYS[name]] = value
+
+
+def start_run() -> None:
+    """Start a new job on the current data, unless one is already going.
+
+    Quick repeated clicks reach here before the page has redrawn the button as
+    disabled; a run already going ignores them. Every Streamlit call comes before
+    the job changes hands, so a rerun interrupting this callback leaves no job half set up.
+    """
+    holder = slot()
+    st.session_state.pop("run_error", None)
+    if holder.busy():
+        return
+    try:
+        model, train = chosen_configs()
+        new = views.make_job(dataset(), model, train)
+    except ConfigError as exc:
+        st.session_state["run_error"] = str(exc)
+        return
+    holder.start(new)
+
+
+def stop_run() -> None:
+    current = job()
+    if current is not None:
+        current.stop()
+        # An epoch is short: waiting for it lets this very rerun show the run as stopped.
+        current.join(STOP_WAIT_SECONDS)
+
+
+def resume_run() -> None:
+    if job() is not None:
+        job().resume()
+
+
+def reset_run() -> None:
+    slot().clear()
+    st.session_state.pop("run_error", None)
+
+
+def train_with_defaults() -> None:
+    """The Overview's one click: the default preset on the current data, started."""
+    st.session_state["train_preset"] = views.DEFAULT_PRESET
+    apply_preset()
+    start_run()
+
+
+def preset_data() -> DataConfig:
+    return PRESETS[st.session_state["train_preset"]].data
+
+
+def data_differs_from_preset() -> bool:
+    """Whether the current data is not the series the selected preset was made for."""
+    preset = generated(preset_data())
+    return not dataset().same_as(preset.series, preset.n_train)
+
+
+# -- shared render helpers --------------------------------------------------------------------
+
+
+def badge(snap: Snapshot | None) -> None:
+    label, color = views.status_badge(snap)
+    st.badge(label, color=color)
+
+
+def metric_cards(snap: Snapshot, per_row: int = 4) -> None:
+    cards = views.metric_cards(snap)
+    for i in range(0, len(cards), per_row):
+        for column, card in zip(st.columns(per_row), cards[i : i + per_row], strict=False):
+            column.metric(card.label, card.value, help=card.help, border=True)
+
+
+def config_number(
+    column, label: str, key: str, cls: type, field: str, help: str, step: float | None = None
+) -> None:
+    """A number box whose range is the config field's own, so widget and validation agree."""
+    lo, hi = bounds(cls, field)
+    cast = float if isinstance(st.session_state[key], float) else int
+    column.number_input(
+        label, cast(lo), cast(hi), step=step, key=key, persist_state="session", help=help
+    )
+
+
+# Train-page widgets: setting -> (label, help, choices for a select box or None).
+SETTING_WIDGETS: dict[str, tuple[str, str, tuple[str, ...] | None]] = {
+    "hidden": ("Hidden size", "Units in the GRU's state.", None),
+    "seq_len": (
+        "Sequence length",
+        "Time steps per training sequence (truncated backpropagation through time).",
+        None,
+    ),
+    "lr": ("Learning rate", "Adam's step size, on a log scale.", None),
+    "epochs": ("Epochs", "Passes over the training part.", None),
+    "mode": (
+        "Training mode",
+        "stateful: contiguous chunks, the hidden state carried from one to the next;"
+        " windowed: shuffled windows, each read from a fresh state.",
+        ("stateful", "windowed"),
+    ),
+    "batch": (
+        "Streams / batch",
+        "stateful: parallel streams through the training part; windowed: windows per step.",
+        None,
+    ),
+    "mlp_hidden": ("MLP hidden layers", "Widths of the MLP's hidden layers, e.g. 32, 16.", None),
+    "mlp_window": (
+        "MLP input window",
+        "Past values the MLP sees; 1 = only the current value, as in the tutorial.",
+        None,
+    ),
+    "seed": ("Seed", "Seeds the models' initial weights.", None),
+    "device": ("Device", "auto picks a GPU only when the run is big enough to profit.", None),
+    "layers": ("GRU layers", "Stacked GRU layers (the Gates page shows the first).", None),
+    "eval_every": ("Evaluate every", "Test the models every k epochs (and after the last).", None),
+    "chunking": (
+        "Chunking",
+        "overlap: streams that cover the training part; tutorial: disjoint cuts of length + 1,"
+        " exactly as the tutorial does.",
+        ("overlap", "tutorial"),
+    ),
+    "eval_state": (
+        "Test state",
+        "warm: a fresh state reads the training data before the test forecast;"
+        " carried: the state training left.",
+        ("warm", "carried"),
+    ),
+    "schedule": ("LR schedule", "cosine decays the rate to lr/20.", ("constant", "cosine")),
+    "clip": ("Gradient clipping", "Largest gradient norm; 0 = no clipping.", None),
+    "standardize": ("Standardise", "Train on (x - mean) / std of the training part.", None),
+    "kernel": (
+        "Step kernel",
+        "numpy: a whole training step in numpy, faster on the CPU for small one-layer models;"
+        " torch everywhere else.",
+        ("torch", "numpy"),
+    ),
+    "eval_warmup": (
+        "Test warm-up (points)",
+        "Training points a fresh state reads before the test forecast ('warm' test state).",
+        None,
+    ),
+}
+_CLASSES = {"model": ModelConfig, "train": TrainConfig}
+
+
+def setting(column, name: str) -> None:
+    """The widget for one training setting, in `column`; its value lives in session state."""
+    label, help, choices = SETTING_WIDGETS[name]
+    key = TRAIN_KEYS[name]
+    common = dict(key=key, help=help, persist_state="session")
+    if name == "lr":
+        lrs = views.lr_options(st.session_state[key], *(p.train.lr for p in PRESETS.values()))
+        column.select_slider(label, lrs, format_func=views.format_lr, **common)
+    elif name == "device":
+        column.selectbox(label, views.device_options(), **common)
+    elif name == "mode":
+        column.radio(label, choices, horizontal=True, **common)
+    elif choices:
+        column.selectbox(label, choices, **common)
+    elif name == "mlp_hidden":
+        column.text_input(label, **common)
+    elif name == "standardize":
+        column.toggle(label, **common)
+    else:
+        cls, field = views.SETTINGS[name]
+        step = 0.5 if name == "clip" else None
+        config_number(column, label, key, _CLASSES[cls], field, help, step)
+
+
+def need_run() -> Snapshot:
+    """The session's snapshot; without a run, say where to start one and stop the page."""
+    snap = snapshot()
+    if snap is None:
+        st.info("Nothing trained yet. Start a run on the Train page, or use the one-click run.")
+        st.page_link("pages/train.py", label="Go to Train", icon=":material/model_training:")
+        st.stop()
+    return snap
