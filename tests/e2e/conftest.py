@@ -1,0 +1,245 @@
+"""Browser tests: a real `streamlit run app.py` on a free local port, driven by Chromium.
+
+Follows Streamlit's own e2e suite: wait for /_stcore/health, then for the app to
+be connected and its script not running. Chromium is Debian's (/usr/bin/chromium);
+Playwright only drives it. Where no Chromium can be found the tests skip with one
+line of reason, except in CI (CI=true), where a missing browser is a failure.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "artifacts" / "e2e"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if Path(str(item.fspath)).parent == Path(__file__).parent:
+            item.add_marker(pytest.mark.e2e)
+
+
+def _missing(reason: str):
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"browser tests cannot run in CI: {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+def chromium_path() -> str | None:
+    for candidate in (
+        os.environ.get("GRU_LAB_CHROMIUM"),
+        "/usr/bin/chromium",
+        shutil.which("chromium"),
+        shutil.which("chromium-browser"),
+        shutil.which("google-chrome"),
+    ):
+        if candidate and os.access(candidate, os.X_OK):
+            return candidate
+    return None
+
+
+def wait_for(predicate, timeout: float, step: float = 0.1) -> bool:
+    """Poll `predicate` until it is true (True) or `timeout` seconds pass (False)."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if predicate():
+            return True
+        time.sleep(step)
+    return False
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class AppServer:
+    """`streamlit run app.py` in a child process; stopped on close."""
+
+    def __init__(self, env: dict[str, str] | None = None, args: list[str] | None = None):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        self.log_path = ARTIFACTS / f"server-{self.port}.log"
+        self._log = open(self.log_path, "wb")  # noqa: SIM115  closed in close()
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                "app.py",
+                "--server.port",
+                str(self.port),
+                "--server.address",
+                "127.0.0.1",
+                "--server.headless",
+                "true",
+                *(args or []),
+            ],
+            cwd=ROOT,
+            env={**os.environ, **(env or {})},
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
+        self._wait_healthy()
+
+    def _wait_healthy(self, timeout: float = 60) -> None:
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"streamlit exited: {self.log_path.read_text()[-2000:]}")
+            with (
+                contextlib.suppress(OSError),
+                urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as r,
+            ):
+                if r.status == 200:
+                    return
+            time.sleep(0.2)
+        raise RuntimeError(f"streamlit did not become healthy in {timeout} s")
+
+    def close(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(5)
+        self._log.close()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _missing("Playwright is not installed (pip install -r requirements-dev.txt)")
+    path = chromium_path()
+    if path is None:
+        _missing("no Chromium found (apt-get install chromium, or set GRU_LAB_CHROMIUM)")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=path, headless=True, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[AppServer]:
+    srv = AppServer()
+    yield srv
+    srv.close()
+
+
+class AppPage:
+    """A browser tab on the app, with Streamlit-aware waits and console error capture."""
+
+    def __init__(self, page, base_url: str):
+        self.page = page
+        self.base_url = base_url
+        self.console_errors: list[str] = []
+        page.on(
+            "console",
+            lambda msg: self.console_errors.append(msg.text) if msg.type == "error" else None,
+        )
+        page.on("pageerror", lambda exc: self.console_errors.append(str(exc)))
+
+    def open(self) -> None:
+        """Load the app at its root, as a visitor does."""
+        self.page.goto(self.base_url)
+        self.wait_for_run()
+
+    def nav(self, title: str) -> None:
+        """Go to a page through the sidebar navigation (loading /page directly makes
+        Streamlit probe /page/_stcore/... first, which logs 404s in the console)."""
+        if not self.page.url.startswith(self.base_url):
+            self.open()
+        self.page.locator("[data-testid='stSidebarNav']").get_by_role("link", name=title).click()
+        self.page.wait_for_url(f"**/{'' if title == 'Overview' else title.lower()}")
+        self.wait_for_run()
+
+    def wait_for_run(self, timeout: float = 30_000) -> None:
+        """Connected, and the script is not running."""
+        app = self.page.locator("[data-testid='stApp']")
+        app.and_(self.page.locator("[data-test-connection-state='CONNECTED']")).wait_for(
+            timeout=timeout
+        )
+        self.page.wait_for_function(
+            "() => { const a = document.querySelector(\"[data-testid='stApp']\");"
+            " return a && a.getAttribute('data-test-script-state') === 'notRunning'; }",
+            timeout=timeout,
+        )
+
+    def key(self, key: str):
+        """The element a widget or chart with this `key=` renders in."""
+        return self.page.locator(f".st-key-{key}")
+
+    def click(self, key: str) -> None:
+        self.key(key).locator("button").first.click()
+
+    def chart_data(self, key: str) -> list[dict] | None:
+        """The traces plotly drew in the chart with this key: name, type, points, last x."""
+        return self.page.evaluate(
+            """(key) => {
+                const el = document.querySelector(`.st-key-${key} .js-plotly-plot`);
+                if (!el || !el._fullData) return null;
+                return el._fullData.map(t => {
+                    const x = t.x || [], z = t.z || [];
+                    const n = t.type === 'heatmap' ? z.length : (t._length ?? x.length);
+                    return {name: t.name || '', type: t.type, n: n,
+                            last_x: x.length ? Number(x[x.length - 1]) : null};
+                });
+            }""",
+            key,
+        )
+
+    def status(self) -> str:
+        """The run's status badge in the sidebar ('' before any run)."""
+        badge = self.page.locator("[data-testid='stSidebar'] [data-testid='stMarkdownContainer']")
+        return " ".join(badge.all_inner_texts())
+
+    def set_number(self, key: str, value: float) -> None:
+        box = self.key(key).locator("input")
+        box.fill(str(value))
+        box.press("Enter")
+        self.wait_for_run()
+
+    def exceptions(self) -> list[str]:
+        return self.page.locator("[data-testid='stException']").all_inner_texts()
+
+    def screenshot(self, name: str) -> Path:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        path = ARTIFACTS / f"{name}.png"
+        self.page.screenshot(path=str(path), full_page=True)
+        return path
+
+
+@pytest.fixture
+def app(browser, server) -> Iterator[AppPage]:
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    yield AppPage(page, server.url)
+    context.close()
