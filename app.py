@@ -59,7 +59,14 @@ def run_status(was_running: bool) -> None:
 with st.sidebar:
     run_status(running)
     st.divider()
-    st.caption(f"**Data:** {ui_state.dataset().label}")
+    data_line = st.empty()
     st.caption(f"**Devices:** {views.device_summary()}")
 
+
+def show_data() -> None:
+    data_line.caption(f"**Data:** {ui_state.dataset().label}")
+
+
+show_data()
 page.run()
+show_data()  # again: the page may have just changed the data (a page that stops skips this)

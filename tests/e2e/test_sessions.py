@@ -1,0 +1,39 @@
+"""Two browser contexts training at once keep separate runs."""
+
+import re
+
+from .conftest import AppPage, wait_for
+
+
+def _train_page(browser, url: str, hidden: int, epochs: int):
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    app = AppPage(context.new_page(), url)
+    app.open()
+    app.nav("Train")
+    app.set_number("train_hidden", hidden)
+    app.set_number("train_epochs", epochs)
+    return context, app
+
+
+def test_two_contexts_keep_separate_runs(browser, server):
+    a_ctx, a = _train_page(browser, server.url, hidden=5, epochs=30)
+    b_ctx, b = _train_page(browser, server.url, hidden=9, epochs=20)
+    try:
+        a.click("train_start")
+        b.click("train_start")
+        assert wait_for(lambda: "running" in a.status() and "running" in b.status(), 15)
+        for app, epochs, hidden in ((a, 30, 5), (b, 20, 9)):
+            assert wait_for(lambda app=app: "finished" in app.status(), 120)
+            app.nav("Train")
+            progress = app.page.get_by_text(re.compile(r"^Epoch \d+ / \d+")).first.inner_text()
+            assert progress.startswith(f"Epoch {epochs} / {epochs}")
+            drawn = [t for t in app.chart_data("train_losses") if t["name"] == "GRU train"]
+            assert drawn[0]["n"] == epochs
+            params = 3 * (hidden + hidden * hidden + 2 * hidden) + hidden + 1
+            assert app.page.get_by_text(re.compile(rf"\b{params}\b")).count() >= 1
+            assert app.exceptions() == []
+        a.screenshot("session-a")
+        b.screenshot("session-b")
+    finally:
+        a_ctx.close()
+        b_ctx.close()
