@@ -256,12 +256,15 @@ class Trainer:
 
     # -- weights ------------------------------------------------------------------------
     def _weights(self) -> dict:
+        """Copies of both models' weights and carried states: what divergence falls back to."""
         return {
+            "states": {k: _copy_state(v) for k, v in self._state.items()},
             "gru": {k: v.detach().clone() for k, v in self.rnn.state_dict().items()},
             "mlp": {k: v.detach().clone() for k, v in self.mlp.state_dict().items()},
         }
 
     def _restore(self, weights: dict) -> None:
+        self._state = {k: _copy_state(v) for k, v in weights["states"].items()}
         self.rnn.load_state_dict(weights["gru"])
         self.mlp.load_state_dict(weights["mlp"])
 
@@ -293,6 +296,15 @@ def _mean(losses: list) -> float:
 
 def _test_keys() -> list[str]:
     return [f"{m}_{k}" for m in MODELS for k in METRICS if k != "train_loss"]
+
+
+def _copy_state(state):
+    """A carried state's own copy (tensors, numpy arrays or tuples of them)."""
+    if state is None:
+        return None
+    if isinstance(state, tuple):
+        return tuple(_copy_state(s) for s in state)
+    return state.detach().clone() if torch.is_tensor(state) else np.array(state, copy=True)
 
 
 def _detach(state):

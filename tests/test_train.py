@@ -116,6 +116,7 @@ def test_divergence_keeps_last_finite_weights(series, monkeypatch):
     trainer = Trainer(series, 0.8, SMALL, _cfg(epochs=10))
     train(trainer, epochs=2)
     good = {k: v.clone() for k, v in trainer.rnn.state_dict().items()}
+    good_state = trainer._state["gru"].clone()
     original = torch.nn.functional.mse_loss
     monkeypatch.setattr(torch.nn.functional, "mse_loss", lambda a, b: original(a, b) * float("nan"))
     with pytest.raises(Diverged, match="NaN.*epoch 3.*learning rate"):
@@ -123,6 +124,7 @@ def test_divergence_keeps_last_finite_weights(series, monkeypatch):
     assert trainer.epoch == 2 and len(trainer.history) == 2
     for k, v in trainer.rnn.state_dict().items():
         assert torch.equal(v, good[k]), k
+    assert torch.equal(trainer._state["gru"], good_state)  # the carried state too
 
 
 # -- TrainingJob ---------------------------------------------------------------------------
