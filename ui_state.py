@@ -166,8 +166,8 @@ def apply_preset() -> None:
         st.session_state[TRAIN_KEYS[name]] = value
 
 
-def start_run() -> None:
-    """Start a new job on the current data, unless one is already going.
+def start_run(replace: bool = False) -> None:
+    """Start a new job on the current data, unless one is already going (or `replace`).
 
     Quick repeated clicks reach here before the page has redrawn the button as
     disabled; a run already going ignores them. Every Streamlit call comes before
@@ -175,7 +175,7 @@ def start_run() -> None:
     """
     holder = slot()
     st.session_state.pop("run_error", None)
-    if holder.busy():
+    if holder.busy() and not replace:
         return
     try:
         model, train = chosen_configs()
@@ -183,7 +183,7 @@ def start_run() -> None:
     except ConfigError as exc:
         st.session_state["run_error"] = str(exc)
         return
-    holder.start(new)
+    holder.start(new, replace=replace)
 
 
 def stop_run() -> None:
@@ -208,7 +208,7 @@ def train_with_defaults() -> None:
     """The Overview's one click: the default preset on the current data, started."""
     st.session_state["train_preset"] = views.DEFAULT_PRESET
     apply_preset()
-    start_run()
+    start_run(replace=True)  # as the button says: a run already going is replaced
 
 
 def preset_data() -> DataConfig:

@@ -288,10 +288,10 @@ class JobSlot:
         if old is not None and old is not job:
             old.stop()
 
-    def start(self, job: TrainingJob) -> bool:
-        """Hold `job` and start it, unless a job is going already (then nothing changes)."""
+    def start(self, job: TrainingJob, replace: bool = False) -> bool:
+        """Hold `job` and start it, unless a job is going already and not to be replaced."""
         with self._lock:
-            if self.busy():
+            if self.busy() and not replace:
                 return False
             old, self.job = self.job, job
             job.start()

@@ -156,6 +156,24 @@ def test_job_slot_replacing_or_releasing_stops_the_old_job():
     assert slot.job is None and slot.snapshot() is None
 
 
+def test_job_slot_start_ignores_a_second_start_unless_replacing():
+    series = make_sine(DataConfig(points=300))
+    slow = TrainConfig(epochs=10_000, seq_len=10, device="cpu")
+    jobs = [TrainingJob(series, 0.8, ModelConfig(hidden_size=4), slow) for _ in range(3)]
+    slot = views.JobSlot()
+    try:
+        assert slot.start(jobs[0])
+        assert not slot.start(jobs[1])  # a quick second click: nothing changes
+        assert slot.job is jobs[0] and jobs[1].status == "new"
+        assert slot.start(jobs[2], replace=True)
+        assert jobs[0].join(30) and jobs[0].status == "stopped"
+        assert slot.job is jobs[2] and slot.busy()
+    finally:
+        slot.release()
+        assert jobs[2].join(30)
+    assert not slot.busy()
+
+
 def test_status_badge_and_line(snap):
     assert views.status_badge(None) == ("no run yet", "gray")
     assert views.status_badge(snap) == ("finished", "green")
