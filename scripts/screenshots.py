@@ -1,6 +1,6 @@
 """Regenerate the README's screenshots: start the app, drive every page in Chromium, save PNGs.
 
-    python scripts/screenshots.py [--out assets/screenshots] [--browser /usr/bin/chromium]
+    python scripts/screenshots.py [--out assets/screenshots] [--browser PATH] [--full]
 
 Starts its own Streamlit server on a free port (and stops it), trains with the
 one-click defaults, waits for the run to finish, then visits each page. Needs
@@ -10,73 +10,19 @@ the Python `playwright` package and a Chromium (the system one by default).
 from __future__ import annotations
 
 import argparse
-import contextlib
-import os
-import socket
-import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 from playwright.sync_api import Page, sync_playwright
 
-ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+if __package__ in (None, ""):  # run as a file: make the repository importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from scripts.harness import CHROMIUM_ARGS, ROOT, AppServer, chromium_path  # noqa: E402
+
 VIEWPORT = {"width": 1400, "height": 900}
 TALL = {"train": 1080}  # the Train page's metric cards sit below its chart
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextlib.contextmanager
-def serve(port: int):
-    """A Streamlit server for app.py on `port`, stopped on exit."""
-    cmd = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        str(ROOT / "app.py"),
-        "--server.headless",
-        "true",
-        "--server.port",
-        str(port),
-        "--server.address",
-        "127.0.0.1",
-        "--browser.gatherUsageStats",
-        "false",
-    ]
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        url = f"http://127.0.0.1:{port}"
-        for _ in range(120):
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.5)
-        else:
-            raise RuntimeError("the Streamlit server did not start")
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 def settle(page: Page, seconds: float = 1.5) -> None:
@@ -132,14 +78,15 @@ def wait_for_run(page: Page, timeout: float) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(ROOT / "assets" / "screenshots"))
-    parser.add_argument("--browser", default=os.environ.get("CHROMIUM", "/usr/bin/chromium"))
+    parser.add_argument("--browser", default=chromium_path(), help="a Chromium executable")
     parser.add_argument("--timeout", type=float, default=300, help="seconds to wait for training")
     parser.add_argument("--full", action="store_true", help="whole pages, not just the viewport")
     args = parser.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
 
-    with serve(free_port()) as url, sync_playwright() as p:
+    with AppServer() as server, sync_playwright() as p:
+        url = server.url
         browser = p.chromium.launch(executable_path=args.browser, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport=VIEWPORT, device_scale_factor=1)
         page.goto(url)
