@@ -220,6 +220,11 @@ class Trainer:
         return row
 
     # -- evaluation ---------------------------------------------------------------------
+    @property
+    def carried_end(self) -> int:
+        """Where the carried state of the last stream has read the series up to."""
+        return self._carried_end
+
     def eval_start(self, name: str) -> tuple[int, object]:
         """Where a test forecast starts reading, and the state it starts from.
 
@@ -399,6 +404,7 @@ class Snapshot:
     device_reason: str
     parameters: dict[str, int]
     elapsed: float
+    carried_end: int = 0  # where the carried states (`states`) have read the series up to
     weights: dict | None = None  # CPU state dicts, "gru" and "mlp"
     states: dict | None = None  # CPU carried states, "gru" and "mlp"
     _models: dict = field(default_factory=dict, repr=False)
@@ -633,6 +639,7 @@ class TrainingJob:
             device_reason=t.device_choice.reason,
             parameters={"gru": count_parameters(t.rnn), "mlp": count_parameters(t.mlp)},
             elapsed=pub["elapsed"],
+            carried_end=t.carried_end,
             weights=copy.copy(pub["weights"]),
             states=pub["states"],
         )

@@ -727,20 +727,6 @@ def _last_stream(state, mlp: bool):
     return state[-1:] if mlp else state[:, -1:].contiguous()
 
 
-def carried_end(snapshot: Snapshot) -> int:
-    """Where the carried state of the last training stream has read up to.
-
-    Mirrors the trainer: B overlapping streams stop at B * ((n_train - 1) // B),
-    a few points short of the training part's end (the forecast reads those first);
-    the tutorial's disjoint chunks skip their unread tail, as the tutorial does.
-    """
-    cfg = snapshot.train_cfg
-    if cfg.mode == "stateful" and cfg.chunking == "overlap":
-        streams = cfg.batch_size
-        return streams * ((snapshot.n_train - 1) // streams)
-    return snapshot.n_train
-
-
 def start_range(snapshot: Snapshot) -> tuple[int, int]:
     """Steps into the test part a forecast can start from: (0, n_test - 2)."""
     return 0, max(0, len(snapshot.test_part) - 2)
@@ -754,7 +740,7 @@ def forecasts_from(
     The models read the series up to and including test[offset], then forecast the
     rest. How they start matches the trainer's test metric: with eval_state 'warm'
     a fresh state reads the run's `eval_warmup` points before; with 'carried' the
-    state left by training reads on from where it stopped (`carried_end`) to the
+    state left by training reads on from where it stopped (`snapshot.carried_end`) to the
     start. So at offset 0 the MSEs are the ones in the training history.
     """
     series, n_train = snapshot.series, snapshot.n_train
@@ -762,7 +748,7 @@ def forecasts_from(
     start = n_train + min(max(int(offset), lo), hi)
     horizon = min(len(series) - 1 - start, max_horizon)
     carried = snapshot.train_cfg.eval_state == "carried"
-    begin = carried_end(snapshot) if carried else max(0, start - snapshot.train_cfg.eval_warmup)
+    begin = snapshot.carried_end if carried else max(0, start - snapshot.train_cfg.eval_warmup)
     free, one = {}, {}
     for name, model in (("gru", snapshot.gru), ("mlp", snapshot.mlp)):
         state = None

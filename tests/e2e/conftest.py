@@ -148,10 +148,19 @@ class AppPage:
         return path
 
 
+def _safe_name(nodeid: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_" else "_" for c in nodeid.split("::")[-1])
+
+
 @pytest.fixture
-def app(browser, server) -> Iterator[AppPage]:
+def app(browser, server, request) -> Iterator[AppPage]:
+    """A fresh browser context on the module's server; its last state is saved as a PNG."""
     context = browser.new_context(viewport={"width": 1400, "height": 900})
     page = context.new_page()
     page.set_default_timeout(30_000)
-    yield AppPage(page, server.url)
-    context.close()
+    tab = AppPage(page, server.url)
+    yield tab
+    try:
+        tab.screenshot(f"end-{_safe_name(request.node.nodeid)}")
+    finally:
+        context.close()

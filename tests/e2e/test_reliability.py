@@ -59,6 +59,7 @@ def test_five_quick_starts_run_one_job(browser, capped_server):
         assert wait_for(lambda: trainer_threads(capped_server.proc.pid) >= 1, 10)
         time.sleep(1.0)
         assert trainer_threads(capped_server.proc.pid) == 1
+        app.screenshot("five-quick-starts")
         # Crossed clicks leave no job running and no thread behind.
         for key in ("train_stop", "train_resume", "train_stop", "train_reset"):
             app.click(key)
@@ -105,6 +106,7 @@ def test_closing_a_tab_stops_its_job(browser, capped_server):
     context, app = _open_train(browser, capped_server.url, {"train_epochs": 5000})
     app.click("train_start")
     assert wait_for(lambda: trainer_threads(pid) == 1, 10)
+    app.screenshot("before-closing-the-tab")
     closed = time.monotonic()
     context.close()
     assert wait_for(lambda: trainer_threads(pid) == 0, 5), "the job outlived its tab"
@@ -122,6 +124,7 @@ def test_fifty_train_reset_cycles_hold_memory_and_threads(browser, server):
             app.click("train_reset")
             app.wait_for_run()
         grown = (proc.memory_info().rss - baseline) / 2**20
+        app.screenshot("after-fifty-cycles")
         assert grown < 100, f"resident memory grew by {grown:.0f} MB over 50 cycles"
         assert trainer_threads(server.proc.pid) == 0
         assert app.exceptions() == []
