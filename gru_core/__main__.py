@@ -113,7 +113,8 @@ def _train(args: argparse.Namespace) -> int:
         print(json.dumps(report))
     else:
         for name in MODELS:
-            print(f"{name}: " + ", ".join(f"{k} {v:.4f}" for k, v in report[name].items()))
+            shown = {k: "-" if v is None else f"{v:.4f}" for k, v in report[name].items()}
+            print(f"{name}: " + ", ".join(f"{k} {v}" for k, v in shown.items()))
         print(f"{trainer.epoch} epochs in {result.seconds:.2f} s on {trainer.device}")
     return 0
 

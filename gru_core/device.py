@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import torch
 
+from gru_core.config import ConfigError
+
 # hidden_size * batch_size below which a GPU is not worth its launch overhead.
 GPU_MIN_WORK = 64 * 64
 
@@ -38,7 +40,7 @@ def choose(name: str = "auto", hidden_size: int = 16, batch_size: int = 1) -> De
     names = available()
     if name != "auto":
         if name not in names:
-            raise ValueError(
+            raise ConfigError(
                 f"device {name!r} is not available here; available: {', '.join(names)}"
             )
         return DeviceChoice(torch.device(name), f"{name} was asked for")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import math
 import os
+import sys
 import threading
 import time
 import traceback
@@ -79,6 +80,8 @@ class Trainer:
             train_cfg.device, model_cfg.hidden_size, train_cfg.batch_size
         )
         dev = self.device = self.device_choice.device
+        if dev.type == "cpu":  # numpy kernels run the GRU here; their products are tiny
+            kernels.limit_blas_threads(1)
         self.data = torch.as_tensor(series.astype(np.float32), device=dev)  # (points,)
         train_part = series[: self.n_train]
         self.mean, self.std = (
@@ -105,8 +108,6 @@ class Trainer:
                 kernel = model.numpy_train_step(opt, train_cfg.clip_grad)
                 if kernel is not None:
                     self._kernels[name] = kernel
-            if self._kernels:  # their products are tiny: BLAS threads only cost (kernels.py)
-                kernels.limit_blas_threads(1)
         self._loss_scale = 1.0 / self.std**2  # optimise the standardised loss
         self._shuffle = torch.Generator().manual_seed(train_cfg.seed)
         self._state: dict[str, object] = {
@@ -197,13 +198,20 @@ class Trainer:
             losses["mlp"].append(self._step("mlp", self.mlp, self.mlp_opt, batch, stateful))
         means = {k: _mean(v) for k, v in losses.items()}
         bad = [k for k, v in means.items() if not math.isfinite(v)]
-        if bad:
+        # A last step can overflow the weights while its own loss was still finite.
+        broken = [k for k, m in (("gru", self.rnn), ("mlp", self.mlp)) if not _finite(m)]
+        if bad or broken:
             self._restore(self._good)
-            raise Diverged(
+            what = (
                 f"the {' and '.join(b.upper() for b in bad)} training loss became"
-                f" {'NaN' if any(math.isnan(means[b]) for b in bad) else 'infinite'} in epoch"
-                f" {self.epoch + 1}; the weights of epoch {self.epoch} were kept."
-                " Lower the learning rate (try 1e-3) or turn on gradient clipping."
+                f" {'NaN' if any(math.isnan(means[b]) for b in bad) else 'infinite'}"
+                if bad
+                else f"the {' and '.join(b.upper() for b in broken)} weights overflowed"
+            )
+            raise Diverged(
+                f"{what} in epoch {self.epoch + 1}; the weights of epoch {self.epoch} were kept."
+                f" Lower the learning rate (try {self.cfg.lr / 10:.2g}) or turn on gradient"
+                " clipping."
             )
         self.epoch += 1
         self._good = self._weights()
@@ -303,6 +311,11 @@ def _test_keys() -> list[str]:
     return [f"{m}_{k}" for m in MODELS for k in METRICS if k != "train_loss"]
 
 
+def _finite(model: nn.Module) -> bool:
+    """Whether every weight of `model` is a finite number."""
+    return all(bool(torch.isfinite(p).all()) for p in model.parameters())
+
+
 def _copy_state(state):
     """A carried state's own copy (tensors, numpy arrays or tuples of them)."""
     if state is None:
@@ -375,7 +388,19 @@ def train(
 # -- running in the background --------------------------------------------------------------
 
 STATUSES = ("queued", "running", "stopped", "finished", "diverged", "failed")
-MAX_CONCURRENT = max(1, int(os.environ.get("GRU_LAB_MAX_JOBS", "2")))  # jobs training at once
+
+
+def _max_jobs(default: int = 2) -> int:
+    """GRU_LAB_MAX_JOBS, or the default when it is unset or not a positive integer."""
+    raw = os.environ.get("GRU_LAB_MAX_JOBS", "")
+    try:
+        return max(1, int(raw)) if raw.strip() else default
+    except ValueError:
+        print(f"GRU_LAB_MAX_JOBS={raw!r} is not an integer; using {default}", file=sys.stderr)
+        return default
+
+
+MAX_CONCURRENT = _max_jobs()  # jobs training at once in this process
 _slots = threading.BoundedSemaphore(MAX_CONCURRENT)
 _active_lock = threading.Lock()
 _active: set[TrainingJob] = set()
@@ -415,7 +440,10 @@ class Snapshot:
 
     def _model(self, name: str) -> Forecaster:
         if name not in self._models:
-            model = build_recurrent(self.model_cfg) if name == "gru" else build_mlp(self.model_cfg)
+            with _BUILD_LOCK:  # building draws from torch's global generator, as trainers do
+                model = (
+                    build_recurrent(self.model_cfg) if name == "gru" else build_mlp(self.model_cfg)
+                )
             model.load_state_dict(self.weights[name])
             model.set_scale(float(model.mean), float(model.std))
             self._models[name] = model.eval()
@@ -565,12 +593,13 @@ class TrainingJob:
             if self._stop.is_set():
                 self._finish("stopped", "")
                 return
-        _name_os_thread(THREAD_NAME)
-        if _worker_threads is not None:
-            torch.set_num_threads(_worker_threads)
-        with _active_lock:
-            _active.add(self)
+        status, message = "failed", "training ended unexpectedly"
         try:
+            with _active_lock:
+                _active.add(self)
+            _name_os_thread(THREAD_NAME)
+            if _worker_threads is not None:
+                torch.set_num_threads(_worker_threads)
             with self._lock:
                 self._status = "running"
             last = time.perf_counter()
@@ -585,19 +614,27 @@ class TrainingJob:
                     self._publish()
 
             result = train(self._trainer, on_epoch=on_epoch, should_stop=self._stop.is_set)
-            self._finish("stopped" if result.outcome == "stopped" else "finished", "")
+            status = "stopped" if result.outcome == "stopped" else "finished"
+            message = ""
         except Diverged as exc:
-            self._finish("diverged", str(exc))
+            status, message = "diverged", str(exc)
         except Exception as exc:  # noqa: BLE001  shown in the UI; traceback to the server log
             traceback.print_exc()
-            self._finish("failed", f"{type(exc).__name__}: {exc}")
+            status, message = "failed", f"{type(exc).__name__}: {exc}"
         finally:
+            # Free the slot before announcing the end: whoever reads the final status
+            # (a Resume click, a queued job) finds the slot free.
             with _active_lock:
                 _active.discard(self)
             _slots.release()
+            self._finish(status, message)
 
     def _finish(self, status: str, message: str) -> None:
-        published = self._export()
+        try:
+            published = self._export()
+        except Exception as exc:  # noqa: BLE001  never leave the job looking alive
+            published = self._published
+            status, message = "failed", message or f"{type(exc).__name__}: {exc}"
         with self._lock:
             self._published = published
             self._status = status

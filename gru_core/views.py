@@ -22,6 +22,7 @@ from torch import nn
 from gru_core import data as datasets
 from gru_core import device as devices
 from gru_core import gates, metrics, rollout
+from gru_core import train as training
 from gru_core.config import (
     PRESETS,
     ConfigError,
@@ -208,8 +209,8 @@ def format_widths(widths: tuple[int, ...]) -> str:
 
 
 def lr_options(*extra: float) -> list[float]:
-    """Learning rates for a log-scale slider: 1, 2, 3, 5 per decade, 1e-5 to 0.5, plus extras."""
-    ladder = [m * 10.0**e for e in range(-5, 0) for m in (1, 2, 3, 5)]
+    """Learning rates for a log-scale slider: 1, 2, 3, 5 per decade, 1e-6 to 1, plus extras."""
+    ladder = [m * 10.0**e for e in range(-6, 0) for m in (1, 2, 3, 5)] + [1.0]
     values = {float(f"{v:.3g}") for v in ladder + [float(x) for x in extra if x]}
     return sorted(values)
 
@@ -303,8 +304,15 @@ class JobSlot:
         self.replace(None)
 
     def release(self) -> None:
-        """For the end of a session: stop the job, keep nothing."""
-        self.clear()
+        """For a disconnected session: stop the job but keep it.
+
+        Streamlit calls this on every websocket disconnect, yet keeps the session a
+        while for the browser to reconnect: after a network blip the run is still
+        there, stopped, and Resume continues it. It is freed with the session.
+        """
+        job = self.job
+        if job is not None:
+            job.stop()
 
     def snapshot(self) -> Snapshot | None:
         return None if self.job is None else self.job.snapshot()
@@ -523,7 +531,8 @@ def _first_layer(gru: nn.GRU) -> nn.GRU:
     """A single-layer GRU with `gru`'s layer-0 weights (its gates do not depend on upper layers)."""
     if gru.num_layers == 1:
         return gru
-    single = nn.GRU(gru.input_size, gru.hidden_size, 1, batch_first=True)
+    with training._BUILD_LOCK:  # building draws from torch's global generator
+        single = nn.GRU(gru.input_size, gru.hidden_size, 1, batch_first=True)
     with torch.no_grad():
         for name in ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0"):
             getattr(single, name).copy_(getattr(gru, name))
@@ -644,7 +653,7 @@ def equation_terms(view: GateView, position: int, unit: int) -> EquationTerms:
 
 
 def _sigmoid(v: float) -> float:
-    return 1.0 / (1.0 + math.exp(-v))
+    return 0.5 * (1.0 + math.tanh(v / 2))  # never overflows, unlike 1 / (1 + exp(-v))
 
 
 def _num(v: float) -> str:

@@ -102,8 +102,10 @@ def test_learning_rate_one_never_shows_nan_or_a_traceback(at):
     use_tiny_data(at)
     use_tiny_settings(at, lr=1.0, epochs=15)
     at.button(key="train_start").click().run()
+    assert job(at).snapshot().train_cfg.lr == 1.0  # the widget offers it and the run uses it
     status = wait_until_done(at)
     assert not at.exception
+    # Adam's steps are bounded by the rate, so 1.0 often trains badly but finitely.
     assert status in ("finished", "diverged")
     if status == "diverged":
         assert "learning rate" in texts(at)
@@ -133,10 +135,13 @@ def test_divergence_stops_the_run_says_why_and_keeps_the_last_model(at, monkeypa
     assert 0 < snap.epoch < 50
     assert _finite_chart(chart(at, "train_losses"))
     monkeypatch.undo()
-    for page, key in (("gates", "gates_heatmaps"), ("rollouts", "rollouts_free")):
-        go(at, page)
-        assert not at.exception
-        assert _finite_chart(chart(at, key)) or page == "gates"
+    go(at, "gates")
+    assert not at.exception
+    heatmaps = [t for t in chart(at, "gates_heatmaps")["data"] if t["type"] == "heatmap"]
+    assert heatmaps and all(np.isfinite(np.asarray(t["z"], dtype=float)).all() for t in heatmaps)
+    go(at, "rollouts")
+    assert not at.exception
+    assert _finite_chart(chart(at, "rollouts_free"))
 
 
 def test_server_settings_keep_xsrf_on_watch_nothing_and_limit_uploads():

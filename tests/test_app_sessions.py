@@ -64,4 +64,7 @@ def test_the_end_of_the_session_stops_its_job():
     assert running.status in ("queued", "running")
     clear_session_resource_cache(SESSION_ID)
     assert running.join(30) and running.status == "stopped"
-    assert job(at) is None
+    assert job(at) is running  # kept, stopped: a reconnecting browser can resume it
+    assert running.resume()
+    running.stop()
+    assert running.join(30)

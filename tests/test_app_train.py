@@ -102,9 +102,12 @@ def test_stop_resume_and_reset(at):
     epoch = job(at).snapshot().epoch
     assert not at.button(key="train_resume").disabled
     at.button(key="train_resume").click().run()
-    time.sleep(0.3)
-    at.run()
-    assert job(at).status in ("running", "stopped") and job(at).snapshot().epoch >= epoch
+    deadline = time.monotonic() + 30
+    while job(at).snapshot().epoch <= epoch and time.monotonic() < deadline:
+        time.sleep(0.05)  # Resume trains on from the same epoch
+    assert job(at).snapshot().epoch > epoch
+    at.button(key="train_stop").click().run()
+    assert wait_until_done(at) == "stopped"
     stopped = job(at)
     at.button(key="train_reset").click().run()
     assert job(at) is None

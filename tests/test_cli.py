@@ -81,6 +81,7 @@ def test_target_mse_stops_and_says_so(tmp_path, capsys):
         (["train", "--epochs", "many"], "invalid int"),
         (["train", "--data", "/no/such/file.csv"], "file"),
         (["train", "--target-mse", "0"], "target-mse"),
+        (["train", "--device", "mps", "--epochs", "1"], "not available"),
         (["data"], "--out"),
         (["fly"], "invalid choice"),
     ],

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 import torch
 
-from gru_core import gates, views
+from gru_core import views
 from gru_core.config import PRESETS, ConfigError, DataConfig, ModelConfig, TrainConfig
 from gru_core.data import DataError, make_sine
 from gru_core.train import TrainingJob
@@ -153,6 +153,8 @@ def test_job_slot_replacing_or_releasing_stops_the_old_job():
     second.start()
     slot.release()
     assert second.join(30) and second.status == "stopped"
+    assert slot.job is second and slot.snapshot().status == "stopped"  # kept for a reconnect
+    slot.clear()
     assert slot.job is None and slot.snapshot() is None
 
 
@@ -313,7 +315,6 @@ def test_equation_terms_check_the_position_and_unit(snap):
 def test_gru_equations_use_pytorchs_convention():
     n = views.GRU_EQUATIONS[2]
     assert r"r_t \odot \left(W_{hn}" in n  # r multiplies W_hn h + b_hn, not h
-    assert gates.step  # the convention the Gates page reproduces
 
 
 # -- forecasts ----------------------------------------------------------------------------------
@@ -402,3 +403,9 @@ def test_horizon_errors(snap):
         assert errors.mae[name].shape == (10,)
     # A test part shorter than the horizon shortens it.
     assert len(views.horizon_errors(snap, horizon=10_000).steps) == len(snap.test_part) - 1
+
+
+def test_equation_panel_sigmoid_survives_huge_arguments():
+    # Uploaded series may reach 1e6: the panel's sigmoid must not overflow.
+    assert views._sigmoid(-1e6) == 0.0 and views._sigmoid(1e6) == 1.0
+    assert views._sigmoid(0.0) == 0.5
