@@ -27,7 +27,7 @@ def rollouts_view(offset: int) -> None:
     snap = ui_state.snapshot()
     f = views.forecasts_from(snap, offset)
     how = (
-        "the state training left, then the test part up to the start"
+        "the state training left, then the series from where that state stopped up to the start"
         if f.carried
         else f"the {f.n_read} points up to the start, from a fresh state"
     )

@@ -75,7 +75,7 @@ def test_four_sessions_queue_past_the_cap_and_all_finish(browser, capped_server)
     sessions = []
     try:
         for i in range(4):
-            settings = {"train_epochs": 20 + 5 * i, "train_hidden": 4 + i}
+            settings = {"train_epochs": 30 + 5 * i, "train_hidden": 4 + i}
             sessions.append(_open_train(browser, capped_server.url, settings))
         for _, app in sessions:
             app.click("train_start")
@@ -89,7 +89,7 @@ def test_four_sessions_queue_past_the_cap_and_all_finish(browser, capped_server)
         for i, (_, app) in enumerate(sessions):
             assert wait_for(lambda app=app: "finished" in app.status(), 240), f"session {i}"
             app.nav("Train")
-            assert _epoch_total(app).startswith(f"Epoch {20 + 5 * i} / {20 + 5 * i}")
+            assert _epoch_total(app).startswith(f"Epoch {30 + 5 * i} / {30 + 5 * i}")
             # Each session's own model: parameter counts follow its hidden size.
             hidden = 4 + i
             gru_params = 3 * (hidden + hidden * hidden + 2 * hidden) + hidden + 1
