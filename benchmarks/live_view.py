@@ -12,9 +12,17 @@ The same run (the `fast` preset, `--epochs` epochs, no target) is trained
   printed beside it.
 
 The two alternate (headless, live, live, headless, ... for `--rounds`), and the ratio of
-the medians is the answer: at least 0.8 is the target.
+the medians is the answer: at least 0.8 is the target. Then, with a run going, the page
+is switched Data -> Gates -> Rollouts -> Overview -> Train a few times and each switch is
+timed until the new page's script has finished: how responsive the dashboard stays.
 
-    python -m benchmarks.live_view [--epochs 1500] [--rounds 2] [--chromium /usr/bin/chromium]
+`--streamlit-option NAME=VALUE` (repeatable) passes a setting to `streamlit run` on top of
+.streamlit/config.toml, to measure what it changes. `--points N` trains on a sine of N
+points (200 a period, generated on the Data page and, for the headless runs, written to a
+CSV with `python -m gru_core data`).
+
+    python -m benchmarks.live_view [--epochs 1500] [--rounds 2] [--points 1000]
+                                   [--streamlit-option NAME=VALUE] [--chromium PATH]
 
 Needs Playwright (requirements-dev.txt) and a Chromium; Debian's is used as is.
 """
@@ -43,18 +51,20 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 PROGRESS = re.compile(r"Epoch (\d+) / (\d+)")
+PERIOD = 200  # points per sine period, as in the tutorial's series
 
 
-def headless(epochs: int) -> float:
+def headless(epochs: int, data: str | None) -> float:
     """Epochs per second of the CLI run."""
-    r = run_json(["gru_core", "train", "--preset", "fast", "--epochs", str(epochs), "--json"])
+    args = ["gru_core", "train", "--preset", "fast", "--epochs", str(epochs), "--json"]
+    r = run_json(args + (["--data", data] if data else []))
     return r["epochs"] / r["train_seconds"]
 
 
 class Server:
     """`streamlit run app.py` on a free local port, in a child process."""
 
-    def __init__(self) -> None:
+    def __init__(self, options: list[str] = ()) -> None:
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]
@@ -75,6 +85,7 @@ class Server:
                 "true",
                 "--browser.gatherUsageStats",
                 "false",
+                *(f"--{option}" for option in options),
             ],
             cwd=ROOT,
             env=os.environ.copy(),
@@ -135,24 +146,44 @@ def _slope(points: list[tuple[float, int]]) -> float:
     return num / den
 
 
-def live(browser, url: str, epochs: int) -> tuple[float, str]:
-    """Epochs per second of a run started and watched on the Train page; and its summary."""
+def _go(page, title: str) -> float:
+    """Switch page through the sidebar; seconds until the new page's script has finished."""
+    start = time.monotonic()
+    page.locator("[data-testid='stSidebarNav']").get_by_role("link", name=title).click()
+    page.wait_for_url(f"**/{'' if title == 'Overview' else title.lower()}")
+    _wait_for_script(page)
+    return time.monotonic() - start
+
+
+def _set_number(page, key: str, value: float) -> None:
+    box = page.locator(f".st-key-{key} input")
+    box.fill(str(value))
+    box.press("Enter")
+    _wait_for_script(page)
+
+
+def _start(browser, url: str, epochs: int, points: int):
+    """A fresh session on the Train page with a run of `epochs` started on `points` points."""
     context = browser.new_context(viewport={"width": 1400, "height": 900})
     page = context.new_page()
-    page.set_default_timeout(60_000)
+    page.set_default_timeout(120_000)
+    page.goto(url)
+    _wait_for_script(page)
+    if points != 1000:
+        _go(page, "Data")
+        _set_number(page, "data_points", points)
+        _set_number(page, "data_periods", points / PERIOD)
+    _go(page, "Train")
+    page.locator(".st-key-train_preset").wait_for()
+    _set_number(page, "train_epochs", epochs)
+    page.locator(".st-key-train_start button").first.click()
+    return context, page
+
+
+def live(browser, url: str, epochs: int, points: int) -> tuple[float, str]:
+    """Epochs per second of a run started and watched on the Train page; and its summary."""
+    context, page = _start(browser, url, epochs, points)
     try:
-        page.goto(url)
-        _wait_for_script(page)
-        nav = page.locator("[data-testid='stSidebarNav']")
-        nav.get_by_role("link", name="Train").click()
-        page.wait_for_url("**/train")
-        _wait_for_script(page)
-        page.locator(".st-key-train_preset").wait_for()
-        box = page.locator(".st-key-train_epochs input")
-        box.fill(str(epochs))
-        box.press("Enter")
-        _wait_for_script(page)
-        page.locator(".st-key-train_start button").first.click()
         readings: list[tuple[float, int]] = []
         last = -1
         deadline = time.monotonic() + 3600
@@ -168,8 +199,8 @@ def live(browser, url: str, epochs: int) -> tuple[float, str]:
         else:
             raise RuntimeError("the live run did not finish within an hour")
         middle = [(t, e) for t, e in readings if 0.1 * epochs <= e <= 0.9 * epochs]
-        if len(middle) < 5:
-            raise RuntimeError(f"too few progress readings to fit ({len(readings)})")
+        if len(middle) < 5:  # a warm-up run, or one too short to measure
+            return float("nan"), f"{len(readings)} readings, too few to fit"
         page.wait_for_timeout(1500)  # the page's last poll: the finished summary
         summary = " | ".join(
             t for t in page.locator("[data-testid='stProgress']").all_inner_texts() if t
@@ -181,51 +212,91 @@ def live(browser, url: str, epochs: int) -> tuple[float, str]:
         context.close()
 
 
+def responsiveness(browser, url: str, epochs: int, points: int, rounds: int = 3) -> list[float]:
+    """Seconds per page switch while a run trains."""
+    context, page = _start(browser, url, epochs, points)
+    try:
+        page.wait_for_timeout(2000)
+        seconds = [
+            _go(page, title)
+            for _ in range(rounds)
+            for title in ("Data", "Gates", "Rollouts", "Overview", "Train")
+        ]
+        page.locator(".st-key-train_reset button").first.click()
+        _wait_for_script(page)
+        return seconds
+    finally:
+        context.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=1500, help="epochs of each run")
     parser.add_argument("--rounds", type=int, default=2, help="pairs of runs (ABBA order)")
+    parser.add_argument("--points", type=int, default=1000, help="points of the sine")
     parser.add_argument("--chromium", default="/usr/bin/chromium", help="browser executable")
+    parser.add_argument(
+        "--streamlit-option",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="passed to `streamlit run` as --NAME=VALUE, e.g. runner.postScriptGC=false",
+    )
     args = parser.parse_args()
 
     from playwright.sync_api import sync_playwright
 
     info = machine()
     print_machine(info)
+    data = None
+    if args.points != 1000:
+        data = os.path.join(tempfile.mkdtemp(), f"sine_{args.points}.csv")
+        make = ["gru_core", "data", "--out", data, "--points", str(args.points)]
+        make += ["--periods", str(args.points / PERIOD)]
+        subprocess.run([sys.executable, "-m", *make], cwd=ROOT, check=True)
     print("warm-up (thrown away) ...", flush=True)
-    headless(max(20, args.epochs // 20))
-    server = Server()
+    warm = max(5, args.epochs // 20)
+    headless(warm, data)
+    server = Server(args.streamlit_option)
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=args.chromium, args=CHROMIUM_ARGS)
-            live(browser, server.url, max(20, args.epochs // 20))
+            live(browser, server.url, warm, args.points)
             rates: dict[str, list[float]] = {"headless": [], "live": []}
             for r in range(args.rounds):
                 order = ["headless", "live"] if r % 2 == 0 else ["live", "headless"]
                 for kind in order:
                     if kind == "headless":
-                        rate = headless(args.epochs)
-                        print(f"round {r + 1} headless: {rate:.1f} epochs/s", flush=True)
+                        rate = headless(args.epochs, data)
+                        print(f"round {r + 1} headless: {rate:.2f} epochs/s", flush=True)
                     else:
-                        rate, summary = live(browser, server.url, args.epochs)
-                        print(f"round {r + 1} live: {rate:.1f} epochs/s ({summary})", flush=True)
+                        rate, summary = live(browser, server.url, args.epochs, args.points)
+                        print(f"round {r + 1} live: {rate:.2f} epochs/s ({summary})", flush=True)
                     rates[kind].append(rate)
+            switches = responsiveness(browser, server.url, args.epochs * 10, args.points)
             browser.close()
     finally:
         server.close()
     ratio = median(rates["live"]) / median(rates["headless"])
     print()
+    options = " ".join(args.streamlit_option) or "none"
     print(
-        f"{args.rounds} rounds, {args.epochs} epochs each; load average {load_average()} at the end"
+        f"{args.rounds} rounds, {args.epochs} epochs each, {args.points:,} points, extra"
+        f" Streamlit options: {options}; load average {load_average()} at the end"
     )
     print()
     print("| run | epochs / s (median) | runs |")
     print("|---|---|---|")
     for kind in ("headless", "live"):
-        runs = ", ".join(f"{v:.1f}" for v in rates[kind])
-        print(f"| {kind} | {median(rates[kind]):.1f} | {runs} |")
+        runs = ", ".join(f"{v:.2f}" for v in rates[kind])
+        print(f"| {kind} | {median(rates[kind]):.2f} | {runs} |")
     verdict = "met" if ratio >= 0.8 else "NOT met"
     print(f"| live / headless | **{ratio:.2f}** | target >= 0.80: {verdict} |")
+    print()
+    print(
+        f"page switches while training ({len(switches)}): median {median(switches):.2f} s,"
+        f" slowest {max(switches):.2f} s"
+    )
 
 
 if __name__ == "__main__":

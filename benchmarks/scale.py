@@ -5,7 +5,9 @@ series are more periods of the same signal) and GRU hidden sizes 16, 64 and 256,
 the `fast` preset's other settings:
 
 - seconds per training epoch (median over the epochs run), and per evaluation on the
-  test part (a teacher-forced and a free-running forecast over all of it);
+  test part (a teacher-forced and a free-running forecast over all of it), both as CPU
+  time of the process (what the work costs; steady when other programs share the
+  machine) and as wall-clock time (what a user waits; moves with the machine's load);
 - peak memory, two ways: the peak of Python and numpy allocations during an epoch and an
   evaluation (`tracemalloc`; torch's own allocator is not traced), and the rise of the
   process's peak resident set size over its size just before training (each cell is a
@@ -66,14 +68,16 @@ def cell(points: int, hidden: int, epochs: int) -> dict:
     trainer = Trainer(series, data_cfg.train_fraction, model_cfg, train_cfg)
     trainer.run_epoch()  # warm-up, also fills the carried state the evaluation starts from
     before = _rss_mib()
-    seconds = []
+    seconds, cpu = [], []
     for _ in range(epochs):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         trainer.run_epoch()
         seconds.append(time.perf_counter() - start)
-    start = time.perf_counter()
+        cpu.append(time.process_time() - start_cpu)
+    start, start_cpu = time.perf_counter(), time.process_time()
     row = trainer.evaluate()
     evaluation = time.perf_counter() - start
+    evaluation_cpu = time.process_time() - start_cpu
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
     tracemalloc.start()  # after the timings: tracing slows allocation-heavy code
     trainer.run_epoch()
@@ -86,7 +90,9 @@ def cell(points: int, hidden: int, epochs: int) -> dict:
         "kernel": "numpy" if "gru" in trainer._kernels else "torch",
         "epochs": epochs,
         "epoch_seconds": median(seconds),
+        "epoch_cpu_seconds": median(cpu),
         "eval_seconds": evaluation,
+        "eval_cpu_seconds": evaluation_cpu,
         "peak_rise_mib": max(0.0, peak - before),
         "traced_peak_mib": traced,
         "gru_test_rollout_mse": row["gru_test_rollout_mse"],
@@ -142,28 +148,29 @@ def main() -> None:
             )
             cells.append(result)
             print(
-                f"  {points:>7} points, hidden {hidden:>3}: {result['epoch_seconds']:.3f} s/epoch"
+                f"  {points:>7} points, hidden {hidden:>3}: {result['epoch_cpu_seconds']:.3f}"
+                f" CPU s/epoch"
                 f" (load {load_average()})",
                 file=sys.stderr,
                 flush=True,
             )
     print()
     print(
-        "| points | hidden | GRU step | s / epoch | s / evaluation | traced peak | peak RSS rise |"
-        " s / epoch per 1k points |"
+        "| points | hidden | GRU step | CPU s / epoch | wall s / epoch | CPU s / evaluation"
+        " | traced peak | peak RSS rise | CPU ms / epoch per 1k points |"
     )
-    print("|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|")
     for c in cells:
         print(
-            f"| {c['points']:,} | {c['hidden']} | {c['kernel']} | {c['epoch_seconds']:.3f}"
-            f" | {c['eval_seconds']:.3f} | {c['traced_peak_mib']:.1f} MiB"
-            f" | {c['peak_rise_mib']:.1f} MiB"
-            f" | {c['epoch_seconds'] / c['points'] * 1000:.4f} |"
+            f"| {c['points']:,} | {c['hidden']} | {c['kernel']} | {c['epoch_cpu_seconds']:.3f}"
+            f" | {c['epoch_seconds']:.3f} | {c['eval_cpu_seconds']:.3f}"
+            f" | {c['traced_peak_mib']:.1f} MiB | {c['peak_rise_mib']:.1f} MiB"
+            f" | {c['epoch_cpu_seconds'] / c['points'] * 1e6:.1f} |"
         )
     print()
-    print("Growth of the epoch time per tenfold more points (10 = linear):")
+    print("Growth of the CPU time per epoch for tenfold more points (10 = linear):")
     for hidden in args.hidden:
-        by_points = {c["points"]: c["epoch_seconds"] for c in cells if c["hidden"] == hidden}
+        by_points = {c["points"]: c["epoch_cpu_seconds"] for c in cells if c["hidden"] == hidden}
         steps = sorted(by_points)
         growth = [by_points[b] / by_points[a] for a, b in zip(steps, steps[1:], strict=False)]
         print(f"  hidden {hidden}: " + ", ".join(f"{g:.1f}x" for g in growth))

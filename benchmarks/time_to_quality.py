@@ -30,7 +30,9 @@ TUTORIAL = {"gru_train": 0.0116, "gru_test": 0.0171, "mlp_test": 1.0187}
 
 
 def baseline(epochs: int = 150) -> dict:
-    r = run_json(["benchmarks.tutorial_baseline", "--epochs", str(epochs), "--threads", "1"])
+    r = run_json(
+        ["benchmarks.tutorial_baseline", "--epochs", str(epochs), "--threads", "1", "--json"]
+    )
     return {
         "seconds": r["train_seconds"],
         "epochs": r["epochs"],

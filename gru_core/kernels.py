@@ -1,6 +1,6 @@
 """Numpy kernels for small models on the CPU: the GRU, the MLP baseline and Adam.
 
-For the sizes this app trains (hidden 16 to 64, one series), torch on the CPU spends its
+For the sizes this app trains (one series, hidden up to 512), torch on the CPU spends its
 time in per-call framework overhead, not arithmetic: about 40 us a time step for
 `nn.GRU` forward and several times that backward, and tens of microseconds for each
 autograd node and optimizer call. The same equations in numpy cost about ten
@@ -17,7 +17,7 @@ microseconds a step. They are offered at two depths:
 
 Plus the forecasts that feed a model its own outputs (`gru_closed_loop`,
 `gru_forecasts`, `mlp_closed_loop`). Used only where it wins: CPU tensors, one layer,
-float32/float64, hidden <= 128; everything else uses torch unchanged. Every kernel is
+float32/float64, hidden <= 512; everything else uses torch unchanged. Every kernel is
 checked against torch in tests/test_kernels.py (values, gradients and Adam updates).
 
 How the GRU loops stay cheap: each step is one matrix product of `_Cell.matrix` with
@@ -38,7 +38,9 @@ import torch
 from numpy.lib.stride_tricks import sliding_window_view
 from torch import nn
 
-MAX_HIDDEN = 128  # above this, matrix work dominates and nn.GRU's kernels win
+# Measured on one BLAS thread, numpy beats nn.GRU up to here: 3.4x at hidden 128, 1.7x at
+# 256, 1.5x at 512, the largest ModelConfig allows (BENCHMARKS.md). Larger: not measured.
+MAX_HIDDEN = 512
 _BLAS_SETTERS = (  # numpy's own OpenBLAS (scipy-openblas builds), then a system OpenBLAS
     "scipy_openblas_set_num_threads64_",
     "scipy_openblas_set_num_threads",
@@ -66,7 +68,7 @@ def limit_blas_threads(n: int = 1) -> bool:
     OpenBLAS starts a thread per core for products above about 260k multiply-adds (a
     backward step's weight gradient at hidden 32 already is one). For products this small,
     waking the helper costs more than it saves, and on a busy machine the product then waits
-    for it to be scheduled: the numpy step kernels ran 1.4 to 6 times faster on one thread
+    for it to be scheduled: these kernels ran 1.4 to 14 times faster on one thread
     (BENCHMARKS.md). The same call threadpoolctl makes, on the library numpy has loaded
     (found through /proc/self/maps, so Linux only).
     """

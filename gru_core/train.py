@@ -388,6 +388,12 @@ def train(
 # -- running in the background --------------------------------------------------------------
 
 STATUSES = ("queued", "running", "stopped", "finished", "diverged", "failed")
+# A worker shares the GIL with the app's own threads. numpy gives it up at every large
+# operation and then waits up to a whole switch interval to get it back while another
+# thread computes (a page redraw): at Python's default 5 ms, training nearly stalls while
+# a page redraws. 1 ms measured best (BENCHMARKS.md, live view). Set process-wide when a
+# worker starts, and only ever lowered.
+SWITCH_INTERVAL = 0.001
 
 
 def _max_jobs(default: int = 2) -> int:
@@ -600,6 +606,8 @@ class TrainingJob:
             _name_os_thread(THREAD_NAME)
             if _worker_threads is not None:
                 torch.set_num_threads(_worker_threads)
+            if sys.getswitchinterval() > SWITCH_INTERVAL:
+                sys.setswitchinterval(SWITCH_INTERVAL)
             with self._lock:
                 self._status = "running"
             last = time.perf_counter()

@@ -255,3 +255,26 @@ def test_mlp_closed_loop_matches_step_by_step_torch(window):
             expected.append(y[:, 0])
             w = torch.cat([w[:, 1:], y], dim=1)
     np.testing.assert_allclose(preds, torch.stack(expected, 1).numpy(), atol=1e-6)
+
+
+def test_limit_blas_threads_sets_numpys_openblas():
+    import ctypes
+
+    if not kernels.limit_blas_threads(1):
+        pytest.skip("no OpenBLAS found in this process (not Linux, or numpy without OpenBLAS)")
+    with open("/proc/self/maps") as maps:
+        paths = sorted({line.split()[-1] for line in maps if "openblas" in line.lower()})
+    getters = [
+        getattr(ctypes.CDLL(path), name, None)
+        for path in paths
+        for name in (
+            "scipy_openblas_get_num_threads64_",
+            "scipy_openblas_get_num_threads",
+            "openblas_get_num_threads64_",
+            "openblas_get_num_threads",
+        )
+    ]
+    getter = next((g for g in getters if g is not None), None)
+    if getter is None:
+        pytest.skip("this OpenBLAS exports no thread-count getter to check against")
+    assert getter() == 1
