@@ -88,8 +88,18 @@ class AppPage:
         Streamlit probe /page/_stcore/... first, which logs 404s in the console)."""
         if not self.page.url.startswith(self.base_url):
             self.open()
-        self.page.locator("[data-testid='stSidebarNav']").get_by_role("link", name=title).click()
-        self.page.wait_for_url(f"**/{'' if title == 'Overview' else title.lower()}")
+        from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+        link = self.page.locator("[data-testid='stSidebarNav']").get_by_role("link", name=title)
+        target = f"**/{'' if title == 'Overview' else title.lower()}"
+        for attempt in range(3):  # a click that lands during a rerun can be dropped: retry
+            link.click()
+            try:
+                self.page.wait_for_url(target, wait_until="commit", timeout=10_000)
+                break
+            except PlaywrightTimeout:
+                if attempt == 2:
+                    raise
         self.wait_for_run()
 
     def wait_for_run(self, timeout: float = 30_000) -> None:
