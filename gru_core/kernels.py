@@ -67,7 +67,7 @@ def limit_blas_threads(n: int = 1) -> bool:
 
     OpenBLAS starts a thread per core for products above about 260k multiply-adds (a
     backward step's weight gradient at hidden 32 already is one). For products this small,
-    waking the helper costs more than it saves, and on a busy machine the product then waits
+    waking the second thread costs more than it saves, and on a busy machine the product waits
     for it to be scheduled: these kernels ran 1.4 to 14 times faster on one thread
     (BENCHMARKS.md). The same call threadpoolctl makes, on the library numpy has loaded
     (found through /proc/self/maps, so Linux only).
