@@ -90,8 +90,12 @@ class AppPage:
             self.open()
         from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
+        path = "" if title == "Overview" else title.lower()
+        if self.page.url.rstrip("/") == f"{self.base_url}/{path}".rstrip("/"):
+            self.wait_for_run()  # already there: a click would only start a racing rerun
+            return
         link = self.page.locator("[data-testid='stSidebarNav']").get_by_role("link", name=title)
-        target = f"**/{'' if title == 'Overview' else title.lower()}"
+        target = f"**/{path}"
         for attempt in range(3):  # a click that lands during a rerun can be dropped: retry
             link.click()
             try:

@@ -74,26 +74,32 @@ def test_five_quick_starts_run_one_job(browser, capped_server):
 def test_four_sessions_queue_past_the_cap_and_all_finish(browser, capped_server):
     sessions = []
     try:
+        # Runs of a few seconds each: long enough that the last two are still waiting when
+        # their pages next poll.
+        epochs = [200 + 20 * i for i in range(4)]
         for i in range(4):
-            settings = {"train_epochs": 30 + 5 * i, "train_hidden": 4 + i}
+            settings = {"train_epochs": epochs[i], "train_hidden": 4 + i}
             sessions.append(_open_train(browser, capped_server.url, settings))
         for _, app in sessions:
             app.click("train_start")
-        # Two train, two wait for a slot and say so.
+        # Two train, two wait for a slot and say so, in the sidebar and on the Train page.
         assert wait_for(lambda: any("queued" in app.status() for _, app in sessions), 15)
         queued = next(app for _, app in sessions if "queued" in app.status())
-        assert queued.page.get_by_text(re.compile("Waiting for a free training slot")).count()
+        waiting = queued.page.get_by_text(re.compile("Waiting for a free training slot"))
+        assert wait_for(lambda: waiting.count() >= 1, 5)
         queued.screenshot("session-queued")
         assert trainer_threads(capped_server.proc.pid) <= 2
         assert trainer_threads(capped_server.proc.pid, QUEUED_THREAD_NAME) >= 1
         for i, (_, app) in enumerate(sessions):
             assert wait_for(lambda app=app: "finished" in app.status(), 240), f"session {i}"
             app.nav("Train")
-            assert _epoch_total(app).startswith(f"Epoch {30 + 5 * i} / {30 + 5 * i}")
+            assert _epoch_total(app).startswith(f"Epoch {epochs[i]} / {epochs[i]}")
             # Each session's own model: parameter counts follow its hidden size.
             hidden = 4 + i
             gru_params = 3 * (hidden + hidden * hidden + 2 * hidden) + hidden + 1
-            assert app.page.get_by_text(re.compile(rf"\b{gru_params}\b")).count() >= 1
+            # The run's end reruns the page (see app.run_status): wait for its redraw.
+            shown = app.page.get_by_text(re.compile(rf"\b{gru_params}\b"))
+            assert wait_for(lambda shown=shown: shown.count() >= 1, 15), f"session {i}"
             assert app.exceptions() == []
     finally:
         for context, _ in sessions:
