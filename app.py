@@ -13,13 +13,13 @@ st.set_page_config(page_title="GRU Lab", page_icon="📈", layout="wide")
 
 
 @st.cache_resource(show_spinner=False)
-def _configure_torch() -> bool:
-    """Once per process: tiny recurrent models train faster on one thread."""
-    views.limit_threads(1)
+def _prepare_process() -> bool:
+    """Once per process: one torch thread, torch warmed up, start-up objects frozen."""
+    views.prepare_process(threads=1)
     return True
 
 
-_configure_torch()
+_prepare_process()
 ui_state.init()
 
 PAGES = [

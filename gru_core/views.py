@@ -9,6 +9,7 @@ with plain pytest. This module never imports streamlit and draws nothing
 from __future__ import annotations
 
 import dataclasses
+import gc
 import io
 import math
 import threading
@@ -51,15 +52,24 @@ GRU_EQUATIONS = (
 )
 
 
-def limit_threads(n: int = 1) -> None:
-    """Run torch on `n` threads: the app's tiny models train faster single-threaded.
+def prepare_process(threads: int = 1) -> None:
+    """Once per server process, before the first session: what keeps live views cheap.
 
-    Also builds one optimizer: torch imports its compiler stack (about 2 s) the first
-    time an optimizer is made, and that belongs to server start, not to the first click.
+    - torch runs on `threads` threads (the app's tiny models train faster single-threaded),
+      and so do the training workers;
+    - one optimizer is built: torch imports its compiler stack (about 2 s) the first time
+      an optimizer is made, and that belongs to server start, not to the first click;
+    - everything loaded so far (torch, pandas, plotly, streamlit: some 400,000 objects) is
+      moved out of the garbage collector's sight with `gc.freeze()`. Streamlit runs a full
+      collection after every script and fragment run; over those objects it took 0.3-0.5 s
+      holding the GIL, several times a second while a page polled, which starved training.
+      Frozen objects are never collected, and these live as long as the process anyway.
     """
-    torch.set_num_threads(n)
-    set_worker_threads(n)
+    torch.set_num_threads(threads)
+    set_worker_threads(threads)
     torch.optim.Adam([nn.Parameter(torch.zeros(1))])
+    gc.collect()
+    gc.freeze()
 
 
 # -- data -------------------------------------------------------------------------------------

@@ -409,3 +409,21 @@ def test_equation_panel_sigmoid_survives_huge_arguments():
     # Uploaded series may reach 1e6: the panel's sigmoid must not overflow.
     assert views._sigmoid(-1e6) == 0.0 and views._sigmoid(1e6) == 1.0
     assert views._sigmoid(0.0) == 0.5
+
+
+def test_prepare_process_sets_threads_and_freezes_what_is_loaded(monkeypatch):
+    import gc
+
+    from gru_core import train
+
+    monkeypatch.setattr(train, "_worker_threads", train._worker_threads)
+    threads = torch.get_num_threads()
+    try:
+        views.prepare_process(threads=1)
+        assert torch.get_num_threads() == 1
+        assert train._worker_threads == 1
+        # torch, numpy, pandas and pytest are loaded: far more than a few objects are frozen.
+        assert gc.get_freeze_count() > 50_000
+    finally:
+        gc.unfreeze()
+        torch.set_num_threads(threads)
