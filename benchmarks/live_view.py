@@ -4,7 +4,8 @@ The same run (the `fast` preset, `--epochs` epochs, no target) is trained
 
 - headless: `python -m gru_core train --preset fast --epochs N --json`, epochs over its
   `train_seconds`;
-- live: in `streamlit run app.py` (a fresh server on a free port), started from the Train
+- live: in `streamlit run app.py` (a fresh server on a free port, `scripts.harness.AppServer`,
+  as the browser tests start it), started from the Train
   page in Chromium, which stays open and polls (loss chart, metric cards, sidebar status)
   until the run finishes. Throughput is the slope of the page's own progress readout
   ("Epoch n / N") against the clock, fitted by least squares over the middle 80% of the
@@ -30,26 +31,16 @@ Needs Playwright (requirements-dev.txt) and a Chromium; Debian's is used as is.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import re
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 
 from benchmarks.common import ROOT, load_average, machine, median, print_machine, run_json
+from scripts.harness import CHROMIUM_ARGS, AppServer, chromium_path
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 PROGRESS = re.compile(r"Epoch (\d+) / (\d+)")
 PERIOD = 200  # points per sine period, as in the tutorial's series
 
@@ -59,61 +50,6 @@ def headless(epochs: int, data: str | None) -> float:
     args = ["gru_core", "train", "--preset", "fast", "--epochs", str(epochs), "--json"]
     r = run_json(args + (["--data", data] if data else []))
     return r["epochs"] / r["train_seconds"]
-
-
-class Server:
-    """`streamlit run app.py` on a free local port, in a child process."""
-
-    def __init__(self, options: list[str] = ()) -> None:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log = tempfile.TemporaryFile()  # noqa: SIM115  closed in close()
-        self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "streamlit",
-                "run",
-                "app.py",
-                "--server.port",
-                str(self.port),
-                "--server.address",
-                "127.0.0.1",
-                "--server.headless",
-                "true",
-                "--browser.gatherUsageStats",
-                "false",
-                *(f"--{option}" for option in options),
-            ],
-            cwd=ROOT,
-            env=os.environ.copy(),
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-        )
-        end = time.monotonic() + 60
-        while time.monotonic() < end:
-            if self.proc.poll() is not None:
-                self.log.seek(0)
-                raise RuntimeError(f"streamlit exited:\n{self.log.read()[-2000:].decode()}")
-            with (
-                contextlib.suppress(OSError),
-                urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as r,
-            ):
-                if r.status == 200:
-                    return
-            time.sleep(0.2)
-        raise RuntimeError("streamlit did not become healthy in 60 s")
-
-    def close(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(5)
-        self.log.close()
 
 
 def _wait_for_script(page, timeout: float = 60_000) -> None:
@@ -234,7 +170,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=1500, help="epochs of each run")
     parser.add_argument("--rounds", type=int, default=2, help="pairs of runs (ABBA order)")
     parser.add_argument("--points", type=int, default=1000, help="points of the sine")
-    parser.add_argument("--chromium", default="/usr/bin/chromium", help="browser executable")
+    parser.add_argument("--chromium", default=chromium_path(), help="browser executable")
     parser.add_argument(
         "--streamlit-option",
         action="append",
@@ -257,7 +193,7 @@ def main() -> None:
     print("warm-up (thrown away) ...", flush=True)
     warm = max(5, args.epochs // 20)
     headless(warm, data)
-    server = Server(args.streamlit_option)
+    server = AppServer(args=[f"--{option}" for option in args.streamlit_option])
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=args.chromium, args=CHROMIUM_ARGS)
