@@ -34,7 +34,7 @@ page = st.navigation(PAGES)
 running = ui_state.is_running()
 
 
-@st.fragment(run_every=ui_state.POLL_SECONDS if running else None)
+@st.fragment(run_every=ui_state.SLOW_POLL_SECONDS if running else None)
 def run_status(was_running: bool) -> None:
     """The run's status on every page; redraws while it trains, reruns the app when it ends."""
     snap = ui_state.snapshot()

@@ -17,8 +17,11 @@ from gru_core.config import PRESETS, ConfigError, DataConfig, ModelConfig, Train
 from gru_core.data import DataError, csv_columns, make_sine
 from gru_core.train import MAX_CONCURRENT, Snapshot, TrainingJob, running_jobs
 
-POLL_SECONDS = 1.0  # how often live views redraw while a run is going
-SLOW_POLL_SECONDS = 2.0  # for the heavier Gates and Rollouts views
+# How often live views redraw while a run is going. Each redraw costs the browser (Streamlit
+# re-renders the page, Plotly rebuilds a chart) and, on a laptop running both, the training:
+# the page's own progress redraws every second, charts, cards and the sidebar every two.
+POLL_SECONDS = 1.0
+SLOW_POLL_SECONDS = 2.0
 STOP_WAIT_SECONDS = 1.0  # how long Stop waits for the current epoch before redrawing
 
 TRAIN_KEYS = {name: f"train_{name}" for name in views.SETTINGS}

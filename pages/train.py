@@ -106,7 +106,7 @@ with live_area:
 
 
 @st.fragment(run_every=ui_state.POLL_SECONDS if running else None)
-def live() -> None:
+def live_status() -> None:
     snap = ui_state.snapshot()
     if snap is None:
         st.info("Choose settings and press Start: both models train together, live.")
@@ -121,14 +121,30 @@ def live() -> None:
         st.info(views.status_line(snap, training, cap))
     elif snap.status in ("diverged", "failed"):
         st.error(snap.message)
-    st.plotly_chart(figures.loss_figure(snap.history), key="train_losses", width="stretch")
+
+
+# Drawing the chart is the browser's biggest cost while training (it is rebuilt on each
+# redraw), so it redraws less often than the progress, and as a still picture until the run
+# ends; hover and zoom come back then.
+@st.fragment(run_every=ui_state.SLOW_POLL_SECONDS if running else None)
+def live_chart() -> None:
+    snap = ui_state.snapshot()
+    if snap is None:
+        return
+    st.plotly_chart(
+        figures.loss_figure(snap.history),
+        key="train_losses",
+        width="stretch",
+        config={"staticPlot": snap.running},
+    )
     st.caption(
         "Solid: training loss. Dotted: test error when fed the true values (one-step)."
         " Dashed: test error when fed its own predictions (free-running)."
+        + (" Hover and zoom once the run ends or stops." if snap.running else "")
     )
 
 
-@st.fragment(run_every=ui_state.POLL_SECONDS if running else None)
+@st.fragment(run_every=ui_state.SLOW_POLL_SECONDS if running else None)
 def live_cards() -> None:
     snap = ui_state.snapshot()
     if snap is not None:
@@ -136,5 +152,6 @@ def live_cards() -> None:
 
 
 with live_area:
-    live()
+    live_status()
+    live_chart()
 live_cards()
