@@ -42,20 +42,33 @@ GL_THRESHOLD = 2000  # lines longer than this are drawn with WebGL (Scattergl)
 MAX_HEATMAP_COLUMNS = 600  # time steps per heatmap row; longer segments are averaged in bins
 
 
+# The parts of Plotly's "plotly_white" template that 2-D charts use. The rest (defaults for
+# every trace type, 3-D, polar and map axes) changes nothing drawn here, and validating it
+# into each figure was most of a live loss chart's build time.
+WHITE_KEYS = (
+    "autotypenumbers",
+    "font",
+    "hoverlabel",
+    "paper_bgcolor",
+    "plot_bgcolor",
+    "coloraxis",
+    "xaxis",
+    "yaxis",
+    "title",
+    "shapedefaults",
+    "annotationdefaults",
+)
+
+
 @functools.cache
-def _template() -> go.layout.Template:
-    """Plotly's "plotly_white" look, its layout part only, built once.
-
-    The full template also carries defaults for every trace type; copying those into
-    each figure took three quarters of a loss chart's build time (about 30 ms, on
-    every live redraw), and none of them changes a trace drawn here.
-    """
-    return go.layout.Template(layout=pio.templates["plotly_white"].layout)
+def _template() -> dict:
+    white = pio.templates["plotly_white"].layout.to_plotly_json()
+    return {"layout": {key: white[key] for key in WHITE_KEYS if key in white}}
 
 
-def _style(fig: go.Figure, title: str | None = None, height: int = 420) -> go.Figure:
-    axis = dict(tickfont=dict(size=FONT_SIZE - 2), title_font=dict(size=FONT_SIZE))
-    fig.update_layout(
+def _look(title: str | None, height: int) -> dict:
+    """The layout every figure shares: projector-sized fonts, legend above the plot."""
+    return dict(
         title=dict(text=title, font=dict(size=FONT_SIZE + 4)) if title else None,
         font=dict(size=FONT_SIZE),
         height=height,
@@ -65,17 +78,49 @@ def _style(fig: go.Figure, title: str | None = None, height: int = 420) -> go.Fi
         template=_template(),
         hoverlabel=dict(font_size=FONT_SIZE - 2),
     )
-    fig.update_xaxes(**axis)
-    fig.update_yaxes(**axis)
-    return fig
 
 
-def _log_y(fig: go.Figure, title: str, values: list[float]) -> None:
-    """A log y axis; labels on whole decades only when the data spans more than one."""
-    fig.update_yaxes(title_text=title, type="log", exponentformat="power")
+def _axis(title: str | None = None, **settings) -> dict:
+    """An axis in the shared look, with its title and any other axis settings."""
+    heading = dict(font=dict(size=FONT_SIZE), **({"text": title} if title else {}))
+    return dict(tickfont=dict(size=FONT_SIZE - 2), title=heading, **settings)
+
+
+def _log_axis(title: str, values: Sequence[float]) -> dict:
+    """A log axis; labels on whole decades only when the data spans more than one."""
     positive = [v for v in values if v > 0]
-    if positive and np.log10(max(positive) / min(positive)) >= 1.5:
-        fig.update_yaxes(dtick=1)
+    decades = bool(positive) and np.log10(max(positive) / min(positive)) >= 1.5
+    return _axis(title, type="log", exponentformat="power", **({"dtick": 1} if decades else {}))
+
+
+def _figure(
+    traces: Sequence,
+    title: str | None = None,
+    height: int = 420,
+    xaxis: dict | None = None,
+    yaxis: dict | None = None,
+    **layout,
+) -> go.Figure:
+    """A figure in the shared look, its whole layout given at once.
+
+    Plotly validates the layout once here; each later `update_layout`/`update_*axes`
+    call walks it again (about 3 ms each), which adds up on a chart redrawn every second.
+    Layout settings that are dicts are merged into the shared ones, others replace them.
+    """
+    look = _look(title, height)
+    look.update(xaxis=xaxis or _axis(), yaxis=yaxis or _axis())
+    for key, value in layout.items():
+        shared = look.get(key)
+        look[key] = {**shared, **value} if isinstance(shared, dict) and value else value
+    return go.Figure(data=list(traces), layout=look)
+
+
+def _style(fig: go.Figure, title: str | None = None, height: int = 420) -> go.Figure:
+    """The shared look on a figure built elsewhere (subplots: every axis gets it)."""
+    fig.update_layout(**_look(title, height))
+    fig.update_xaxes(**_axis())
+    fig.update_yaxes(**_axis())
+    return fig
 
 
 def downsample(
@@ -144,26 +189,34 @@ def series_figure(series: np.ndarray, n_train: int, title: str | None = None) ->
     """The series over its index, the training part and the test part in their own colours."""
     series = np.asarray(series, dtype=np.float64)
     index = np.arange(len(series))
-    fig = go.Figure()
-    fig.add_trace(
-        line(index[:n_train], series[:n_train], f"train ({n_train:,})", COLORS["train"], width=2)
-    )
     n_test = len(series) - n_train
-    fig.add_trace(
-        line(index[n_train:], series[n_train:], f"test ({n_test:,})", COLORS["test"], width=2)
+    fig = _figure(
+        [
+            line(
+                index[:n_train], series[:n_train], f"train ({n_train:,})", COLORS["train"], width=2
+            ),
+            line(index[n_train:], series[n_train:], f"test ({n_test:,})", COLORS["test"], width=2),
+        ],
+        title,
+        xaxis=_axis("time step"),
+        yaxis=_axis("value"),
     )
     fig.add_vline(x=n_train - 0.5, line=dict(color="#888", dash="dot", width=1.5))
-    _style(fig, title)
-    fig.update_xaxes(title_text="time step")
-    fig.update_yaxes(title_text="value")
     return fig
 
 
 def ambiguity_figure() -> go.Figure:
     """Why one value is not enough: a sine passes 0.5 twice a period, once rising, once falling."""
     x = np.linspace(0, 4 * np.pi, 400)
-    fig = go.Figure()
-    fig.add_trace(line(x, np.sin(x), "sin(t)", COLORS["truth"], width=3, hoverinfo="skip"))
+    fig = _figure(
+        [line(x, np.sin(x), "sin(t)", COLORS["truth"], width=3, hoverinfo="skip")],
+        "Input 0.5: is the next value higher or lower?",
+        height=360,
+        xaxis=_axis("time", showticklabels=False),
+        yaxis=_axis("value", range=[-1.25, 1.25]),
+        hovermode=False,
+        showlegend=False,
+    )
     fig.add_hline(y=0.5, line=dict(color="#888", dash="dot", width=1.5))
     # Labels sit opposite their arrows: rising (arrow up-right) below left, falling above right.
     for t, color, label, shift in (
@@ -206,10 +259,6 @@ def ambiguity_figure() -> go.Figure:
             yshift=shift[1],
             font=dict(color=color, size=FONT_SIZE),
         )
-    _style(fig, "Input 0.5: is the next value higher or lower?", height=360)
-    fig.update_layout(hovermode=False, showlegend=False)
-    fig.update_xaxes(title_text="time", showticklabels=False)
-    fig.update_yaxes(title_text="value", range=[-1.25, 1.25])
     return fig
 
 
@@ -223,7 +272,7 @@ def loss_figure(history: Sequence[dict], title: str | None = None) -> go.Figure:
     (no evaluation that epoch, or a non-finite value) are left out of that trace.
     """
     if not history:
-        return _empty(_style(go.Figure(), title), "No epochs yet: press Start")
+        return _empty(_figure([], title), "No epochs yet: press Start")
     traces = []
     all_epochs = np.array([r["epoch"] for r in history], dtype=int)
     for metric, (label, dash) in METRIC_STYLES.items():  # legend rows: one metric, both models
@@ -236,12 +285,15 @@ def loss_figure(history: Sequence[dict], title: str | None = None) -> go.Figure:
             if len(values) <= 2:  # a lone point has no line to show it
                 trace.mode = "lines+markers"
             traces.append(trace)
-    fig = _style(go.Figure(data=traces), title, height=520)
-    # Two entries a row, whatever the chart's width: each row one measurement, GRU beside MLP.
-    fig.update_layout(legend=dict(entrywidth=0.5, entrywidthmode="fraction"))
-    fig.update_xaxes(title_text="epoch")
-    _log_y(fig, "MSE (log scale)", [v for t in traces for v in t.y])
-    return fig
+    return _figure(
+        traces,
+        title,
+        height=520,
+        xaxis=_axis("epoch"),
+        yaxis=_log_axis("MSE (log scale)", [v for t in traces for v in t.y]),
+        # Two entries a row, whatever the chart's width: a row per measurement, GRU beside MLP.
+        legend=dict(entrywidth=0.5, entrywidthmode="fraction"),
+    )
 
 
 def _value(value) -> float:
@@ -392,25 +444,27 @@ def unit_lines_figure(
 def memory_figure(mean_z: np.ndarray, memory: np.ndarray) -> go.Figure:
     """Per-unit memory 1 / (1 - mean z) in steps, as bars (mean z on hover)."""
     units = np.arange(len(memory))
-    fig = go.Figure(
-        go.Bar(
-            x=units,
-            y=memory,
-            marker_color=COLORS["gru"],
-            name="memory",
-            customdata=np.asarray(mean_z),
-            hovertemplate="unit %{x}<br>mean z = %{customdata:.3f}<br>"
-            "memory = %{y:.1f} steps<extra></extra>",
-        )
+    bars = go.Bar(
+        x=units,
+        y=memory,
+        marker_color=COLORS["gru"],
+        name="memory",
+        customdata=np.asarray(mean_z),
+        hovertemplate="unit %{x}<br>mean z = %{customdata:.3f}<br>"
+        "memory = %{y:.1f} steps<extra></extra>",
     )
-    _style(fig, "Memory per unit: 1 / (1 - mean z)", height=380)
-    fig.update_layout(hovermode="closest", showlegend=False)
-    fig.update_xaxes(title_text="unit", dtick=1 if len(units) <= 32 else None)
-    if np.max(memory) > 50:
-        _log_y(fig, "steps (log scale)", [float(v) for v in memory])
-    else:
-        fig.update_yaxes(title_text="steps")
-    return fig
+    long = np.max(memory) > 50
+    return _figure(
+        [bars],
+        "Memory per unit: 1 / (1 - mean z)",
+        height=380,
+        xaxis=_axis("unit", dtick=1 if len(units) <= 32 else None),
+        yaxis=_log_axis("steps (log scale)", [float(v) for v in memory])
+        if long
+        else _axis("steps"),
+        hovermode="closest",
+        showlegend=False,
+    )
 
 
 # -- forecasts --------------------------------------------------------------------------------
@@ -430,19 +484,17 @@ def rollout_figure(
     `context` (the values read before the first forecast) is drawn in grey, with a
     dotted line where forecasting starts.
     """
-    fig = go.Figure()
+    traces = []
     if len(context):
-        fig.add_trace(
+        traces.append(
             line(context_index, context, "read by the models", COLORS["context"], width=2)
         )
-    fig.add_trace(line(index, truth, "truth", COLORS["truth"], width=2.5))
+    traces.append(line(index, truth, "truth", COLORS["truth"], width=2.5))
     for model, values in forecasts.items():
-        fig.add_trace(line(index, values, NAMES[model], COLORS[model], dash=dash, width=3))
+        traces.append(line(index, values, NAMES[model], COLORS[model], dash=dash, width=3))
+    fig = _figure(traces, title, height=440, xaxis=_axis("time step"), yaxis=_axis("value"))
     if len(index):
         fig.add_vline(x=float(index[0]) - 0.5, line=dict(color="#888", dash="dot", width=1.5))
-    _style(fig, title, height=440)
-    fig.update_xaxes(title_text="time step")
-    fig.update_yaxes(title_text="value")
     return fig
 
 
@@ -450,10 +502,13 @@ def horizon_figure(
     steps: np.ndarray, errors: dict[str, np.ndarray], title: str | None = None
 ) -> go.Figure:
     """Mean squared error of free-running forecasts against steps ahead, per model (log y)."""
-    fig = go.Figure()
-    for model, values in errors.items():
-        fig.add_trace(line(steps, values, NAMES[model], COLORS[model], width=3))
-    _style(fig, title, height=400)
-    fig.update_xaxes(title_text="steps ahead")
-    _log_y(fig, "MSE (log scale)", [float(v) for e in errors.values() for v in e])
-    return fig
+    return _figure(
+        [
+            line(steps, values, NAMES[model], COLORS[model], width=3)
+            for model, values in errors.items()
+        ],
+        title,
+        height=400,
+        xaxis=_axis("steps ahead"),
+        yaxis=_log_axis("MSE (log scale)", [float(v) for e in errors.values() for v in e]),
+    )
