@@ -19,7 +19,7 @@ from gru_core.train import MAX_CONCURRENT, Snapshot, TrainingJob, running_jobs
 
 # How often live views redraw while a run is going. Each redraw costs the browser (Streamlit
 # re-renders the page, Plotly rebuilds a chart) and, on a laptop running both, the training:
-# the page's own progress redraws every second, charts, cards and the sidebar every two.
+# pages with charts and the sidebar redraw every two seconds, the Overview's status every one.
 POLL_SECONDS = 1.0
 SLOW_POLL_SECONDS = 2.0
 STOP_WAIT_SECONDS = 1.0  # how long Stop waits for the current epoch before redrawing

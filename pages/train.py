@@ -105,8 +105,11 @@ with live_area:
         st.error(st.session_state["run_error"])
 
 
-@st.fragment(run_every=ui_state.POLL_SECONDS if running else None)
-def live_status() -> None:
+# While a run trains, the chart is redrawn as a still picture (hover and zoom come back when
+# it ends): Streamlit rebuilds a Plotly chart from scratch on each redraw, the browser's
+# biggest cost, and on a laptop running both that time comes out of training.
+@st.fragment(run_every=ui_state.SLOW_POLL_SECONDS if running else None)
+def live() -> None:
     snap = ui_state.snapshot()
     if snap is None:
         st.info("Choose settings and press Start: both models train together, live.")
@@ -121,16 +124,6 @@ def live_status() -> None:
         st.info(views.status_line(snap, training, cap))
     elif snap.status in ("diverged", "failed"):
         st.error(snap.message)
-
-
-# Drawing the chart is the browser's biggest cost while training (it is rebuilt on each
-# redraw), so it redraws less often than the progress, and as a still picture until the run
-# ends; hover and zoom come back then.
-@st.fragment(run_every=ui_state.SLOW_POLL_SECONDS if running else None)
-def live_chart() -> None:
-    snap = ui_state.snapshot()
-    if snap is None:
-        return
     st.plotly_chart(
         figures.loss_figure(snap.history),
         key="train_losses",
@@ -152,6 +145,5 @@ def live_cards() -> None:
 
 
 with live_area:
-    live_status()
-    live_chart()
+    live()
 live_cards()
