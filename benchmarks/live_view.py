@@ -22,8 +22,12 @@ timed until the new page's script has finished: how responsive the dashboard sta
 points (200 a period, generated on the Data page and, for the headless runs, written to a
 CSV with `python -m gru_core data`).
 
-    python -m benchmarks.live_view [--epochs 1500] [--rounds 2] [--points 1000]
+    python -m benchmarks.live_view [--epochs 1500] [--rounds 2] [--points 1000] [--pin]
                                    [--streamlit-option NAME=VALUE] [--chromium PATH]
+
+By default server, training and browser share the machine's cores, as on a laptop running
+both. `--pin` puts the server (and the headless runs) on the first CPU and the browser on
+the rest: the app's own cost, as when the browser runs on the visitor's machine.
 
 Needs Playwright (requirements-dev.txt) and a Chromium; Debian's is used as is.
 """
@@ -183,7 +187,18 @@ def main() -> None:
         metavar="NAME=VALUE",
         help="passed to `streamlit run` as --NAME=VALUE, e.g. runner.postScriptGC=false",
     )
+    parser.add_argument(
+        "--pin",
+        action="store_true",
+        help="run the server and the headless runs on the first CPU and the browser on the"
+        " others, as when the browser runs on the visitor's own machine",
+    )
     args = parser.parse_args()
+    cpus = sorted(os.sched_getaffinity(0))
+    if args.pin and len(cpus) < 2:
+        parser.error("--pin needs at least two CPUs")
+    server_cpus = {cpus[0]} if args.pin else set(cpus)
+    browser_cpus = set(cpus[1:]) if args.pin else set(cpus)
 
     from playwright.sync_api import sync_playwright
 
@@ -197,11 +212,14 @@ def main() -> None:
         subprocess.run([sys.executable, "-m", *make], cwd=ROOT, check=True)
     print("warm-up (thrown away) ...", flush=True)
     warm = max(5, args.epochs // 20)
+    os.sched_setaffinity(0, server_cpus)  # inherited by the server and the headless runs
     headless(warm, data)
     server = AppServer(args=[f"--{option}" for option in args.streamlit_option])
     try:
+        os.sched_setaffinity(0, browser_cpus)  # inherited by Playwright's driver and Chromium
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=args.chromium, args=CHROMIUM_ARGS)
+            os.sched_setaffinity(0, server_cpus)
             live(browser, server.url, warm, args.points)
             rates: dict[str, list[float]] = {"headless": [], "live": []}
             for r in range(args.rounds):
@@ -221,9 +239,14 @@ def main() -> None:
     ratio = median(rates["live"]) / median(rates["headless"])
     print()
     options = " ".join(args.streamlit_option) or "none"
+    placement = (
+        f"server on CPU {sorted(server_cpus)}, browser on CPUs {sorted(browser_cpus)}"
+        if args.pin
+        else "server and browser sharing every CPU"
+    )
     print(
         f"{args.rounds} rounds, {args.epochs} epochs each, {args.points:,} points, extra"
-        f" Streamlit options: {options}; load average {load_average()} at the end"
+        f" Streamlit options: {options}; {placement}; load average {load_average()} at the end"
     )
     print()
     print("| run | epochs / s (median) | runs |")
