@@ -19,6 +19,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from gru_core import kernels
+
 
 @dataclass(frozen=True)
 class GateTrace:
@@ -71,43 +73,36 @@ def step(w: GRUWeights, x: torch.Tensor, h: torch.Tensor):
     return r, z, n, h_new
 
 
-def _sigmoid(a: np.ndarray) -> np.ndarray:
-    return 0.5 * (1.0 + np.tanh(0.5 * a))  # the logistic function, without exp overflow
-
-
 @torch.no_grad()
 def trace(gru: nn.GRU, x: torch.Tensor, h0: torch.Tensor | None = None) -> GateTrace:
     """Run a single-layer `gru` over x (time, input_size) from h0 (hidden,), keeping every gate.
 
-    The equations of `step`, in numpy: the input projections of all steps in one product,
-    then a loop over time for the recurrence. numpy keeps the GIL on arrays this small,
-    where each torch call releases and re-acquires it: beside a training thread that made
-    a 2,000-step trace wait about a millisecond per call (seconds, not milliseconds).
+    The equations of `step`, computed by the numpy GRU kernel (`kernels.forward`, which keeps
+    the gates for its backward pass). numpy keeps the GIL on arrays this small, where each
+    torch call releases and re-acquires it: beside a training thread a step-by-step torch
+    trace of 2,000 steps waited about a millisecond per call (seconds, not milliseconds).
     """
     if gru.num_layers != 1 or gru.bidirectional:
         raise ValueError("gates.trace explains a single-layer, unidirectional GRU")
     if x.dim() != 2 or x.shape[1] != gru.input_size:
         raise ValueError(f"x must be (time, {gru.input_size}); got {tuple(x.shape)}")
     size = gru.hidden_size
-    weight = gru.weight_ih_l0.detach()
-    w_ih, w_hh = weight.numpy(), gru.weight_hh_l0.detach().numpy()
+    w_ih, w_hh = (w.detach().cpu().numpy() for w in (gru.weight_ih_l0, gru.weight_hh_l0))
     zeros = np.zeros(3 * size, dtype=w_ih.dtype)
-    b_ih = gru.bias_ih_l0.detach().numpy() if gru.bias else zeros
-    b_hh = gru.bias_hh_l0.detach().numpy() if gru.bias else zeros
-    h = np.zeros(size, w_ih.dtype) if h0 is None else h0.reshape(-1).to(weight).numpy()
-    start = h.copy()
-    projected = x.to(weight).numpy() @ w_ih.T + b_ih  # (time, 3 * hidden): W_i* x + b_i*
-    steps = len(projected)
-    r, z, n, hs = (np.empty((steps, size), dtype=w_ih.dtype) for _ in range(4))
-    w_hh_t = np.ascontiguousarray(w_hh.T)
-    for t in range(steps):
-        hidden = h @ w_hh_t + b_hh  # W_h* h + b_h*, the three gates side by side
-        r[t] = _sigmoid(projected[t, :size] + hidden[:size])
-        z[t] = _sigmoid(projected[t, size : 2 * size] + hidden[size : 2 * size])
-        n[t] = np.tanh(projected[t, 2 * size :] + r[t] * hidden[2 * size :])
-        h = hs[t] = (1 - z[t]) * n[t] + z[t] * h
+    b_ih, b_hh = (
+        (b.detach().cpu().numpy() for b in (gru.bias_ih_l0, gru.bias_hh_l0))
+        if gru.bias
+        else (zeros, zeros)
+    )
+    inputs = x.detach().cpu().numpy().astype(w_ih.dtype)
+    start = (np.zeros(size) if h0 is None else h0.reshape(-1).cpu().numpy()).astype(w_ih.dtype)
+    h, (_, (g, n), _) = kernels.forward(
+        inputs[None], start[None], w_ih, w_hh, b_ih, b_hh, keep=True
+    )  # h (1, time, hidden); g (time, 4 * hidden, 1) as r; z; ...; n (time, hidden, 1)
+    r, z = g[:, :size, 0], g[:, size : 2 * size, 0]
     as_tensor = torch.from_numpy
-    return GateTrace(as_tensor(r), as_tensor(z), as_tensor(n), as_tensor(hs), as_tensor(start))
+    r, z, n, h = (as_tensor(np.ascontiguousarray(a)) for a in (r, z, n[..., 0], h[0]))
+    return GateTrace(r, z, n, h, as_tensor(start))
 
 
 def memory_steps(mean_z: torch.Tensor) -> torch.Tensor:

@@ -59,7 +59,7 @@ def prepare_process(threads: int = 1) -> None:
       and so do the training workers;
     - one optimizer is built: torch imports its compiler stack (about 2 s) the first time
       an optimizer is made, and that belongs to server start, not to the first click;
-    - everything loaded so far (torch, pandas, plotly, streamlit: some 400,000 objects) is
+    - everything loaded so far (torch, pandas, plotly, streamlit: some 370,000 objects) is
       moved out of the garbage collector's sight with `gc.freeze()`. Streamlit runs a full
       collection after every script and fragment run; over those objects it took 0.3-0.5 s
       holding the GIL, several times a second while a page polled, which starved training.
