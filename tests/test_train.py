@@ -6,6 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from waiting import wait_for
 
 from gru_core import train as train_mod
 from gru_core.config import ConfigError, DataConfig, ModelConfig, TrainConfig
@@ -131,12 +132,7 @@ def test_divergence_keeps_last_finite_weights(series, monkeypatch):
 
 
 def _wait(predicate, timeout=20.0):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        time.sleep(0.01)
-    return False
+    return wait_for(predicate, timeout)
 
 
 def test_job_runs_to_the_end_and_snapshots_are_consistent(series):

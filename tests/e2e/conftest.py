@@ -9,11 +9,11 @@ line of reason, except in CI (CI=true), where a missing browser is a failure.
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import waiting
 
 from scripts.harness import ARTIFACTS as ARTIFACT_ROOT
 from scripts.harness import CHROMIUM_ARGS, AppServer, chromium_path
@@ -35,12 +35,7 @@ def _missing(reason: str):
 
 def wait_for(predicate, timeout: float, step: float = 0.1) -> bool:
     """Poll `predicate` until it is true (True) or `timeout` seconds pass (False)."""
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        time.sleep(step)
-    return False
+    return waiting.wait_for(predicate, timeout, step)
 
 
 @pytest.fixture(scope="session")
