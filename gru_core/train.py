@@ -5,6 +5,8 @@ epoch at a time (train both models chunk by chunk, then evaluate on the test
 part). `train()` is the only loop over epochs; the command line calls it
 directly and `TrainingJob` calls it from a worker thread. Nothing here knows
 about a UI: callers hook in with `on_epoch` or poll `TrainingJob.snapshot()`.
+The app's jobs are `gru_core.process_job.ProcessJob`s: the same job, with the
+epochs in a child process.
 """
 
 from __future__ import annotations
@@ -49,6 +51,10 @@ _BUILD_LOCK = threading.Lock()
 
 class Diverged(RuntimeError):
     """A training loss became NaN or infinite; the last finite weights were restored."""
+
+
+class JobFailed(RuntimeError):
+    """Training failed somewhere the worker cannot re-raise from; the message says why."""
 
 
 @dataclass
@@ -282,8 +288,11 @@ class Trainer:
         self.mlp.load_state_dict(weights["mlp"])
 
     def export(self) -> dict:
-        """CPU copies of both models' weights and carried states (for snapshots)."""
+        """Progress, and CPU copies of both models' weights and carried states (for snapshots)."""
         return {
+            "epoch": self.epoch,
+            "elapsed": self.elapsed,
+            "carried_end": self._carried_end,
             "weights": {
                 name: {k: v.detach().to("cpu", copy=True) for k, v in sd.items()}
                 for name, sd in (
@@ -557,7 +566,7 @@ class TrainingJob:
     def resume(self) -> bool:
         """Continue a stopped job with the same models and optimizers."""
         with self._lock:
-            if self._status != "stopped" or self._trainer.epoch >= self._trainer.cfg.epochs:
+            if self._status != "stopped" or self._published["epoch"] >= self._trainer.cfg.epochs:
                 return False
             if self._thread is not None and self._thread.is_alive():
                 return False  # still winding down from the stop
@@ -610,22 +619,12 @@ class TrainingJob:
                 sys.setswitchinterval(SWITCH_INTERVAL)
             with self._lock:
                 self._status = "running"
-            last = time.perf_counter()
-
-            def on_epoch(row: dict) -> None:
-                nonlocal last
-                if self._on_epoch is not None:
-                    self._on_epoch(row)
-                now = time.perf_counter()
-                if now - last >= self._publish_every:
-                    last = now
-                    self._publish()
-
-            result = train(self._trainer, on_epoch=on_epoch, should_stop=self._stop.is_set)
-            status = "stopped" if result.outcome == "stopped" else "finished"
+            status = "stopped" if self._train() == "stopped" else "finished"
             message = ""
         except Diverged as exc:
             status, message = "diverged", str(exc)
+        except JobFailed as exc:  # already explained (and logged) where it happened
+            status, message = "failed", str(exc)
         except Exception as exc:  # noqa: BLE001  shown in the UI; traceback to the server log
             traceback.print_exc()
             status, message = "failed", f"{type(exc).__name__}: {exc}"
@@ -636,6 +635,21 @@ class TrainingJob:
                 _active.discard(self)
             _slots.release()
             self._finish(status, message)
+
+    def _train(self) -> str:
+        """Train until the end, a stop or divergence, publishing as it goes; the outcome."""
+        last = time.perf_counter()
+
+        def on_epoch(row: dict) -> None:
+            nonlocal last
+            if self._on_epoch is not None:
+                self._on_epoch(row)
+            now = time.perf_counter()
+            if now - last >= self._publish_every:
+                last = now
+                self._publish()
+
+        return train(self._trainer, on_epoch=on_epoch, should_stop=self._stop.is_set).outcome
 
     def _finish(self, status: str, message: str) -> None:
         try:
@@ -649,13 +663,7 @@ class TrainingJob:
             self._message = message
 
     def _export(self) -> dict:
-        t = self._trainer
-        return {
-            "history": list(t.history),
-            "epoch": t.epoch,
-            "elapsed": t.elapsed,
-            **t.export(),
-        }
+        return {"history": list(self._trainer.history), **self._trainer.export()}
 
     def _publish(self) -> None:
         published = self._export()
@@ -684,7 +692,7 @@ class TrainingJob:
             device_reason=t.device_choice.reason,
             parameters={"gru": count_parameters(t.rnn), "mlp": count_parameters(t.mlp)},
             elapsed=pub["elapsed"],
-            carried_end=t.carried_end,
+            carried_end=pub["carried_end"],
             weights=copy.copy(pub["weights"]),
             states=pub["states"],
         )

@@ -22,7 +22,7 @@ from torch import nn
 
 from gru_core import data as datasets
 from gru_core import device as devices
-from gru_core import gates, metrics, rollout
+from gru_core import gates, metrics, process_job, rollout
 from gru_core import train as training
 from gru_core.config import (
     PRESETS,
@@ -57,6 +57,8 @@ def prepare_process(threads: int = 1) -> None:
 
     - torch runs on `threads` threads (the app's tiny models train faster single-threaded),
       and so do the training workers;
+    - the fork server that training processes start from is started (it imports torch
+      in the background: a first run would otherwise wait for it);
     - one optimizer is built: torch imports its compiler stack (about 2 s) the first time
       an optimizer is made, and that belongs to server start, not to the first click;
     - everything loaded so far (torch, pandas, plotly, streamlit: some 370,000 objects) is
@@ -67,6 +69,7 @@ def prepare_process(threads: int = 1) -> None:
     """
     torch.set_num_threads(threads)
     set_worker_threads(threads)
+    process_job.warm()
     torch.optim.Adam([nn.Parameter(torch.zeros(1))])
     gc.collect()
     gc.freeze()
@@ -246,10 +249,16 @@ def check_run(dataset: Dataset, model: ModelConfig, train: TrainConfig) -> None:
         )
 
 
+# The app's jobs train in a process of their own: the pages the server draws and the
+# training never wait for each other's turn at the GIL. (A test that patches the training
+# code in this process sets TrainingJob, which trains in a thread here.)
+JOB_TYPE: type[TrainingJob] = process_job.ProcessJob
+
+
 def make_job(dataset: Dataset, model: ModelConfig, train: TrainConfig) -> TrainingJob:
     """A new (not yet started) job on `dataset`; ConfigError if the settings cannot work."""
     check_run(dataset, model, train)
-    return TrainingJob(dataset.series, dataset.train_fraction, model, train)
+    return JOB_TYPE(dataset.series, dataset.train_fraction, model, train)
 
 
 def setting_changes(

@@ -20,7 +20,9 @@ from apptest_utils import (
     wait_until_done,
 )
 
+from gru_core import views
 from gru_core.config import MAX_POINTS, ModelConfig, TrainConfig, bounds
+from gru_core.train import TrainingJob
 from gru_core.views import SETTINGS
 
 BAD_FILES = {
@@ -125,6 +127,7 @@ def test_divergence_stops_the_run_says_why_and_keeps_the_last_model(at, monkeypa
         return loss * float("nan") if calls["n"] > 60 else loss
 
     monkeypatch.setattr(torch.nn.functional, "mse_loss", blows_up_later)
+    monkeypatch.setattr(views, "JOB_TYPE", TrainingJob)  # train here, where the patch is
     at.button(key="train_start").click().run()
     assert wait_until_done(at) == "diverged"
     at.run()
