@@ -23,7 +23,7 @@ points (200 a period, generated on the Data page and, for the headless runs, wri
 CSV with `python -m gru_core data`).
 
     python -m benchmarks.live_view [--epochs 1500] [--rounds 2] [--points 1000] [--pin]
-                                   [--streamlit-option NAME=VALUE] [--chromium PATH]
+                                   [--streamlit-option NAME=VALUE] [--chromium PATH] [--json F]
 
 By default server, training and browser share the machine's cores, as on a laptop running
 both. `--pin` puts the server (and the headless runs) on the first CPU and the browser on
@@ -35,6 +35,7 @@ Needs Playwright (requirements-dev.txt) and a Chromium; Debian's is used as is.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import subprocess
@@ -157,16 +158,20 @@ def live(browser, url: str, epochs: int, points: int) -> tuple[float, str]:
         context.close()
 
 
-def responsiveness(browser, url: str, epochs: int, points: int, rounds: int = 3) -> list[float]:
-    """Seconds per page switch while a run trains."""
+PAGES = ("Data", "Gates", "Rollouts", "Overview", "Train")
+
+
+def responsiveness(
+    browser, url: str, epochs: int, points: int, rounds: int = 3
+) -> dict[str, list[float]]:
+    """Seconds per page switch while a run trains, by page."""
     context, page = _start(browser, url, epochs, points)
     try:
         page.wait_for_timeout(2000)
-        seconds = [
-            _go(page, title)
-            for _ in range(rounds)
-            for title in ("Data", "Gates", "Rollouts", "Overview", "Train")
-        ]
+        seconds: dict[str, list[float]] = {title: [] for title in PAGES}
+        for _ in range(rounds):
+            for title in PAGES:
+                seconds[title].append(_go(page, title))
         page.locator(".st-key-train_reset button").first.click()
         _wait_for_script(page)
         return seconds
@@ -193,6 +198,7 @@ def main() -> None:
         help="run the server and the headless runs on the first CPU and the browser on the"
         " others, as when the browser runs on the visitor's own machine",
     )
+    parser.add_argument("--json", help="also write the measurements to this file")
     args = parser.parse_args()
     cpus = sorted(os.sched_getaffinity(0))
     if args.pin and len(cpus) < 2:
@@ -257,10 +263,17 @@ def main() -> None:
     verdict = "met" if ratio >= 0.8 else "NOT met"
     print(f"| live / headless | **{ratio:.2f}** | target >= 0.80: {verdict} |")
     print()
+    every = [v for values in switches.values() for v in values]
     print(
-        f"page switches while training ({len(switches)}): median {median(switches):.2f} s,"
-        f" slowest {max(switches):.2f} s"
+        f"page switches while training ({len(every)}): median {median(every):.2f} s,"
+        f" slowest {max(every):.2f} s"
     )
+    for title, values in switches.items():
+        print(f"  {title}: " + ", ".join(f"{v:.2f}" for v in values) + " s")
+    if args.json:
+        with open(args.json, "w") as f:
+            result = {"rates": rates, "ratio": ratio, "switches": switches}
+            json.dump({"machine": info, "args": vars(args), **result}, f, indent=1)
 
 
 if __name__ == "__main__":

@@ -21,9 +21,12 @@ from __future__ import annotations
 
 import math
 import multiprocessing
+import signal
+import sys
 import threading
 import time
 import traceback
+import weakref
 from multiprocessing import spawn
 from multiprocessing.connection import Connection
 
@@ -36,49 +39,59 @@ from gru_core.train import Diverged, JobFailed, Trainer, TrainingJob
 
 PROCESS_NAME = "gru-lab-epochs"  # the child's OS-level name (ps, top, /proc/PID/comm)
 
-# forkserver: children are forks of one clean, single-threaded process that preloads
-# these modules; torch._dynamo is what torch imports when the first optimizer is built
-# (about 2 s), in every child otherwise. spawn where there is no fork server (Windows).
-_METHOD = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
-_CONTEXT = multiprocessing.get_context(_METHOD)
-if _METHOD == "forkserver":
-    _CONTEXT.set_forkserver_preload([__name__, "torch._dynamo"])
-_LAUNCH_LOCK = threading.Lock()
+# CPU runs on Linux: forks of one clean, single-threaded fork server that preloads these
+# modules (torch._dynamo is what torch imports when the first optimizer is built, about
+# 2 s, in every child otherwise). GPU runs, and other systems (where forking after
+# torch is loaded is not safe): a fresh interpreter, a few seconds to start.
+_FORKSERVER = sys.platform.startswith("linux")
+_FORK = multiprocessing.get_context("forkserver" if _FORKSERVER else "spawn")
+_FRESH = multiprocessing.get_context("spawn")
+if _FORKSERVER:
+    _FORK.set_forkserver_preload([__name__, "torch._dynamo"])
+
+_prepared = spawn.get_preparation_data
 
 
-class _Process(_CONTEXT.Process):
-    """A child that does not import the parent's `__main__`.
+def _preparation_data(name: str) -> dict:
+    """What a new process is told about its parent, less `__main__` for our children.
 
     multiprocessing re-runs the parent's main script in every child, so that functions
     defined there can be targets. Under Streamlit `__main__` is the page script being
-    run (app.py): a child would start by drawing the app. The target here lives in
-    this module, so the child is told nothing about `__main__`.
+    run (app.py): a child would start by drawing the app. Our target lives in this
+    module, so our children (known by name) are told nothing about `__main__`.
     """
+    data = _prepared(name)
+    if name == PROCESS_NAME:
+        data.pop("init_main_from_path", None)
+        data.pop("init_main_from_name", None)
+    return data
 
-    @staticmethod
-    def _Popen(process_obj):
-        with _LAUNCH_LOCK:
-            prepared = spawn.get_preparation_data
 
-            def without_main(name: str) -> dict:
-                data = prepared(name)
-                data.pop("init_main_from_path", None)
-                data.pop("init_main_from_name", None)
-                return data
-
-            spawn.get_preparation_data = without_main
-            try:
-                return _CONTEXT.Process._Popen(process_obj)
-            finally:
-                spawn.get_preparation_data = prepared
+spawn.get_preparation_data = _preparation_data
 
 
 def warm() -> None:
     """Start the fork server now (it imports torch: seconds) rather than on the first run."""
-    if _METHOD == "forkserver":
+    if _FORKSERVER:
         from multiprocessing import forkserver
 
         forkserver.ensure_running()
+
+
+class _Flag:
+    """A stop flag both processes see, without a lock a killed child could leave held."""
+
+    def __init__(self) -> None:
+        self._value = _FRESH.RawValue("b", 0)
+
+    def set(self) -> None:
+        self._value.value = 1
+
+    def clear(self) -> None:
+        self._value.value = 0
+
+    def is_set(self) -> bool:
+        return bool(self._value.value)
 
 
 class ProcessJob(TrainingJob):
@@ -86,8 +99,11 @@ class ProcessJob(TrainingJob):
 
     The parent keeps the job's state machine: a worker thread waits for a slot under
     the process-wide cap, tells the child to train, and publishes what the child sends.
-    `on_epoch` is called in that thread, for every row, as the rows arrive.
+    `on_epoch` is called in that thread, for every row, as the rows arrive. Once the
+    child has gone (the run ended, or the job was released), there is nothing to resume.
     """
+
+    trains_here = False
 
     def __init__(self, *args, **kwargs) -> None:
         """The arguments of `TrainingJob`."""
@@ -95,16 +111,25 @@ class ProcessJob(TrainingJob):
         self._history: list[dict] = []
         self._conn: Connection | None = None
         self._process = None
-        self._pipe_lock = threading.Lock()  # the worker and release() may close at once
+        self._released = False
+        self._pipe_lock = threading.Lock()  # the worker and release() may both close
         super().__init__(*args, **kwargs)
         # The parent's Trainer has validated the settings; the child rebuilds it from these.
         t = self._trainer
-        self._settings = (t.series, t.train_fraction, t.model_cfg, t.cfg)
-        self._stop = _CONTEXT.Event()  # seen by the child between epochs
+        self._settings = (t.series, t.train_fraction, t.model_cfg, t.cfg, str(t.device))
+        self._stop = _Flag()  # read by the child between epochs
+
+    def resume(self) -> bool:
+        if self._remote is not None and self._conn is None:
+            return False  # the child, and the models it trained, are gone
+        return super().resume()
 
     def release(self, timeout: float = 5.0) -> None:
+        """Stop, wait for the worker, and let the child go (after its epoch, if one runs)."""
+        self._released = True
         super().release(timeout)
-        self._close(timeout)
+        if not self.alive:  # else the worker lets it go when the child reports the stop
+            self._close(timeout)
 
     @property
     def pid(self) -> int | None:
@@ -127,7 +152,7 @@ class ProcessJob(TrainingJob):
                 outcome, message, export = rest
                 if export is not None:
                     self._receive(export)
-                if outcome != "stopped":  # nothing left to resume: let the child go
+                if outcome != "stopped" or self._released:  # nothing left to resume
                     self._close()
                 if outcome == "diverged":
                     raise Diverged(message)
@@ -140,21 +165,31 @@ class ProcessJob(TrainingJob):
                 f"the training process ended unexpectedly (exit code {code});"
                 " the server log may say why"
             ) from None
+        except BaseException:  # e.g. from on_epoch: no child may train on unwatched
+            self._stop.set()
+            self._close()
+            raise
 
     def _spawn(self) -> None:
-        parent, child = _CONTEXT.Pipe()
-        self._process = _Process(
-            target=_serve,
+        on_cpu = self._settings[-1] == "cpu"
+        context = _FORK if on_cpu else _FRESH  # a fork server must not hand on a GPU driver
+        parent, child = context.Pipe()
+        process = context.Process(
+            target=_child,
             args=(child, self._stop, *self._settings, self._publish_every, _threads()),
             name=PROCESS_NAME,
             daemon=True,  # ends with the server
         )
-        self._process.start()
+        process.start()
         child.close()
-        self._conn = parent
+        # A job dropped without release() closes its end, and the child exits.
+        weakref.finalize(self, parent.close)
+        with self._pipe_lock:
+            self._conn, self._process = parent, process
 
     def _receive(self, export: dict) -> None:
         rows = export.pop("rows")
+        export["weights"], export["states"] = _tensors((export["weights"], export["states"]))
         if self._on_epoch is not None:
             for row in rows:
                 self._on_epoch(row)
@@ -184,28 +219,65 @@ def _threads() -> int | None:
     return training._worker_threads
 
 
+def _arrays(obj):
+    """Tensors to numpy arrays, through dicts and tuples: pickled plainly through the pipe.
+
+    (torch pickles tensors between processes through shared memory segments whose file
+    descriptors the receiver fetches from the sender: 30x slower for these small ones.)
+    """
+    if torch.is_tensor(obj):
+        return obj.numpy()
+    if isinstance(obj, dict):
+        return {k: _arrays(v) for k, v in obj.items()}
+    if isinstance(obj, tuple):
+        return tuple(_arrays(v) for v in obj)
+    return obj
+
+
+def _tensors(obj):
+    """The inverse of `_arrays`."""
+    if isinstance(obj, np.ndarray):
+        return torch.from_numpy(obj)
+    if isinstance(obj, dict):
+        return {k: _tensors(v) for k, v in obj.items()}
+    if isinstance(obj, tuple):
+        return tuple(_tensors(v) for v in obj)
+    return obj
+
+
 # -- the child ------------------------------------------------------------------------------
+
+
+def _child(*args) -> None:
+    """The child process's main: set the process up, then `_serve(*args)`."""
+    training._name_os_thread(PROCESS_NAME)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is for the server, which ends us
+    threads = args[-1]
+    if threads is not None:
+        torch.set_num_threads(threads)
+    _serve(*args)
 
 
 def _serve(
     conn: Connection,
-    stop,
+    stop: _Flag,
     series: np.ndarray,
     train_fraction: float,
     model_cfg: ModelConfig,
     train_cfg: TrainConfig,
+    device: str,
     publish_every: float,
     threads: int | None,
 ) -> None:
-    """The child's main: build the trainer, then train each time the parent says "run"."""
-    training._name_os_thread(PROCESS_NAME)
-    if threads is not None:
-        torch.set_num_threads(threads)
+    """The child's loop: build the trainer, then train each time the parent says "run"."""
     try:
         if conn.recv() != "run":
             return
         try:
             trainer = Trainer(series, train_fraction, model_cfg, train_cfg)
+            if str(trainer.device) != device:
+                found = trainer.device
+                raise RuntimeError(f"the server chose {device}, the training process {found}")
         except Exception as exc:  # noqa: BLE001  the parent built the same: rare (a device)
             traceback.print_exc()
             conn.send(("end", "failed", f"{type(exc).__name__}: {exc}", None))
@@ -215,7 +287,7 @@ def _serve(
         def export() -> dict:
             nonlocal sent
             rows, sent = trainer.history[sent:], len(trainer.history)
-            return {"rows": rows, **trainer.export()}
+            return _arrays({"rows": rows, **trainer.export()})
 
         while True:
             last = -math.inf  # the first epoch is sent at once: the page shows it at once

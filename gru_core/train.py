@@ -518,8 +518,8 @@ def _name_os_thread(name: str) -> None:
 
         libc = ctypes.CDLL(None)
         libc.prctl(15, name.encode()[:15], 0, 0, 0)  # 15 = PR_SET_NAME
-    except (OSError, AttributeError):
-        pass  # not Linux: the Python-level name still says it
+    except Exception:  # noqa: BLE001  not Linux: the Python-level name still says it
+        pass
 
 
 class TrainingJob:
@@ -529,6 +529,8 @@ class TrainingJob:
     start a second thread on the same models. At most `MAX_CONCURRENT` jobs train
     at once in a process; the rest wait as `queued`.
     """
+
+    trains_here = True  # the epochs run in this process (and share its GIL)
 
     def __init__(
         self,
@@ -615,7 +617,7 @@ class TrainingJob:
             _name_os_thread(THREAD_NAME)
             if _worker_threads is not None:
                 torch.set_num_threads(_worker_threads)
-            if sys.getswitchinterval() > SWITCH_INTERVAL:
+            if self.trains_here and sys.getswitchinterval() > SWITCH_INTERVAL:
                 sys.setswitchinterval(SWITCH_INTERVAL)
             with self._lock:
                 self._status = "running"

@@ -1,5 +1,6 @@
 """ProcessJob: the same job, its epochs in a child process."""
 
+import gc
 import os
 import signal
 import threading
@@ -77,7 +78,7 @@ def test_before_it_starts_a_process_job_shows_the_untrained_models(series):
 
 @pytest.mark.skipif(not LINUX, reason="reads /proc")
 def test_epochs_run_in_a_named_child_that_leaves_when_the_run_ends(series):
-    job = ProcessJob(series, 0.8, SMALL, _cfg(epochs=400))
+    job = ProcessJob(series, 0.8, SMALL, _cfg(epochs=2000), publish_every=0.0)
     job.start()
     assert _wait(lambda: job.snapshot().epoch >= 2)
     pid = job.pid
@@ -93,16 +94,16 @@ def test_epochs_run_in_a_named_child_that_leaves_when_the_run_ends(series):
 
 
 def test_stop_and_resume_continue_the_same_models_in_the_child(series):
-    cfg = _cfg(epochs=300)
+    cfg = _cfg(epochs=1000)
     straight = ProcessJob(series, 0.8, SMALL, cfg)
     straight.start()
-    job = ProcessJob(series, 0.8, SMALL, cfg)
+    job = ProcessJob(series, 0.8, SMALL, cfg, publish_every=0.0)
     job.start()
     assert _wait(lambda: job.snapshot().epoch >= 3)
     job.stop()
     assert job.join(30)
     stopped = job.snapshot()
-    assert stopped.status == "stopped" and 3 <= stopped.epoch < 300
+    assert stopped.status == "stopped" and 3 <= stopped.epoch < 1000
     assert [r["epoch"] for r in stopped.history] == list(range(1, stopped.epoch + 1))
     assert job.resume()
     assert job.join(120) and straight.join(120)
@@ -133,15 +134,44 @@ def test_a_child_that_dies_fails_the_job_with_a_reason(series):
     assert snap.epoch >= 1  # what it had sent is kept
 
 
-def test_release_ends_a_stopped_jobs_child(series):
-    job = ProcessJob(series, 0.8, SMALL, _cfg(epochs=400))
+def test_release_ends_the_child_and_a_released_job_cannot_resume(series):
+    job = ProcessJob(series, 0.8, SMALL, _cfg(epochs=10_000), publish_every=0.0)
     job.start()
     assert _wait(lambda: job.snapshot().epoch >= 1)
-    pid = job.pid
+    process = job._process
     job.release()
-    assert job.status == "stopped" and job.pid is None
-    if LINUX:
-        assert _wait(lambda: _gone(pid))
+    assert job.status == "stopped" and not process.is_alive()
+    epoch = job.snapshot().epoch
+    assert not job.resume()  # its models went with the child: nothing to continue
+    assert job.status == "stopped" and job.snapshot().epoch == epoch
+
+
+def test_a_dropped_jobs_child_exits(series):
+    jobs = [ProcessJob(series, 0.8, SMALL, _cfg(epochs=10_000), publish_every=0.0)]
+    jobs[0].start()
+    assert _wait(lambda: jobs[0].snapshot().epoch >= 1)
+    jobs[0].stop()  # what replacing a session's job does; the job is then dropped
+    assert jobs[0].join(30) and jobs[0].status == "stopped"
+    process = jobs[0]._process
+    assert process.is_alive()  # kept for a Resume
+    jobs.clear()
+    gc.collect()
+    process.join(30)
+    assert process.exitcode == 0
+
+
+def test_an_error_in_on_epoch_fails_the_job_and_ends_its_child(series):
+    def breaks(row):
+        raise ValueError("no more rows")
+
+    job = ProcessJob(series, 0.8, SMALL, _cfg(epochs=10_000), on_epoch=breaks)
+    job.start()
+    assert _wait(lambda: job._process is not None)
+    process = job._process
+    assert job.join(30)
+    assert job.status == "failed" and "no more rows" in job.snapshot().message
+    process.join(30)
+    assert process.exitcode is not None  # not left training on, unwatched
 
 
 def test_the_process_wide_cap_queues_process_jobs_too(series, monkeypatch):
@@ -165,9 +195,9 @@ def test_the_process_wide_cap_queues_process_jobs_too(series, monkeypatch):
 def _serve_here(series, cfg, monkeypatch, run_epoch):
     """Run the child's main loop in a thread of this process; the messages it sends."""
     monkeypatch.setattr(Trainer, "run_epoch", run_epoch)
-    parent, child = process_job._CONTEXT.Pipe()
+    parent, child = process_job._FORK.Pipe()
     stop = threading.Event()
-    args = (child, stop, series, 0.8, SMALL, cfg, 0.0, None)
+    args = (child, stop, series, 0.8, SMALL, cfg, "cpu", 0.0, None)
     thread = threading.Thread(target=process_job._serve, args=args, daemon=True)
     thread.start()
     parent.send("run")
@@ -210,7 +240,7 @@ def test_the_child_reports_an_error_as_a_failure(series, monkeypatch, capsys):
 def test_the_parent_turns_a_child_failure_into_the_jobs_status(series, monkeypatch):
     job = ProcessJob(series, 0.8, SMALL, _cfg())
     # What the child builds its trainer from, broken after the parent's checks passed.
-    monkeypatch.setattr(job, "_settings", (np.zeros((300, 2)), 0.8, SMALL, _cfg()))
+    monkeypatch.setattr(job, "_settings", (np.zeros((300, 2)), 0.8, SMALL, _cfg(), "cpu"))
     job.start()
     assert job.join(60)
     snap = job.snapshot()
