@@ -1,6 +1,6 @@
 """GRU Lab: the Streamlit entry point. Navigation, one-time setup and the shared sidebar.
 
-Run with `streamlit run app.py`. Each page is a thin file in pages/; the session's
+Run with `streamlit run app.py`. Each page is a thin file in app_pages/; the session's
 data and training job are reached through `ui_state`, the numerics through `gru_core`.
 """
 
@@ -23,11 +23,11 @@ _prepare_process()
 ui_state.init()
 
 PAGES = [
-    st.Page("pages/overview.py", title="Overview", icon=":material/home:", default=True),
-    st.Page("pages/data.py", title="Data", icon=":material/dataset:"),
-    st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
-    st.Page("pages/gates.py", title="Gates", icon=":material/tune:"),
-    st.Page("pages/rollouts.py", title="Rollouts", icon=":material/timeline:"),
+    st.Page("app_pages/overview.py", title="Overview", icon=":material/home:", default=True),
+    st.Page("app_pages/data.py", title="Data", icon=":material/dataset:"),
+    st.Page("app_pages/train.py", title="Train", icon=":material/model_training:"),
+    st.Page("app_pages/gates.py", title="Gates", icon=":material/tune:"),
+    st.Page("app_pages/rollouts.py", title="Rollouts", icon=":material/timeline:"),
 ]
 page = st.navigation(PAGES)
 

@@ -340,6 +340,6 @@ def need_run() -> Snapshot:
     snap = snapshot()
     if snap is None:
         st.info("Nothing trained yet. Start a run on the Train page, or use the one-click run.")
-        st.page_link("pages/train.py", label="Go to Train", icon=":material/model_training:")
+        st.page_link("app_pages/train.py", label="Go to Train", icon=":material/model_training:")
         st.stop()
     return snap

@@ -25,7 +25,7 @@ def new_app() -> AppTest:
 
 def go(at: AppTest, page: str) -> AppTest:
     """Open `page` ("data", "train", ...) and run it."""
-    return at.switch_page(f"pages/{page}.py").run()
+    return at.switch_page(f"app_pages/{page}.py").run()
 
 
 def job(at: AppTest):

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-UI_FILES = [ROOT / "app.py", ROOT / "ui_state.py", *sorted((ROOT / "pages").glob("*.py"))]
+UI_FILES = [ROOT / "app.py", ROOT / "ui_state.py", *sorted((ROOT / "app_pages").glob("*.py"))]
 
 
 def _imports(path: Path) -> set[str]:
@@ -41,5 +41,5 @@ def test_gru_core_never_imports_streamlit():
 
 def test_every_page_is_in_the_navigation():
     app = (ROOT / "app.py").read_text()
-    for page in sorted((ROOT / "pages").glob("*.py")):
-        assert f'"pages/{page.name}"' in app, page.name
+    for page in sorted((ROOT / "app_pages").glob("*.py")):
+        assert f'"app_pages/{page.name}"' in app, page.name

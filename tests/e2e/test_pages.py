@@ -14,3 +14,17 @@ def test_page_loads_cleanly(app, title):
     assert app.page.locator("h1").first.inner_text().strip() == PAGES[title]
     assert app.exceptions() == []
     assert app.console_errors == []
+
+
+@pytest.mark.parametrize("title", ["Train", "Rollouts"])
+def test_a_link_to_a_page_opens_that_page_in_the_app(app, title):
+    # A bookmark, a shared link, or reloading the tab on a page: a fresh session whose
+    # first request is /page. It must run the app around the page (navigation, sidebar,
+    # session defaults), not the page's script alone.
+    app.page.goto(f"{app.base_url}/{title.lower()}")
+    app.wait_for_run()
+    assert app.page.locator("h1").first.inner_text().strip() == PAGES[title]
+    assert app.exceptions() == []
+    nav = app.page.locator("[data-testid='stSidebarNav']").inner_text()
+    assert all(name in nav for name in PAGES)
+    assert "Current run" in app.page.locator("[data-testid='stSidebar']").inner_text()

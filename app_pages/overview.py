@@ -30,7 +30,7 @@ with start:
     if st.session_state.get("run_error"):
         st.error(st.session_state["run_error"])
     elif clicked:
-        st.switch_page("pages/train.py")
+        st.switch_page("app_pages/train.py")
     st.caption(
         f"The '{views.DEFAULT_PRESET}' preset on the current data ({ui_state.dataset().label})."
         " A run already going is replaced."
