@@ -1,5 +1,7 @@
 """Data: generate a noisy sine or upload a CSV; see the train/test split and download it."""
 
+import functools
+
 import streamlit as st
 
 import ui_state
@@ -94,7 +96,7 @@ for column, (label, value) in zip(st.columns(len(stats)), stats.items(), strict=
     column.metric(label, value, border=True)
 st.download_button(
     "Download the series (CSV)",
-    views.series_csv(data.series),
+    functools.partial(views.series_csv, data.series),  # made on click, not on every run
     file_name="series.csv",
     mime="text/csv",
     key="data_download",

@@ -1,5 +1,7 @@
 """Rollouts: how the GRU and the MLP forecast the test part, fed the truth or their own output."""
 
+import functools
+
 import streamlit as st
 
 import ui_state
@@ -52,7 +54,7 @@ def rollouts_view(offset: int) -> None:
     table.table(views.forecast_metrics(f).map(views.format_metric))
     download.download_button(
         "Forecasts (CSV)",
-        views.forecasts_csv(f),
+        functools.partial(views.forecasts_csv, f),  # made on click, not on every redraw
         file_name="forecasts.csv",
         mime="text/csv",
         key="rollouts_download",
