@@ -67,6 +67,19 @@ def test_a_process_job_trains_exactly_what_a_thread_job_trains(series):
     assert b.parameters == a.parameters and b.device == "cpu"
 
 
+def test_a_fresh_interpreter_child_trains_the_same(series, monkeypatch):
+    # GPU runs and systems without a fork server start the child with spawn: a new
+    # interpreter that imports gru_core itself and must not run the parent's __main__.
+    monkeypatch.setattr(process_job, "_FORK", process_job._FRESH)
+    cfg = _cfg(epochs=3)
+    here, there = TrainingJob(series, 0.8, SMALL, cfg), ProcessJob(series, 0.8, SMALL, cfg)
+    for job in (here, there):
+        assert job.start()
+        assert job.join(120)
+    assert there.status == "finished", there.snapshot().message
+    _same_run(here.snapshot(), there.snapshot())
+
+
 def test_before_it_starts_a_process_job_shows_the_untrained_models(series):
     job = ProcessJob(series, 0.8, SMALL, _cfg())
     snap = job.snapshot()
