@@ -174,9 +174,10 @@ class ProcessJob(TrainingJob):
         on_cpu = self._settings[-1] == "cpu"
         context = _FORK if on_cpu else _FRESH  # a fork server must not hand on a GPU driver
         parent, child = context.Pipe()
+        threads = training._worker_threads
         process = context.Process(
             target=_child,
-            args=(child, self._stop, *self._settings, self._publish_every, _threads()),
+            args=(threads, child, self._stop, *self._settings, self._publish_every),
             name=PROCESS_NAME,
             daemon=True,  # ends with the server
         )
@@ -215,10 +216,6 @@ class ProcessJob(TrainingJob):
         return process.exitcode
 
 
-def _threads() -> int | None:
-    return training._worker_threads
-
-
 def _arrays(obj):
     """Tensors to numpy arrays, through dicts and tuples: pickled plainly through the pipe.
 
@@ -248,11 +245,10 @@ def _tensors(obj):
 # -- the child ------------------------------------------------------------------------------
 
 
-def _child(*args) -> None:
+def _child(threads: int | None, *args) -> None:
     """The child process's main: set the process up, then `_serve(*args)`."""
     training._name_os_thread(PROCESS_NAME)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is for the server, which ends us
-    threads = args[-1]
     if threads is not None:
         torch.set_num_threads(threads)
     _serve(*args)
@@ -267,7 +263,6 @@ def _serve(
     train_cfg: TrainConfig,
     device: str,
     publish_every: float,
-    threads: int | None,
 ) -> None:
     """The child's loop: build the trainer, then train each time the parent says "run"."""
     try:

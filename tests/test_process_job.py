@@ -210,7 +210,7 @@ def _serve_here(series, cfg, monkeypatch, run_epoch):
     monkeypatch.setattr(Trainer, "run_epoch", run_epoch)
     parent, child = process_job._FORK.Pipe()
     stop = threading.Event()
-    args = (child, stop, series, 0.8, SMALL, cfg, "cpu", 0.0, None)
+    args = (child, stop, series, 0.8, SMALL, cfg, "cpu", 0.0)
     thread = threading.Thread(target=process_job._serve, args=args, daemon=True)
     thread.start()
     parent.send("run")
