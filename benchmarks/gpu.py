@@ -5,7 +5,7 @@ For hidden sizes 16, 64, 256 and 512 and 2 or 64 parallel streams (`batch_size`)
 epoch and then `--epochs` epochs on the CPU (numpy step kernels where they apply, as a
 user gets them) and on the GPU; the medians of the epoch times (training and the test
 evaluation) are compared. The table says which was faster and what `auto` chose, and
-the last line suggests the `GPU_MIN_WORK` (hidden x streams) the measurements support.
+the last line says from which hidden size the GPU won, against `GPU_MIN_HIDDEN`.
 
     python -m benchmarks.gpu [--points 10000] [--epochs 3] [--json F]
 
@@ -85,13 +85,13 @@ def main() -> None:
             f"| {r['hidden']} | {r['streams']} | {r['cpu']:.3f} | {r['gpu']:.3f} | {faster}"
             f" | {r['auto']}{mark} |"
         )
-    gpu_wins = [r["hidden"] * r["streams"] for r in rows if r["gpu"] < r["cpu"]]
-    cpu_wins = [r["hidden"] * r["streams"] for r in rows if r["gpu"] >= r["cpu"]]
-    low = max(cpu_wins, default=0)
+    gpu_wins = [r["hidden"] for r in rows if r["gpu"] < r["cpu"]]
+    cpu_wins = [r["hidden"] for r in rows if r["gpu"] >= r["cpu"]]
     print()
     print(
-        f"GPU faster from hidden x streams = {min(gpu_wins, default='never')};"
-        f" CPU faster up to {low}. device.GPU_MIN_WORK is {devices.GPU_MIN_WORK}."
+        f"GPU faster at hidden {sorted(set(gpu_wins)) or 'never'};"
+        f" CPU faster at hidden {sorted(set(cpu_wins)) or 'never'}."
+        f" device.GPU_MIN_HIDDEN is {devices.GPU_MIN_HIDDEN}."
     )
     if args.json:
         with open(args.json, "w") as f:

@@ -1,9 +1,10 @@
 """Where training runs: `auto` prefers cuda, then mps, then the CPU.
 
-`choose` also says why, so the UI can tell the user. On a GPU, tiny recurrent
-models lose to the CPU: each time step is a kernel launch that costs more than
-the arithmetic. `auto` therefore keeps small runs on the CPU (threshold in
-`GPU_MIN_WORK`, see BENCHMARKS.md).
+`choose` also says why, so the UI can tell the user. On a GPU, recurrent models
+of the sizes GRU Lab trains lose to the CPU's numpy kernels: each time step is a
+few kernel launches that cost more than the arithmetic. Measured on an H200
+(BENCHMARKS.md, section 5), the GPU won only at hidden 512, whatever the number of
+streams, so `auto` keeps runs below `GPU_MIN_HIDDEN` units on the CPU.
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ import torch
 
 from gru_core.config import ConfigError
 
-# hidden_size * batch_size below which a GPU is not worth its launch overhead.
-GPU_MIN_WORK = 64 * 64
+# Hidden size below which a GPU is not worth its launch overhead (benchmarks/gpu.py on an
+# H200: CPU faster at 16, 64 and 256 units with 2 or 64 streams, GPU faster at 512).
+GPU_MIN_HIDDEN = 512
 
 
 @dataclass(frozen=True)
@@ -36,7 +38,11 @@ def available() -> list[str]:
 
 
 def choose(name: str = "auto", hidden_size: int = 16, batch_size: int = 1) -> DeviceChoice:
-    """Resolve a device name; `auto` weighs the run's size against GPU overhead."""
+    """Resolve a device name; `auto` weighs the model's size against GPU overhead.
+
+    `batch_size` is accepted for callers that know it; measured, it did not move the
+    crossover (BENCHMARKS.md, section 5).
+    """
     names = available()
     if name != "auto":
         if name not in names:
@@ -47,11 +53,10 @@ def choose(name: str = "auto", hidden_size: int = 16, batch_size: int = 1) -> De
     accel = names[0]
     if accel == "cpu":
         return DeviceChoice(torch.device("cpu"), "no GPU found, using the CPU")
-    work = hidden_size * batch_size
-    if work < GPU_MIN_WORK:
+    if hidden_size < GPU_MIN_HIDDEN:
         return DeviceChoice(
             torch.device("cpu"),
-            f"{accel} is available, but hidden {hidden_size} x batch {batch_size} is too small"
-            " to pay for GPU launch overhead; the CPU is faster here",
+            f"{accel} is available, but {hidden_size} hidden units are too few to pay for GPU"
+            f" launch overhead (the GPU wins from {GPU_MIN_HIDDEN}); the CPU is faster here",
         )
     return DeviceChoice(torch.device(accel), f"{accel}: large enough run to benefit from the GPU")
