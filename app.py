@@ -1,13 +1,14 @@
 """GRU Lab: the Streamlit entry point. Navigation, one-time setup and the shared sidebar.
 
 Run with `streamlit run app.py`. Each page is a thin file in app_pages/; the session's
-data and training job are reached through `ui_state`, the numerics through `gru_core`.
+data and training job are reached through `gru_app.state`, the numerics through `gru_core`.
 """
 
 import streamlit as st
 
-import ui_state
-from gru_core import views
+from gru_app import render, state
+from gru_core import process_job
+from gru_core.views import status
 
 st.set_page_config(page_title="GRU Lab", page_icon="📈", layout="wide")
 
@@ -15,12 +16,12 @@ st.set_page_config(page_title="GRU Lab", page_icon="📈", layout="wide")
 @st.cache_resource(show_spinner=False)
 def _prepare_process() -> bool:
     """Once per process: one torch thread, torch warmed up, start-up objects frozen."""
-    views.prepare_process(threads=1)
+    process_job.prepare_process(threads=1)
     return True
 
 
 _prepare_process()
-ui_state.init()
+state.init()
 
 PAGES = [
     st.Page("app_pages/overview.py", title="Overview", icon=":material/home:", default=True),
@@ -31,27 +32,15 @@ PAGES = [
 ]
 page = st.navigation(PAGES)
 
-running = ui_state.is_running()
+running = state.is_running()
 
 
-@st.fragment(run_every=ui_state.SLOW_POLL_SECONDS if running else None)
+@st.fragment(run_every=state.SLOW_POLL_SECONDS if running else None)
 def run_status(was_running: bool) -> None:
     """The run's status on every page; redraws while it trains, reruns the app when it ends."""
-    snap = ui_state.snapshot()
+    snap = state.snapshot()
     st.markdown("**Current run**")
-    ui_state.badge(snap)
-    if snap is not None:
-        done, text = views.progress(snap)
-        st.progress(done, text=text)
-        if snap.status not in ("running", "finished"):  # the progress text says the rest
-            training, cap = ui_state.server_load()
-            st.caption(views.status_line(snap, training, cap))
-        st.caption(
-            f"GRU test MSE {views.format_metric(snap.latest_metric('gru_test_rollout_mse'))}"
-            f" · MLP {views.format_metric(snap.latest_metric('mlp_test_rollout_mse'))}"
-        )
-    else:
-        st.caption(views.status_line(None))
+    render.status_block(snap, summary=True)
     if was_running and (snap is None or not snap.running):
         st.rerun()  # the run ended: redraw every page once with its final state, stop polling
 
@@ -60,11 +49,11 @@ with st.sidebar:
     run_status(running)
     st.divider()
     data_line = st.empty()
-    st.caption(f"**Devices:** {views.device_summary()}")
+    st.caption(f"**Devices:** {status.device_summary()}")
 
 
 def show_data() -> None:
-    data_line.caption(f"**Data:** {ui_state.dataset().label}")
+    data_line.caption(f"**Data:** {state.dataset().label}")
 
 
 show_data()

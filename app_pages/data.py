@@ -4,10 +4,11 @@ import functools
 
 import streamlit as st
 
-import ui_state
-from gru_core import figures, views
+from gru_app import state, widgets
+from gru_core import figures
 from gru_core.config import ConfigError, DataConfig, bounds
 from gru_core.data import MIN_POINTS
+from gru_core.views import data as data_views
 
 st.title("Data")
 st.caption(
@@ -16,13 +17,13 @@ st.caption(
 )
 
 source = st.segmented_control(
-    "Source", ui_state.SOURCES, key=ui_state.SOURCE_KEY, required=True, persist_state="session"
+    "Source", state.SOURCES, key=state.SOURCE_KEY, required=True, persist_state="session"
 )
-k = ui_state.DATA_KEYS
-fraction = st.session_state[ui_state.FRACTION_KEY]  # its slider is drawn below the source
-if source == ui_state.SOURCES[0]:
+k = state.DATA_KEYS
+fraction = st.session_state[state.FRACTION_KEY]  # its slider is drawn below the source
+if source == state.SOURCES[0]:
     points, periods, noise, seed = st.columns(4)
-    number = ui_state.config_number
+    number = widgets.config_number
     number(points, "Points", k["points"], DataConfig, "points", "Samples in the series.", 100)
     number(periods, "Periods", k["periods"], DataConfig, "periods", "Sine periods covered.", 0.5)
     number(
@@ -30,7 +31,7 @@ if source == ui_state.SOURCES[0]:
     )
     number(seed, "Seed", k["seed"], DataConfig, "seed", "The same seed gives the same noise.")
     try:
-        ui_state.set_dataset(ui_state.generated(ui_state.chosen_data_config()))
+        state.set_dataset(state.generated(state.chosen_data_config()))
     except ConfigError as exc:
         st.error(str(exc))
 else:
@@ -41,15 +42,14 @@ else:
         help=f"One number a line, or a table with a header (choose the column). At least"
         f" {MIN_POINTS} values. Files up to 10 MB.",
     )
-    columns = None if upload is None else ui_state.upload_columns(upload)
+    columns = None if upload is None else state.upload_columns(upload)
     if upload is None:
         st.info(
-            "Choose a CSV file (up to 10 MB)."
-            f" Until then the data stays: {ui_state.dataset().label}."
+            f"Choose a CSV file (up to 10 MB). Until then the data stays: {state.dataset().label}."
         )
     elif isinstance(columns, str):  # the file cannot be read at all
         st.error(columns)
-        st.caption(f"The data stays: {ui_state.dataset().label}.")
+        st.caption(f"The data stays: {state.dataset().label}.")
     else:
         column = None
         if len(columns) > 1:
@@ -61,10 +61,10 @@ else:
                 placeholder="automatic: the first column that is not an index or time axis",
                 help="The file has several numeric columns; choose the series to forecast.",
             )
-        error = ui_state.load_upload(upload, column, fraction)
+        error = state.load_upload(upload, column, fraction)
         if error:
             st.error(error)
-            st.caption(f"The data stays: {ui_state.dataset().label}.")
+            st.caption(f"The data stays: {state.dataset().label}.")
 
 lo, hi = bounds(DataConfig, "train_fraction")
 st.slider(
@@ -72,18 +72,18 @@ st.slider(
     float(lo),
     float(hi),
     step=0.05,
-    key=ui_state.FRACTION_KEY,
+    key=state.FRACTION_KEY,
     persist_state="session",
     format="%.2f",
     help="The leading share of the series used for training; the rest is the test part.",
 )
 
-data = ui_state.dataset()
+data = state.dataset()
 if data.train_fraction != fraction:  # e.g. an upload that failed: keep its series, new split
     data = data.with_fraction(fraction)
-    ui_state.set_dataset(data)
+    state.set_dataset(data)
 
-snap = ui_state.snapshot()
+snap = state.snapshot()
 if snap is not None and not data.same_as(snap.series, snap.n_train):
     st.info("The current run keeps the data it started with; this data is for the next run.")
 
@@ -91,12 +91,12 @@ st.subheader(data.label)
 st.plotly_chart(
     figures.series_figure(data.series, data.n_train), key="data_series", width="stretch"
 )
-stats = views.data_stats(data)
+stats = data_views.data_stats(data)
 for column, (label, value) in zip(st.columns(len(stats)), stats.items(), strict=True):
     column.metric(label, value, border=True)
 st.download_button(
     "Download the series (CSV)",
-    functools.partial(views.series_csv, data.series),  # made on click, not on every run
+    functools.partial(data_views.series_csv, data.series),  # made on click, not on every run
     file_name="series.csv",
     mime="text/csv",
     key="data_download",

@@ -2,16 +2,18 @@
 
 import streamlit as st
 
-import ui_state
-from gru_core import figures, views
+from gru_app import render, state
+from gru_core import figures
+from gru_core.views import gates
 
 st.title("Gates")
-snap = ui_state.need_run()
+snap = render.need_run()
 n_points, n_train = len(snap.series), snap.n_train
-hidden = snap.model_cfg.hidden_size
+gated = snap.recurrent()[0]  # the first model with gates
+hidden = snap.spec.model(gated).hidden_size
 running = snap.running
 
-st.session_state["gates_segment"] = views.clamp_segment(
+st.session_state["gates_segment"] = gates.clamp_segment(
     st.session_state.get("gates_segment"), n_points, n_train
 )
 st.slider(
@@ -19,17 +21,17 @@ st.slider(
     0,
     n_points,
     key="gates_segment",
-    help=f"The stretch of the series to look at (at most {views.MAX_SEGMENT} steps); the test"
+    help=f"The stretch of the series to look at (at most {gates.MAX_SEGMENT} steps); the test"
     f" part starts at {n_train}. The state is first warmed on up to"
     f" {snap.train_cfg.eval_warmup} points before it.",
 )
-start, end = views.clamp_segment(st.session_state["gates_segment"], n_points, n_train)
+start, end = gates.clamp_segment(st.session_state["gates_segment"], n_points, n_train)
 
 
-@st.fragment(run_every=ui_state.SLOW_POLL_SECONDS if running else None)
+@st.fragment(run_every=state.SLOW_POLL_SECONDS if running else None)
 def gates_view() -> None:
-    snap = ui_state.snapshot()
-    view = views.gate_view(snap, start, end)
+    snap = state.snapshot()
+    view = gates.gate_view(snap, start, end, name=gated)
     note = f" ({view.layer_note})" if view.layer_note else ""
     st.caption(
         f"Epoch {snap.epoch} of {snap.epochs}{note}. Steps {start}–{end - 1}; the state was"
@@ -55,7 +57,7 @@ def gates_view() -> None:
 
     st.subheader("Units over time")
     if "gates_units" not in ss:
-        ss["gates_units"] = views.default_units(view)
+        ss["gates_units"] = gates.default_units(view)
     ss["gates_units"] = [u for u in ss["gates_units"] if u < hidden]
     chosen = st.multiselect(
         "Units",
@@ -70,7 +72,7 @@ def gates_view() -> None:
             width="stretch",
         )
 
-    summary = views.unit_summary(view)
+    summary = gates.unit_summary(view)
     bars, table = st.columns([3, 2])
     bars.plotly_chart(
         figures.memory_figure(summary["mean z"].to_numpy(), summary["memory (steps)"].to_numpy()),
@@ -92,14 +94,14 @@ def gates_view() -> None:
     pick_t, pick_unit = st.columns([3, 1])
     pick_t.slider("Time step", start, end - 1, key="gates_t")
     pick_unit.selectbox("Unit", list(range(hidden)), key="gates_unit")
-    terms = views.equation_terms(view, ss["gates_t"], ss["gates_unit"])
+    terms = gates.equation_terms(view, ss["gates_t"], ss["gates_unit"])
     scaled = " (standardised, as the model reads it)" if snap.train_cfg.standardize else ""
     st.markdown(
         f"At step {terms.position}, unit {terms.unit}: input $x_t = {terms.x:.3f}${scaled},"
         f" previous state $h_{{t-1}} = {terms.h_prev:.3f}$. Products with $h_{{t-1}}$ sum over"
         f" all {hidden} units."
     )
-    for equation in views.equation_latex(terms):
+    for equation in gates.equation_latex(terms):
         st.latex(equation)
 
 

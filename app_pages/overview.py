@@ -2,8 +2,10 @@
 
 import streamlit as st
 
-import ui_state
-from gru_core import figures, views
+from gru_app import render, state
+from gru_core import figures
+from gru_core.views import overview
+from gru_core.views import train as train_views
 
 st.title("GRU Lab")
 st.markdown(
@@ -23,7 +25,7 @@ with start:
         key="overview_train",
         type="primary",
         icon=":material/play_arrow:",
-        on_click=ui_state.train_with_defaults,
+        on_click=state.train_with_defaults,
         help="Trains the GRU and the MLP with the 'fast' preset on the current data"
         " and opens the Train page.",
     )
@@ -32,28 +34,23 @@ with start:
     elif clicked:
         st.switch_page("app_pages/train.py")
     st.caption(
-        f"The '{views.DEFAULT_PRESET}' preset on the current data ({ui_state.dataset().label})."
+        f"The '{train_views.DEFAULT_PRESET}' preset on the current data ({state.dataset().label})."
         " A run already going is replaced."
     )
 
-running = ui_state.is_running()
+running = state.is_running()
 
 
-@st.fragment(run_every=ui_state.POLL_SECONDS if running else None)
+@st.fragment(run_every=state.POLL_SECONDS if running else None)
 def current_run() -> None:
-    snap = ui_state.snapshot()
+    snap = state.snapshot()
     st.subheader("Current run")
-    ui_state.badge(snap)
+    render.status_block(snap)
     if snap is None:
-        st.caption(views.status_line(None))
         return
-    done, text = views.progress(snap)
-    st.progress(done, text=text)
-    if snap.status in ("diverged", "failed"):
-        st.error(snap.message)
-    cards = views.metric_cards(snap)[:2]  # the lesson in two numbers: GRU vs MLP test error
-    for column, card in zip(st.columns(len(cards)), cards, strict=True):
-        column.metric(card.label, card.value, help=card.help, border=True)
+    # The lesson in a few numbers: each model's test error (the GRU's against the MLP's).
+    cards = train_views.metric_cards(snap)[: len(snap.names)]
+    render.metric_cards(snap, per_row=len(cards), cards=cards)
     st.caption("Test MSE of each model's free-running forecast of the test part.")
 
 
@@ -67,7 +64,7 @@ with equations:
     st.markdown(
         "At each step $t$ the GRU reads $x_t$ and updates its state (PyTorch's convention):"
     )
-    for equation in views.GRU_EQUATIONS:
+    for equation in overview.GRU_EQUATIONS:
         st.latex(equation)
     st.markdown(
         "- The **reset gate** $r_t \\in [0, 1]$ chooses how much of the old state feeds the new"

@@ -4,13 +4,15 @@ import functools
 
 import streamlit as st
 
-import ui_state
-from gru_core import figures, views
+from gru_app import render, state
+from gru_core import figures
+from gru_core.views import rollouts
+from gru_core.views.status import format_metric
 
 st.title("Rollouts")
-snap = ui_state.need_run()
+snap = render.need_run()
 running = snap.running
-lo, hi = views.start_range(snap)
+lo, hi = rollouts.start_range(snap)
 ss = st.session_state
 ss["rollouts_start"] = min(max(ss.get("rollouts_start", lo), lo), hi)
 if hi > lo:  # a slider needs a range: a 2-point test part has a single start
@@ -24,10 +26,10 @@ if hi > lo:  # a slider needs a range: a 2-point test part has a single start
     )
 
 
-@st.fragment(run_every=ui_state.SLOW_POLL_SECONDS if running else None)
+@st.fragment(run_every=state.SLOW_POLL_SECONDS if running else None)
 def rollouts_view(offset: int) -> None:
-    snap = ui_state.snapshot()
-    f = views.forecasts_from(snap, offset)
+    snap = state.snapshot()
+    f = rollouts.forecasts_from(snap, offset)
     how = (
         "the state training left, then the series from where that state stopped up to the start"
         if f.carried
@@ -51,10 +53,10 @@ def rollouts_view(offset: int) -> None:
         width="stretch",
     )
     table, download = st.columns([4, 1], vertical_alignment="bottom")
-    table.table(views.forecast_metrics(f).map(views.format_metric))
+    table.table(rollouts.forecast_metrics(f).map(format_metric))
     download.download_button(
         "Forecasts (CSV)",
-        functools.partial(views.forecasts_csv, f),  # made on click, not on every redraw
+        functools.partial(rollouts.forecasts_csv, f),  # made on click, not on every redraw
         file_name="forecasts.csv",
         mime="text/csv",
         key="rollouts_download",
@@ -74,7 +76,7 @@ def rollouts_view(offset: int) -> None:
         key="rollouts_one_step",
         width="stretch",
     )
-    errors = views.horizon_errors(snap)
+    errors = rollouts.horizon_errors(snap)
     st.plotly_chart(
         figures.horizon_figure(
             errors.steps, errors.mse, title="Error by horizon: how fast forecasts drift"

@@ -2,13 +2,14 @@
 
 import streamlit as st
 
-import ui_state
-from gru_core import figures, views
+from gru_app import render, state, widgets
+from gru_core import figures
 from gru_core.config import PRESETS, ConfigError
+from gru_core.views import data as data_views
+from gru_core.views import train as train_views
 
 st.title("Train")
-k = ui_state.TRAIN_KEYS
-snap = ui_state.snapshot()
+snap = state.snapshot()
 running = snap is not None and snap.running
 
 settings, live_area = st.columns([5, 7], gap="large")
@@ -17,51 +18,47 @@ with settings:
         "Preset",
         list(PRESETS),
         key="train_preset",
-        on_change=ui_state.apply_preset,
+        on_change=state.apply_preset,
         persist_state="session",
         help="Sets every setting below; you can change them afterwards.",
     )
     preset = PRESETS[st.session_state["train_preset"]]
     st.caption(f"{preset.description} The data comes from the Data page.")
-    if ui_state.data_differs_from_preset():
+    if state.data_differs_from_preset():
         st.button(
             "Use the preset's data",
             key="train_preset_data",
             icon=":material/dataset:",
-            on_click=ui_state.use_data_config,
+            on_click=state.use_data_config,
             args=(preset.data,),
-            help=f"The preset was made for the {views.sine_label(preset.data)}"
+            help=f"The preset was made for the {data_views.sine_label(preset.data)}"
             f" (training share {preset.data.train_fraction:g}); the current data differs.",
         )
     with st.container(border=True):
         left, right = st.columns(2)
         for name in ("hidden", "seq_len", "lr", "epochs"):
-            ui_state.setting(left, name)
+            widgets.setting(left, name)
         for name in ("mode", "batch", "mlp_hidden", "mlp_window"):
-            ui_state.setting(right, name)
+            widgets.setting(right, name)
     with st.expander("More settings"):
         left, right = st.columns(2)
         for name in ("seed", "layers", "eval_every", "clip", "eval_warmup", "standardize"):
-            ui_state.setting(left, name)
+            widgets.setting(left, name)
         for name in ("device", "kernel", "chunking", "eval_state", "schedule"):
-            ui_state.setting(right, name)
+            widgets.setting(right, name)
 
-    data = ui_state.dataset()
     problem = None
     try:
-        chosen = ui_state.chosen_configs()
-        views.check_run(data, *chosen)
+        chosen = state.chosen_spec()
     except ConfigError as exc:
         problem = str(exc)
         st.error(problem)
     if running:
-        changes = [] if problem else views.setting_changes((snap.model_cfg, snap.train_cfg), chosen)
-        if not data.same_as(snap.series, snap.n_train):
-            changes.append("the data")
+        changes = [] if problem else train_views.setting_changes(snap.spec, chosen)
         note = f" Changed: {', '.join(changes)}." if changes else ""
         st.info(f"A run is going: settings you change now apply to the next run.{note}")
 
-can_resume = snap is not None and snap.status == "stopped" and snap.epoch < snap.epochs
+can_resume = snap is not None and snap.can_resume
 with live_area:
     start, stop, resume, reset = st.columns(4)
     start.button(
@@ -70,7 +67,7 @@ with live_area:
         type="primary",
         icon=":material/play_arrow:",
         disabled=running or problem is not None,
-        on_click=ui_state.start_run,
+        on_click=state.start_run,
         width="stretch",
         help="Train both models from scratch with these settings (replaces a finished run).",
     )
@@ -79,7 +76,7 @@ with live_area:
         key="train_stop",
         icon=":material/stop:",
         disabled=not running,
-        on_click=ui_state.stop_run,
+        on_click=state.stop_run,
         width="stretch",
         help="Stop after the current epoch.",
     )
@@ -88,7 +85,7 @@ with live_area:
         key="train_resume",
         icon=":material/resume:",
         disabled=not can_resume,
-        on_click=ui_state.resume_run,
+        on_click=state.resume_run,
         width="stretch",
         help="Continue the stopped run with its own settings.",
     )
@@ -97,7 +94,7 @@ with live_area:
         key="train_reset",
         icon=":material/restart_alt:",
         disabled=snap is None,
-        on_click=ui_state.reset_run,
+        on_click=state.reset_run,
         width="stretch",
         help="Stop and forget the run.",
     )
@@ -108,22 +105,13 @@ with live_area:
 # While a run trains, the chart is redrawn as a still picture (hover and zoom come back when
 # it ends): Streamlit rebuilds a Plotly chart from scratch on each redraw, the browser's
 # biggest cost, and on a laptop running both that time comes out of training.
-@st.fragment(run_every=ui_state.SLOW_POLL_SECONDS if running else None)
+@st.fragment(run_every=state.SLOW_POLL_SECONDS if running else None)
 def live() -> None:
-    snap = ui_state.snapshot()
+    snap = state.snapshot()
     if snap is None:
-        st.info("Choose settings and press Start: both models train together, live.")
+        st.info("Choose settings and press Start: the models train together, live.")
         return
-    badge, bar = st.columns([1, 4], vertical_alignment="center")
-    with badge:
-        ui_state.badge(snap)
-    done, text = views.progress(snap)
-    bar.progress(done, text=text)
-    if snap.status == "queued":
-        training, cap = ui_state.server_load()
-        st.info(views.status_line(snap, training, cap))
-    elif snap.status in ("diverged", "failed"):
-        st.error(snap.message)
+    render.status_block(snap)
     st.plotly_chart(
         figures.loss_figure(snap.history),
         key="train_losses",
@@ -137,11 +125,11 @@ def live() -> None:
     )
 
 
-@st.fragment(run_every=ui_state.SLOW_POLL_SECONDS if running else None)
+@st.fragment(run_every=state.SLOW_POLL_SECONDS if running else None)
 def live_cards() -> None:
-    snap = ui_state.snapshot()
+    snap = state.snapshot()
     if snap is not None:
-        ui_state.metric_cards(snap)
+        render.metric_cards(snap)
 
 
 with live_area:

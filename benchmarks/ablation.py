@@ -63,15 +63,16 @@ def rows() -> list[tuple[str, dict]]:
 def run(settings: dict, seed: int) -> dict:
     from gru_core.config import PRESETS
     from gru_core.data import make_sine
+    from gru_core.spec import spec_for
     from gru_core.train import Trainer, train
 
     preset = PRESETS["fast"]
     model = dataclasses.replace(preset.model, hidden_size=settings["hidden_size"])
     train_keys = {k: v for k, v in settings.items() if k != "hidden_size"}
     cfg = dataclasses.replace(preset.train, seed=seed, epochs=60, **train_keys)
-    trainer = Trainer(make_sine(preset.data), preset.data.train_fraction, model, cfg)
+    trainer = Trainer(spec_for(make_sine(preset.data), preset.data.train_fraction, model, cfg))
     start = time.perf_counter()
-    result = train(trainer, target_mse=TARGET)
+    result = train(trainer, target=TARGET)
     seconds = time.perf_counter() - start
     return {
         "reached": result.outcome == "reached_target",

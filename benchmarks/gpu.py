@@ -30,13 +30,14 @@ def epoch_seconds(points: int, hidden: int, streams: int, device: str, epochs: i
 
     from gru_core.config import PRESETS, DataConfig
     from gru_core.data import make_sine
+    from gru_core.spec import spec_for
     from gru_core.train import Trainer
 
     preset = PRESETS["fast"]
     data = DataConfig(points=points, periods=points / 200)
     model = dataclasses.replace(preset.model, hidden_size=hidden)
     train = dataclasses.replace(preset.train, batch_size=streams, device=device, epochs=1000)
-    trainer = Trainer(make_sine(data), data.train_fraction, model, train)
+    trainer = Trainer(spec_for(make_sine(data), data.train_fraction, model, train))
     trainer.run_epoch()  # warm-up: kernels, allocator, cuDNN plans
     seconds = []
     for _ in range(epochs):

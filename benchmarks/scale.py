@@ -56,6 +56,7 @@ def cell(points: int, hidden: int, epochs: int) -> dict:
 
     from gru_core.config import PRESETS, DataConfig
     from gru_core.data import make_sine
+    from gru_core.spec import spec_for
     from gru_core.train import Trainer
 
     torch.set_num_threads(1)
@@ -65,7 +66,7 @@ def cell(points: int, hidden: int, epochs: int) -> dict:
     # Evaluate only when asked below, so epochs and evaluations are timed apart.
     train_cfg = dataclasses.replace(preset.train, epochs=1000, eval_every=1000)
     series = make_sine(data_cfg)
-    trainer = Trainer(series, data_cfg.train_fraction, model_cfg, train_cfg)
+    trainer = Trainer(spec_for(series, data_cfg.train_fraction, model_cfg, train_cfg))
     trainer.run_epoch()  # warm-up, also fills the carried state the evaluation starts from
     before = _rss_mib()
     seconds, cpu = [], []

@@ -1,9 +1,13 @@
-"""Headless command line: generate data, train both models, print the result.
+"""Headless command line: generate data, train a run's models, print the result.
 
     python -m gru_core data  --out FILE.csv [--points N --periods P --noise S --seed K]
-    python -m gru_core train [--preset seed|fast] [--data FILE.csv] [--hidden N] [--seq-len N]
-                             [--lr X] [--epochs N] [--seed K] [--device auto|cpu|cuda]
+    python -m gru_core train [--preset seed|fast] [--task forecast] [--data FILE.csv]
+                             [--models gru,mlp] [--hidden N] [--seq-len N] [--lr X]
+                             [--epochs N] [--seed K] [--device auto|cpu|cuda|mps]
                              [--target-mse X] [--json]
+
+The settings' options (--hidden, --lr, ...) come from their declarations in
+gru_core.config (the `flag` of a field's metadata), with its help and range.
 
 Progress goes to stderr; with --json the last line of stdout is one JSON object.
 Bad arguments print one line and exit with status 2.
@@ -16,7 +20,18 @@ import dataclasses
 import json
 import sys
 
-from gru_core.config import PRESETS, ConfigError, DataConfig
+from gru_core.config import MODEL_KINDS, PRESETS, TASK_NAMES, ConfigError, DataConfig, settings
+
+
+def _kinds(text: str) -> tuple[str, ...]:
+    kinds = tuple(k.strip() for k in text.split(",") if k.strip())
+    unknown = [k for k in kinds if k not in MODEL_KINDS]
+    if unknown or not kinds:
+        raise argparse.ArgumentTypeError(
+            f"unknown model kind(s) {', '.join(unknown) or text!r}; choose from"
+            f" {', '.join(MODEL_KINDS)}"
+        )
+    return kinds
 
 
 class _Parser(argparse.ArgumentParser):
@@ -35,17 +50,24 @@ def _parser() -> argparse.ArgumentParser:
     data.add_argument("--noise", type=float, default=DataConfig.noise)
     data.add_argument("--seed", type=int, default=DataConfig.seed)
 
-    train = sub.add_parser("train", help="train the GRU and the MLP baseline")
+    train = sub.add_parser("train", help="train a run's models (default: the GRU and the MLP)")
     train.add_argument("--preset", choices=sorted(PRESETS), default="fast")
+    train.add_argument("--task", choices=TASK_NAMES, default="forecast", help="what to learn")
     train.add_argument("--data", help="CSV series to train on (default: the preset's sine)")
     train.add_argument("--column", help="CSV column to use when there are several")
-    train.add_argument("--hidden", type=int, help="GRU hidden size")
-    train.add_argument("--seq-len", type=int, help="sequence length")
-    train.add_argument("--lr", type=float, help="learning rate")
-    train.add_argument("--epochs", type=int, help="epochs")
-    train.add_argument("--seed", type=int, help="seed for model initialisation")
-    train.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], help="device")
-    train.add_argument("--target-mse", type=float, help="stop once GRU test rollout MSE <= X")
+    train.add_argument(
+        "--models",
+        type=_kinds,
+        help=f"comma-separated model kinds, trained in this order ({', '.join(MODEL_KINDS)});"
+        " default: the preset's",
+    )
+    for s in settings().values():
+        if s.flag is not None:
+            kind = str if s.choices else int if isinstance(s.range[0], int) else float
+            train.add_argument(s.flag, dest=s.key, type=kind, choices=s.choices, help=s.help)
+    train.add_argument(
+        "--target-mse", type=float, help="stop once the first model's test error is <= X"
+    )
     train.add_argument("--json", action="store_true", help="print the result as JSON last")
     return parser
 
@@ -63,42 +85,45 @@ def _train(args: argparse.Namespace) -> int:
     import torch
 
     from gru_core.data import load_series, make_sine
-    from gru_core.train import METRICS, MODELS, Trainer, train
+    from gru_core.spec import Dataset, RunSpec
+    from gru_core.tasks import metric_names, primary
+    from gru_core.train import Trainer, train
 
     preset = PRESETS[args.preset]
-    model_cfg = dataclasses.replace(
-        preset.model, **({"hidden_size": args.hidden} if args.hidden is not None else {})
-    )
-    overrides = {
-        "seq_len": args.seq_len,
-        "lr": args.lr,
-        "epochs": args.epochs,
-        "seed": args.seed,
-        "device": args.device,
-    }
-    train_cfg = dataclasses.replace(
-        preset.train, **{k: v for k, v in overrides.items() if v is not None}
-    )
+    chosen = {"model": {}, "train": {}}
+    for s in settings().values():
+        if s.flag is not None and getattr(args, s.key) is not None:
+            chosen[s.section][s.name] = getattr(args, s.key)
+    if args.models is not None:
+        chosen["model"]["models"] = args.models
+    model_cfg = dataclasses.replace(preset.model, **chosen["model"])
+    train_cfg = dataclasses.replace(preset.train, **chosen["train"])
     if args.target_mse is not None and not args.target_mse > 0:
         raise ConfigError(f"--target-mse must be a positive number, got {args.target_mse}")
-    series = load_series(args.data, args.column) if args.data else make_sine(preset.data)
+    if args.data:
+        data = Dataset(load_series(args.data, args.column), preset.data.train_fraction, args.data)
+    else:
+        data = Dataset(make_sine(preset.data), preset.data.train_fraction, "sine", sine=preset.data)
+    spec = RunSpec.of(data, model_cfg, train_cfg, args.task)
     torch.set_num_threads(1)  # these models are small: threads cost more than they give
-    trainer = Trainer(series, preset.data.train_fraction, model_cfg, train_cfg)
+    trainer = Trainer(spec)
     print(f"device: {trainer.device} ({trainer.device_choice.reason})", file=sys.stderr)
+    main = primary(trainer.task).name
+    names = trainer.names
 
     def progress(row: dict) -> None:
-        rollout = row["gru_test_rollout_mse"]
-        shown = "-" if rollout is None else f"{rollout:.4f}"
-        print(
-            f"epoch {row['epoch']:>4}: gru train {row['gru_train_loss']:.4f} test {shown}"
-            f" | mlp train {row['mlp_train_loss']:.4f}",
-            file=sys.stderr,
-        )
+        parts = []
+        for name in names:
+            test = row[f"{name}_{main}"]
+            shown = "-" if test is None else f"{test:.4f}"
+            parts.append(f"{name} train {row[f'{name}_train_loss']:.4f} test {shown}")
+        print(f"epoch {row['epoch']:>4}: " + " | ".join(parts), file=sys.stderr)
 
-    result = train(trainer, on_epoch=progress, target_mse=args.target_mse)
-    if trainer.history[-1]["gru_test_rollout_mse"] is None:  # last epoch skipped evaluation
+    result = train(trainer, on_epoch=progress, target=args.target_mse)
+    if trainer.history[-1][f"{names[0]}_{main}"] is None:  # last epoch skipped evaluation
         trainer.history[-1].update(trainer.evaluate())
     last = trainer.history[-1]
+    keys = metric_names(trainer.task)
     report = {
         "preset": args.preset,
         "device": str(trainer.device),
@@ -107,12 +132,12 @@ def _train(args: argparse.Namespace) -> int:
         "reached_target": result.outcome == "reached_target"
         if args.target_mse is not None
         else None,
-        **{name: {key: last[f"{name}_{key}"] for key in METRICS} for name in MODELS},
+        **{name: {key: last[f"{name}_{key}"] for key in keys} for name in names},
     }
     if args.json:
         print(json.dumps(report))
     else:
-        for name in MODELS:
+        for name in names:
             shown = {k: "-" if v is None else f"{v:.4f}" for k, v in report[name].items()}
             print(f"{name}: " + ", ".join(f"{k} {v}" for k, v in shown.items()))
         print(f"{trainer.epoch} epochs in {result.seconds:.2f} s on {trainer.device}")

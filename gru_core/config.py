@@ -9,7 +9,6 @@ them with a concrete series (is the sequence longer than the training part?) is
 from __future__ import annotations
 
 import dataclasses
-import functools
 import math
 import numbers
 from dataclasses import dataclass, field
@@ -60,21 +59,73 @@ def _validate(obj: object) -> None:
             object.__setattr__(obj, f.name, value)  # frozen: the only way to normalise
 
 
-def _int(default: int, lo: int, hi: int):
-    return field(default=default, metadata={"range": (lo, hi), "integer": True})
+WIDGETS = ("number", "select", "radio", "toggle", "text", "lr", "device")  # kinds of setting widget
 
 
-def _float(default: float, lo: float, hi: float):
-    return field(default=default, metadata={"range": (lo, hi)})
+def _setting(default: object, metadata: dict, ui: dict) -> object:
+    """A field with its bounds and, when `ui` names a `key`, how people set it.
+
+    `ui` holds the one declaration of a setting: `key` (the widget's and the URL's name),
+    `label`, `help`, `widget` (one of `WIDGETS`) and `flag`
+    (the command line's option, where it has one). Widgets, validation and the command line
+    read it; nothing else repeats it.
+    """
+    return field(default=default, metadata={**metadata, **ui})
 
 
-def _choice(default: str, *choices: str):
-    return field(default=default, metadata={"choices": choices})
+def _int(default: int, lo: int, hi: int, **ui):
+    return _setting(default, {"range": (lo, hi), "integer": True}, {"widget": "number", **ui})
+
+
+def _float(default: float, lo: float, hi: float, **ui):
+    return _setting(default, {"range": (lo, hi)}, {"widget": "number", **ui})
+
+
+def _choice(default: str, *choices: str, **ui):
+    return _setting(default, {"choices": choices}, {"widget": "select", **ui})
 
 
 def bounds(cls: type, name: str) -> tuple[float, float]:
     """The (low, high) range a numeric field accepts, for UI widgets to mirror."""
     return next(f for f in dataclasses.fields(cls) if f.name == name).metadata["range"]
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One user-facing setting: where it lives and how it is shown, read from field metadata."""
+
+    key: str  # the widget's name (session state "train_<key>") and the URL's
+    section: str  # "model" or "train": which config holds it
+    name: str  # the config field
+    label: str
+    help: str
+    widget: str  # number, select, radio, toggle, text, lr, device
+    flag: str | None  # the command line's option, or None
+    choices: tuple[str, ...] | None
+    range: tuple[float, float] | None
+    step: float | None  # a number box's step, where the default would not do
+
+
+def settings() -> dict[str, Setting]:
+    """Every setting the Train page shows, in declaration order, keyed by `Setting.key`."""
+    out = {}
+    for section, cls in (("model", ModelConfig), ("train", TrainConfig)):
+        for f in dataclasses.fields(cls):
+            meta = f.metadata
+            if "key" in meta:
+                out[meta["key"]] = Setting(
+                    meta["key"],
+                    section,
+                    f.name,
+                    meta["label"],
+                    meta["help"],
+                    meta["widget"],
+                    meta.get("flag"),
+                    meta.get("choices"),
+                    meta.get("range"),
+                    meta.get("step"),
+                )
+    return out
 
 
 MAX_POINTS = 200_000  # longest series the app trains on interactively
@@ -94,27 +145,69 @@ class DataConfig:
         _validate(self)
 
 
+# Model kinds by name, in the order the Train page lists them. The registry that builds them
+# (gru_core.models.KINDS) imports torch; this list does not, so configs validate without it.
+# tests/test_models.py checks that the two agree.
+MODEL_KINDS = {"gru": "GRU", "mlp": "MLP"}  # kind -> label on cards, charts and tables
+TASK_NAMES = ("forecast",)  # tasks by name; gru_core.tasks.TASKS builds them
+
+
 @dataclass(frozen=True)
 class ModelConfig:
-    """The recurrent model and the MLP baseline trained beside it."""
+    """The models a run trains, in order, and the sizes they share."""
 
-    kind: str = _choice("gru", "gru")  # recurrent model from gru_core.models.REGISTRY
-    hidden_size: int = _int(16, 1, 512)  # units in each recurrent layer
-    num_layers: int = _int(1, 1, 4)  # stacked recurrent layers
-    mlp_hidden: tuple[int, ...] = (32, 16)  # MLP hidden layer widths, 1..4 layers of 1..1024
-    mlp_window: int = _int(1, 1, 64)  # past values the MLP sees (1 = the current value only)
+    models: tuple[str, ...] = ("gru", "mlp")  # kinds from MODEL_KINDS, trained in this order
+    hidden_size: int = _int(
+        16,
+        1,
+        512,
+        key="hidden",
+        label="Hidden size",
+        help="Units in the GRU's state.",
+        flag="--hidden",
+    )  # units in each recurrent layer
+    num_layers: int = _int(
+        1,
+        1,
+        4,
+        key="layers",
+        label="GRU layers",
+        help="Stacked GRU layers (the Gates page shows the first).",
+    )  # stacked recurrent layers
+    mlp_hidden: tuple[int, ...] = _setting(
+        (32, 16),
+        {},
+        dict(
+            key="mlp_hidden",
+            label="MLP hidden layers",
+            widget="text",
+            help="Widths of the MLP's hidden layers, e.g. 32, 16.",
+        ),
+    )  # MLP hidden layer widths, 1..4 layers of 1..1024
+    mlp_window: int = _int(
+        1,
+        1,
+        64,
+        key="mlp_window",
+        label="MLP input window",
+        help="Past values the MLP sees; 1 = only the current value, as in the tutorial.",
+    )  # past values the MLP sees (1 = the current value only)
 
     def __post_init__(self) -> None:
-        from gru_core.models import REGISTRY  # late: models imports this module
-
-        try:
-            widths = tuple(self.mlp_hidden)
-        except TypeError:
-            widths = self.mlp_hidden  # not a sequence: rejected below with the field's name
-        object.__setattr__(self, "mlp_hidden", widths)
+        object.__setattr__(self, "mlp_hidden", _tuple(self.mlp_hidden))
+        object.__setattr__(self, "models", _tuple(self.models))
         _validate(self)
-        if self.kind not in REGISTRY:
-            raise ConfigError(f"kind must be one of {', '.join(REGISTRY)}; got {self.kind!r}")
+        models = self.models
+        if (
+            not isinstance(models, tuple)
+            or not models
+            or any(m not in MODEL_KINDS for m in models)
+            or len(set(models)) != len(models)
+        ):
+            raise ConfigError(
+                f"models must be distinct kinds from {', '.join(MODEL_KINDS)}; got {models!r}"
+            )
+        widths = self.mlp_hidden
         if (
             not isinstance(widths, tuple)
             or not 1 <= len(widths) <= 4
@@ -128,27 +221,154 @@ class ModelConfig:
             )
 
 
+def _tuple(value: object) -> object:
+    """A list or tuple as a tuple; anything else unchanged (rejected by the caller by name)."""
+    return tuple(value) if isinstance(value, (list, tuple)) else value
+
+
 @dataclass(frozen=True)
 class TrainConfig:
-    """How both models are trained and evaluated."""
+    """How the models are trained and evaluated."""
 
-    epochs: int = _int(150, 1, 10_000)  # passes over the training part
-    lr: float = _float(5e-4, 1e-6, 1.0)  # Adam learning rate
-    seq_len: int = _int(20, 2, 2000)  # time steps per chunk (stateful) or window (windowed)
-    mode: str = _choice("stateful", "stateful", "windowed")  # carried state vs shuffled windows
-    batch_size: int = _int(1, 1, 1024)  # stateful: parallel contiguous streams; windowed: windows
-    chunking: str = _choice("overlap", "overlap", "tutorial")  # tutorial: disjoint seq_len+1 cuts
-    eval_state: str = _choice("warm", "warm", "carried")  # test forecast state: re-warm or carried
-    eval_every: int = _int(1, 1, 1000)  # evaluate on the test part every k epochs (and the last)
-    lr_schedule: str = _choice("constant", "constant", "cosine")  # cosine decays to lr/20
-    clip_grad: float = _float(0.0, 0.0, 100.0)  # max gradient norm; 0 = no clipping
-    standardize: bool = False  # train on (x - mean) / std of the training part
-    seed: int = _int(0, 0, 2**31 - 1)  # numpy and torch seed, set before the models are built
-    device: str = _choice("auto", "auto", "cpu", "cuda", "mps")  # where training runs
+    epochs: int = _int(
+        150,
+        1,
+        10_000,
+        key="epochs",
+        label="Epochs",
+        help="Passes over the training part.",
+        flag="--epochs",
+    )  # passes over the training part
+    lr: float = _float(
+        5e-4,
+        1e-6,
+        1.0,
+        key="lr",
+        label="Learning rate",
+        widget="lr",
+        help="Adam's step size, on a log scale.",
+        flag="--lr",
+    )  # Adam learning rate
+    seq_len: int = _int(
+        20,
+        2,
+        2000,
+        key="seq_len",
+        label="Sequence length",
+        help="Time steps per training sequence (truncated backpropagation through time).",
+        flag="--seq-len",
+    )  # time steps per chunk (stateful) or window (windowed)
+    mode: str = _choice(
+        "stateful",
+        "stateful",
+        "windowed",
+        key="mode",
+        label="Training mode",
+        widget="radio",
+        help="stateful: contiguous chunks, the hidden state carried from one to the next;"
+        " windowed: shuffled windows, each read from a fresh state.",
+    )  # carried state vs shuffled windows
+    batch_size: int = _int(
+        1,
+        1,
+        1024,
+        key="batch",
+        label="Streams / batch",
+        help="stateful: parallel streams through the training part; windowed: windows per step.",
+    )  # stateful: parallel contiguous streams; windowed: windows
+    chunking: str = _choice(
+        "overlap",
+        "overlap",
+        "tutorial",
+        key="chunking",
+        label="Chunking",
+        help="overlap: streams that cover the training part; tutorial: disjoint cuts of"
+        " length + 1, exactly as the tutorial does.",
+    )  # tutorial: disjoint seq_len+1 cuts
+    eval_state: str = _choice(
+        "warm",
+        "warm",
+        "carried",
+        key="eval_state",
+        label="Test state",
+        help="warm: a fresh state reads the training data before the test forecast;"
+        " carried: the state training left.",
+    )  # test forecast state: re-warm or carried
+    eval_every: int = _int(
+        1,
+        1,
+        1000,
+        key="eval_every",
+        label="Evaluate every",
+        help="Test the models every k epochs (and after the last).",
+    )  # evaluate on the test part every k epochs (and the last)
+    lr_schedule: str = _choice(
+        "constant",
+        "constant",
+        "cosine",
+        key="schedule",
+        label="LR schedule",
+        help="cosine decays the rate to lr/20.",
+    )  # cosine decays to lr/20
+    clip_grad: float = _float(
+        0.0,
+        0.0,
+        100.0,
+        key="clip",
+        label="Gradient clipping",
+        step=0.5,
+        help="Largest gradient norm; 0 = no clipping.",
+    )  # max gradient norm; 0 = no clipping
+    standardize: bool = _setting(
+        False,
+        {},
+        dict(
+            key="standardize",
+            label="Standardise",
+            widget="toggle",
+            help="Train on (x - mean) / std of the training part.",
+        ),
+    )  # train on (x - mean) / std of the training part
+    seed: int = _int(
+        0,
+        0,
+        2**31 - 1,
+        key="seed",
+        label="Seed",
+        help="Seeds the models' initial weights.",
+        flag="--seed",
+    )  # numpy and torch seed, set before the models are built
+    device: str = _choice(
+        "auto",
+        "auto",
+        "cpu",
+        "cuda",
+        "mps",
+        key="device",
+        label="Device",
+        widget="device",
+        help="auto picks a GPU only when the run is big enough to profit.",
+        flag="--device",
+    )  # where training runs
     # numpy: the whole CPU training step (forward, loss, backward, Adam) in gru_core.kernels
     # where it applies (one-layer GRU, hidden <= 128, plain Adam); torch everywhere else
-    step_kernel: str = _choice("torch", "torch", "numpy")
-    eval_warmup: int = _int(1000, 0, MAX_POINTS)  # training points read before a "warm" test
+    step_kernel: str = _choice(
+        "torch",
+        "torch",
+        "numpy",
+        key="kernel",
+        label="Step kernel",
+        help="numpy: a whole training step in numpy, faster on the CPU for small one-layer"
+        " models; torch everywhere else.",
+    )
+    eval_warmup: int = _int(
+        1000,
+        0,
+        MAX_POINTS,
+        key="eval_warmup",
+        label="Test warm-up (points)",
+        help="Training points a fresh state reads before the test forecast ('warm' test state).",
+    )  # training points read before a "warm" test
 
     def __post_init__(self) -> None:
         _validate(self)
@@ -171,47 +391,33 @@ class Preset:
     train: TrainConfig
 
 
-# Built on first access (PEP 562 module __getattr__), not at import: ModelConfig checks
-# its kind against gru_core.models.REGISTRY, and models imports this module, so building
-# presets at import time fails whenever gru_core.models is the first module imported.
-PRESETS: dict[str, Preset]
-
-
-@functools.cache
-def _presets() -> dict[str, Preset]:
-    return {
-        "seed": Preset(
-            "seed",
-            "The tutorial exactly: one stream, disjoint chunks of 21, Adam 5e-4, 150 epochs.",
-            DataConfig(),
-            ModelConfig(),
-            TrainConfig(chunking="tutorial", eval_state="carried"),
+PRESETS: dict[str, Preset] = {
+    "seed": Preset(
+        "seed",
+        "The tutorial exactly: one stream, disjoint chunks of 21, Adam 5e-4, 150 epochs.",
+        DataConfig(),
+        ModelConfig(),
+        TrainConfig(chunking="tutorial", eval_state="carried"),
+    ),
+    "fast": Preset(
+        "fast",
+        "Reaches the tutorial's GRU test error in a fraction of the time.",
+        DataConfig(),
+        ModelConfig(hidden_size=32),
+        # Two contiguous streams of 60-step chunks, a 60x higher rate decayed by a cosine,
+        # 32 units, the whole step in numpy, the test forecast from the carried state:
+        # seeds 0-9 reach GRU test MSE <= 0.0171 in 19-35 epochs, 0.4 s (BENCHMARKS.md).
+        TrainConfig(
+            epochs=60,
+            lr=3e-2,
+            seq_len=60,
+            batch_size=2,
+            lr_schedule="cosine",
+            eval_state="carried",
+            step_kernel="numpy",
         ),
-        "fast": Preset(
-            "fast",
-            "Reaches the tutorial's GRU test error in a fraction of the time.",
-            DataConfig(),
-            ModelConfig(hidden_size=32),
-            # Two contiguous streams of 60-step chunks, a 60x higher rate decayed by a cosine,
-            # 32 units, the whole step in numpy, the test forecast from the carried state:
-            # seeds 0-9 reach GRU test MSE <= 0.0171 in 19-35 epochs, 0.4 s (BENCHMARKS.md).
-            TrainConfig(
-                epochs=60,
-                lr=3e-2,
-                seq_len=60,
-                batch_size=2,
-                lr_schedule="cosine",
-                eval_state="carried",
-                step_kernel="numpy",
-            ),
-        ),
-    }
-
-
-def __getattr__(name: str) -> object:
-    if name == "PRESETS":
-        return _presets()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    ),
+}
 
 
 def check_compatible(

@@ -18,6 +18,8 @@ import plotly.graph_objects as go
 import plotly.io as pio
 from plotly.subplots import make_subplots
 
+from gru_core.config import MODEL_KINDS
+
 # One colour per thing, on every page (Okabe-Ito: distinguishable with colour blindness).
 COLORS = {
     "gru": "#0072B2",  # blue
@@ -27,7 +29,7 @@ COLORS = {
     "train": "#009E73",  # bluish green
     "test": "#CC79A7",  # reddish purple
 }
-NAMES = {"gru": "GRU", "mlp": "MLP"}
+NAMES = MODEL_KINDS  # model name -> label, where the name is a kind
 # Loss curves: the colour says which model, the dash which measurement.
 METRIC_STYLES = {
     "train_loss": ("train", "solid"),
@@ -61,6 +63,22 @@ WHITE_KEYS = (
 
 
 @functools.cache
+def model_color(name: str) -> str:
+    """A model's colour: its own for the kinds in `COLORS`, else one from the unit palette."""
+    if name in COLORS:
+        return COLORS[name]
+    return UNIT_COLORS[sum(map(ord, name)) % len(UNIT_COLORS)]
+
+
+def model_label(name: str) -> str:
+    return NAMES.get(name, name)
+
+
+def history_models(history: Sequence[dict]) -> list[str]:
+    """The model names of a training history, in their order (from the train loss columns)."""
+    return [k[: -len("_train_loss")] for k in history[0] if k.endswith("_train_loss")]
+
+
 def _template() -> dict:
     white = pio.templates["plotly_white"].layout.to_plotly_json()
     return {"layout": {key: white[key] for key in WHITE_KEYS if key in white}}
@@ -275,13 +293,15 @@ def loss_figure(history: Sequence[dict], title: str | None = None) -> go.Figure:
         return _empty(_figure([], title), "No epochs yet: press Start")
     traces = []
     all_epochs = np.array([r["epoch"] for r in history], dtype=int)
-    for metric, (label, dash) in METRIC_STYLES.items():  # legend rows: one metric, both models
-        for model in ("gru", "mlp"):
+    for metric, (label, dash) in METRIC_STYLES.items():  # legend rows: one metric, every model
+        for model in history_models(history):
             key = f"{model}_{metric}"
             values = np.array([_value(r.get(key)) for r in history], dtype=np.float64)
             keep = np.isfinite(values) & (values > 0)
             epochs, values = all_epochs[keep], values[keep]
-            trace = line(epochs, values, f"{NAMES[model]} {label}", COLORS[model], dash=dash)
+            trace = line(
+                epochs, values, f"{model_label(model)} {label}", model_color(model), dash=dash
+            )
             if len(values) <= 2:  # a lone point has no line to show it
                 trace.mode = "lines+markers"
             traces.append(trace)
@@ -479,7 +499,7 @@ def rollout_figure(
     title: str | None = None,
     dash: str = "solid",
 ) -> go.Figure:
-    """Truth and each model's forecast (`forecasts` maps "gru"/"mlp" to arrays like `truth`).
+    """Truth and each model's forecast (`forecasts` maps model names to arrays like `truth`).
 
     `context` (the values read before the first forecast) is drawn in grey, with a
     dotted line where forecasting starts.
@@ -491,7 +511,9 @@ def rollout_figure(
         )
     traces.append(line(index, truth, "truth", COLORS["truth"], width=2.5))
     for model, values in forecasts.items():
-        traces.append(line(index, values, NAMES[model], COLORS[model], dash=dash, width=3))
+        traces.append(
+            line(index, values, model_label(model), model_color(model), dash=dash, width=3)
+        )
     fig = _figure(traces, title, height=440, xaxis=_axis("time step"), yaxis=_axis("value"))
     if len(index):
         fig.add_vline(x=float(index[0]) - 0.5, line=dict(color="#888", dash="dot", width=1.5))
@@ -504,7 +526,7 @@ def horizon_figure(
     """Mean squared error of free-running forecasts against steps ahead, per model (log y)."""
     return _figure(
         [
-            line(steps, values, NAMES[model], COLORS[model], width=3)
+            line(steps, values, model_label(model), model_color(model), width=3)
             for model, values in errors.items()
         ],
         title,

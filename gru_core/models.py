@@ -10,20 +10,25 @@ their hidden state; the MLP carries its last `window - 1` inputs. Each model
 standardises inside `forward` with buffers `mean` and `std` (0 and 1 unless the
 trainer sets them), so forecasts are always in the series' own units.
 
-New recurrent kinds (vanilla RNN, LSTM) register in `REGISTRY`; the trainer only
-calls `build_recurrent(cfg)`.
+How to add a model kind: write its `Forecaster` subclass here (`core` maps
+(batch, time, 1) inputs and a state to outputs and the next state; override
+`closed_loop`, `forecasts` or `numpy_train_step` only for speed), add its entry to
+`KINDS` (how to build it from a `ModelSpec`, which submodule is its recurrent core)
+and its name and label to `config.MODEL_KINDS`. Nothing in the trainer, the tasks or
+the pages changes: they loop over a run's models by name.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 from torch import nn
 
 from gru_core import kernels
-from gru_core.config import ModelConfig
+from gru_core.spec import ModelSpec
 
 
 class Forecaster(nn.Module):
@@ -47,6 +52,17 @@ class Forecaster(nn.Module):
 
     def scale_out(self, y: torch.Tensor) -> torch.Tensor:
         return y * self.std + self.mean if self._scaled else y
+
+    state_batch_dim = 0  # the dimension of a state tensor that runs over the batch
+
+    def last_stream(self, state):
+        """The part of a batch's state that belongs to its last row (None stays None)."""
+        if state is None:
+            return None
+        if isinstance(state, tuple):
+            return tuple(self.last_stream(s) for s in state)
+        dim = self.state_batch_dim
+        return state.narrow(dim, state.shape[dim] - 1, 1).contiguous()
 
     def forward(self, x: torch.Tensor, state=None):  # (batch, time, 1) -> same, state
         y, state = self.core(self.scale_in(x), state)
@@ -100,6 +116,8 @@ class GRUForecaster(Forecaster):
         self.gru = nn.GRU(1, hidden_size, num_layers, batch_first=True)
         self.linear = nn.Linear(hidden_size, 1)
         self.fast_kernel = True  # use gru_core.kernels where it applies
+
+    state_batch_dim = 1  # states are (layers, batch, hidden)
 
     @property
     def rnn(self) -> nn.Module:
@@ -175,25 +193,59 @@ class MLPForecaster(Forecaster):
         return self.scale_out(torch.from_numpy(np.concatenate([first, rest], axis=1)))
 
 
-REGISTRY: dict[str, Callable[[ModelConfig], Forecaster]] = {
-    "gru": lambda cfg: GRUForecaster(cfg.hidden_size, cfg.num_layers),
+@dataclass(frozen=True)
+class ModelKind:
+    """What the engine knows of one kind of model.
+
+    `build` makes the module from its spec (drawing its initial weights from torch's
+    global generator, in the order the module creates them); `core` gives the recurrent
+    submodule whose gates the Gates page traces (None for a kind without one). A kind
+    with a numpy whole-step kernel for the CPU offers it by overriding
+    `Forecaster.numpy_train_step`.
+    """
+
+    build: Callable[[ModelSpec], Forecaster]
+    core: Callable[[Forecaster], nn.Module] | None = None
+
+
+# One entry per kind, in config.MODEL_KINDS's order (a test checks that the two agree).
+KINDS: dict[str, ModelKind] = {
+    "gru": ModelKind(
+        build=lambda spec: GRUForecaster(spec.hidden_size, spec.num_layers),
+        core=lambda model: model.gru,
+    ),
+    "mlp": ModelKind(build=lambda spec: MLPForecaster(spec.mlp_hidden, spec.mlp_window)),
 }
 
 
-def build_recurrent(cfg: ModelConfig) -> Forecaster:
-    """The recurrent forecaster named by `cfg.kind`."""
+def kind(name: str) -> ModelKind:
+    """The registry entry for `name`; ValueError listing the kinds there are."""
     try:
-        factory = REGISTRY[cfg.kind]
+        return KINDS[name]
     except KeyError:
-        raise ValueError(
-            f"unknown model kind {cfg.kind!r}; choose one of {', '.join(REGISTRY)}"
-        ) from None
-    return factory(cfg)
+        raise ValueError(f"unknown model kind {name!r}; choose one of {', '.join(KINDS)}") from None
 
 
-def build_mlp(cfg: ModelConfig) -> MLPForecaster:
-    return MLPForecaster(cfg.mlp_hidden, cfg.mlp_window)
+def build_model(spec: ModelSpec) -> Forecaster:
+    """The model `spec` describes, with freshly drawn initial weights."""
+    return kind(spec.kind).build(spec)
+
+
+def recurrent_core(spec: ModelSpec, model: Forecaster) -> nn.Module | None:
+    """The recurrent submodule of `model` (whose gates can be traced), or None."""
+    core = kind(spec.kind).core
+    return None if core is None else core(model)
 
 
 def count_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
+
+
+def parameter_counts(models: tuple[ModelSpec, ...]) -> dict[str, int]:
+    """Trainable parameters per model name, counted on torch's meta device.
+
+    Nothing is allocated or initialised, and torch's global generator is left alone: the
+    server counts a run's parameters without building it.
+    """
+    with torch.device("meta"):
+        return {spec.name: count_parameters(build_model(spec)) for spec in models}

@@ -10,15 +10,18 @@ few times a second. Neither side waits for the other's GIL any more.
 
 Children are forked from a fork server that has imported torch and gru_core once
 (`warm()` starts it), so a run starts in a few hundredths of a second, not the
-seconds a fresh interpreter would need. A child builds its own `Trainer` from the
-job's settings (the same seeds give the same models as the parent's copy, which only
-answers questions about the run's setup) and lives while the job can still resume:
-it exits when the run ends for good, when the job is released or dropped, or when the
-parent goes away.
+seconds a fresh interpreter would need. The parent never builds a trainer: it hands
+the child the run's spec, and the child builds one (`Trainer(spec)`, or
+`Trainer.resume` from a stopped run's state). A child lives only while its run
+trains: on a stop it sends the run's whole resumable state and exits, and Resume
+starts a new child from that state, which continues exactly. A released job's child
+that has not ended within `RELEASE_SECONDS` (a long epoch) is killed, and the server
+log says so, as it does when a child dies.
 """
 
 from __future__ import annotations
 
+import gc
 import math
 import multiprocessing
 import signal
@@ -32,12 +35,15 @@ from multiprocessing.connection import Connection
 
 import numpy as np
 import torch
+from torch import nn
 
-from gru_core import train as training
-from gru_core.config import ModelConfig, TrainConfig
-from gru_core.train import Diverged, JobFailed, Trainer, TrainingJob
+from gru_core import job as jobs
+from gru_core.job import TrainingJob
+from gru_core.spec import RunSpec
+from gru_core.train import Diverged, JobFailed, Trainer, train
 
 PROCESS_NAME = "gru-lab-epochs"  # the child's OS-level name (ps, top, /proc/PID/comm)
+RELEASE_SECONDS = 5.0  # how long a released job's child may finish its epoch before the kill
 
 # CPU runs on Linux: forks of one clean, single-threaded fork server that preloads these
 # modules (torch._dynamo is what torch imports when the first optimizer is built, about
@@ -78,6 +84,29 @@ def warm() -> None:
         forkserver.ensure_running()
 
 
+def prepare_process(threads: int = 1) -> None:
+    """Once per server process, before the first session: what keeps live views cheap.
+
+    - torch runs on `threads` threads (the app's tiny models train faster single-threaded),
+      and so do the training workers;
+    - the fork server that training processes start from is started (it imports torch
+      in the background: a first run would otherwise wait for it);
+    - one optimizer is built: torch imports its compiler stack (about 2 s) the first time
+      an optimizer is made, and that belongs to server start, not to the first click;
+    - everything loaded so far (torch, pandas, plotly, streamlit: some 370,000 objects) is
+      moved out of the garbage collector's sight with `gc.freeze()`. Streamlit runs a full
+      collection after every script and fragment run; over those objects it took 0.3-0.5 s
+      holding the GIL, several times a second while a page polled, which starved training.
+      Frozen objects are never collected, and these live as long as the process anyway.
+    """
+    torch.set_num_threads(threads)
+    jobs.set_worker_threads(threads)
+    warm()
+    torch.optim.Adam([nn.Parameter(torch.zeros(1))])
+    gc.collect()
+    gc.freeze()
+
+
 class _Flag:
     """A stop flag both processes see, without a lock a killed child could leave held."""
 
@@ -98,38 +127,36 @@ class ProcessJob(TrainingJob):
     """A `TrainingJob` whose epochs run in a child process; same interface, same results.
 
     The parent keeps the job's state machine: a worker thread waits for a slot under
-    the process-wide cap, tells the child to train, and publishes what the child sends.
-    `on_epoch` is called in that thread, for every row, as the rows arrive. Once the
-    child has gone (the run ended, or the job was released), there is nothing to resume.
+    the process-wide cap, starts a child on the spec (and the resumable state of a
+    stopped run), and publishes what the child sends. `on_epoch` is called in that
+    thread, for every row, as the rows arrive. No child outlives its training.
     """
 
     trains_here = False
 
     def __init__(self, *args, **kwargs) -> None:
         """The arguments of `TrainingJob`."""
-        self._remote: dict | None = None  # the child's last export, with the whole history
         self._history: list[dict] = []
+        self._resume_from: tuple[dict, dict] | None = None  # a stopped run's tensors and meta
+        self._started = False  # a child has trained (so only a kept state can go on)
         self._conn: Connection | None = None
         self._process = None
-        self._released = False
+        self._remote: dict | None = None  # the child's last export, with the whole history
+        self._killed = False
         self._pipe_lock = threading.Lock()  # the worker and release() may both close
         super().__init__(*args, **kwargs)
-        # The parent's Trainer has validated the settings; the child rebuilds it from these.
-        t = self._trainer
-        self._settings = (t.series, t.train_fraction, t.model_cfg, t.cfg, str(t.device))
         self._stop = _Flag()  # read by the child between epochs
 
-    def resume(self) -> bool:
-        if self._remote is not None and self._conn is None:
-            return False  # the child, and the models it trained, are gone
-        return super().resume()
+    def _resumable(self) -> bool:
+        return self._resume_from is not None
 
-    def release(self, timeout: float = 5.0) -> None:
-        """Stop, wait for the worker, and let the child go (after its epoch, if one runs)."""
-        self._released = True
-        super().release(timeout)
-        if not self.alive:  # else the worker lets it go when the child reports the stop
-            self._close(timeout)
+    def release(self, timeout: float = RELEASE_SECONDS) -> None:
+        """Stop; a child still in its epoch after `timeout` seconds is killed (and logged)."""
+        self.stop()
+        if not self.join(timeout):
+            self._killed = True
+            self._close(timeout, why="its session ended")
+            self.join(timeout)
 
     @property
     def pid(self) -> int | None:
@@ -139,28 +166,33 @@ class ProcessJob(TrainingJob):
 
     # -- worker thread (parent side) ------------------------------------------------------
     def _train(self) -> str:
-        if self._conn is None:
-            self._spawn()
+        resume, self._resume_from = self._resume_from, None
+        if resume is None and self._started:
+            raise JobFailed("the run's state is gone; start it again")
+        self._started = True
+        self._spawn(resume)
         try:
-            self._conn.send("run")
             while True:
                 kind, *rest = self._conn.recv()
                 if kind == "publish":
                     self._receive(rest[0])
                     self._publish()
                     continue
-                outcome, message, export = rest
+                outcome, message, export, state = rest
                 if export is not None:
                     self._receive(export)
-                if outcome != "stopped" or self._released:  # nothing left to resume
-                    self._close()
+                if state is not None:
+                    self._resume_from = _tensors(state)
+                self._close()
                 if outcome == "diverged":
                     raise Diverged(message)
                 if outcome == "failed":
                     raise JobFailed(message)
                 return outcome
         except (EOFError, OSError):
-            code = self._close()
+            if self._killed:
+                return "stopped"  # the run's session ended; the kill is in the log
+            code = self._close(why="it died")
             raise JobFailed(
                 f"the training process ended unexpectedly (exit code {code});"
                 " the server log may say why"
@@ -170,14 +202,22 @@ class ProcessJob(TrainingJob):
             self._close()
             raise
 
-    def _spawn(self) -> None:
-        on_cpu = self._settings[-1] == "cpu"
+    def _spawn(self, resume: tuple[dict, dict] | None) -> None:
+        on_cpu = self.device_choice.device.type == "cpu"
         context = _FORK if on_cpu else _FRESH  # a fork server must not hand on a GPU driver
         parent, child = context.Pipe()
-        threads = training._worker_threads
+        state = None if resume is None else (_arrays(resume[0]), resume[1])
         process = context.Process(
             target=_child,
-            args=(threads, child, self._stop, *self._settings, self._publish_every),
+            args=(
+                jobs.worker_threads(),
+                child,
+                self._stop,
+                self.spec,
+                state,
+                str(self.device_choice.device),
+                self._publish_every,
+            ),
             name=PROCESS_NAME,
             daemon=True,  # ends with the server
         )
@@ -198,10 +238,14 @@ class ProcessJob(TrainingJob):
         self._remote = {**export, "history": list(self._history)}
 
     def _export(self) -> dict:
-        return super()._export() if self._remote is None else self._remote
+        return self._remote or self._published
 
-    def _close(self, timeout: float = 5.0) -> int | None:
-        """Let the child go (it exits when its pipe closes); its exit code, if it ended."""
+    def _close(self, timeout: float = 5.0, why: str = "") -> int | None:
+        """Let the child go (it exits when its pipe closes); its exit code, if it ended.
+
+        `why` says the child is being ended, or has ended, abnormally: the server log says
+        so with the process id and the exit code or signal.
+        """
         with self._pipe_lock:
             conn, process = self._conn, self._process
             self._conn = self._process = None
@@ -209,11 +253,30 @@ class ProcessJob(TrainingJob):
             conn.close()
         if process is None:
             return None
-        process.join(timeout)
+        pid = process.pid
+        process.join(0 if why == "its session ended" else timeout)
         if process.exitcode is None:  # still in an epoch: it would notice only at the end
             process.terminate()
             process.join(timeout)
+            why = why or "it did not end"
+            _log(f"training process {pid} killed ({why}): exit code {process.exitcode}")
+        elif why:
+            _log(f"training process {pid} ended ({why}): {_exit_text(process.exitcode)}")
         return process.exitcode
+
+
+def _log(message: str) -> None:
+    """A line in the server log (stderr), where operators look for why a run ended."""
+    print(f"GRU Lab: {message}", file=sys.stderr, flush=True)
+
+
+def _exit_text(code: int | None) -> str:
+    if code is not None and code < 0:
+        try:
+            return f"killed by {signal.Signals(-code).name}"
+        except ValueError:
+            pass
+    return f"exit code {code}"
 
 
 def _arrays(obj):
@@ -247,7 +310,7 @@ def _tensors(obj):
 
 def _child(threads: int | None, *args) -> None:
     """The child process's main: set the process up, then `_serve(*args)`."""
-    training._name_os_thread(PROCESS_NAME)
+    jobs.name_os_thread(PROCESS_NAME)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is for the server, which ends us
     if threads is not None:
         torch.set_num_threads(threads)
@@ -257,56 +320,58 @@ def _child(threads: int | None, *args) -> None:
 def _serve(
     conn: Connection,
     stop: _Flag,
-    series: np.ndarray,
-    train_fraction: float,
-    model_cfg: ModelConfig,
-    train_cfg: TrainConfig,
+    spec: RunSpec,
+    resume: tuple[dict, dict] | None,
     device: str,
     publish_every: float,
 ) -> None:
-    """The child's loop: build the trainer, then train each time the parent says "run"."""
+    """The child's life: build (or rebuild) the trainer, train until an outcome, report it.
+
+    On a stop it sends the run's whole resumable state with the outcome; then it exits.
+    """
     try:
-        if conn.recv() != "run":
-            return
         try:
-            trainer = Trainer(series, train_fraction, model_cfg, train_cfg)
+            if resume is None:
+                trainer = Trainer(spec)
+            else:
+                trainer = Trainer.resume(spec, _tensors(resume[0]), resume[1])
             if str(trainer.device) != device:
                 found = trainer.device
                 raise RuntimeError(f"the server chose {device}, the training process {found}")
-        except Exception as exc:  # noqa: BLE001  the parent built the same: rare (a device)
+        except Exception as exc:  # noqa: BLE001  the parent validated the spec: rare (a device)
             traceback.print_exc()
-            conn.send(("end", "failed", f"{type(exc).__name__}: {exc}", None))
+            conn.send(("end", "failed", f"{type(exc).__name__}: {exc}", None, None))
             return
-        sent = 0
+        sent = len(trainer.history)  # a resumed run's parent has the rows already
 
         def export() -> dict:
             nonlocal sent
             rows, sent = trainer.history[sent:], len(trainer.history)
             return _arrays({"rows": rows, **trainer.export()})
 
-        while True:
-            last = -math.inf  # the first epoch is sent at once: the page shows it at once
+        conn.send(("publish", export()))  # the models as they start: the pages show them
+        last = -math.inf  # the first epoch is sent at once: the page shows it at once
 
-            def on_epoch(row: dict) -> None:
-                nonlocal last
-                now = time.perf_counter()
-                if now - last >= publish_every:
-                    last = now
-                    conn.send(("publish", export()))
+        def on_epoch(row: dict) -> None:
+            nonlocal last
+            now = time.perf_counter()
+            if now - last >= publish_every:
+                last = now
+                conn.send(("publish", export()))
 
-            message = ""
-            try:
-                result = training.train(trainer, on_epoch=on_epoch, should_stop=stop.is_set)
-                outcome = result.outcome
-            except Diverged as exc:
-                outcome, message = "diverged", str(exc)
-            except (EOFError, OSError):
-                return  # the parent is gone
-            except Exception as exc:  # noqa: BLE001  shown in the UI; traceback to the log
-                traceback.print_exc()
-                outcome, message = "failed", f"{type(exc).__name__}: {exc}"
-            conn.send(("end", outcome, message, export()))
-            if conn.recv() != "run":
-                return
+        message, state = "", None
+        try:
+            outcome = train(trainer, on_epoch=on_epoch, should_stop=stop.is_set).outcome
+        except Diverged as exc:
+            outcome, message = "diverged", str(exc)
+        except (EOFError, OSError):
+            return  # the parent is gone
+        except Exception as exc:  # noqa: BLE001  shown in the UI; traceback to the log
+            traceback.print_exc()
+            outcome, message = "failed", f"{type(exc).__name__}: {exc}"
+        if outcome == "stopped":
+            tensors, meta = trainer.resumable_state()
+            state = (_arrays(tensors), meta)
+        conn.send(("end", outcome, message, export(), state))
     except (EOFError, OSError):
         return  # the parent closed the pipe or went away: nothing left to do

@@ -20,10 +20,10 @@ from apptest_utils import (
     wait_until_done,
 )
 
-from gru_core import views
 from gru_core.config import MAX_POINTS, ModelConfig, TrainConfig, bounds
-from gru_core.train import TrainingJob
-from gru_core.views import SETTINGS
+from gru_core.job import TrainingJob
+from gru_core.views import train as train_views
+from gru_core.views.train import SETTINGS
 
 BAD_FILES = {
     "empty.csv": (b"", "empty"),
@@ -72,11 +72,11 @@ def test_every_numeric_setting_widget_is_bounded_by_its_config_range(at):
     go(at, "train")
     classes = {"model": ModelConfig, "train": TrainConfig}
     checked = 0
-    for name, (cls, field) in SETTINGS.items():
+    for name, setting in SETTINGS.items():
         widgets = [w for w in at.number_input if w.key == f"train_{name}"]
         if not widgets:
             continue  # a select box, toggle or text box: no free number to enter
-        lo, hi = bounds(classes[cls], field)
+        lo, hi = bounds(classes[setting.section], setting.name)
         assert (widgets[0].min, widgets[0].max) == (lo, hi), name
         checked += 1
     assert checked >= 8
@@ -127,7 +127,7 @@ def test_divergence_stops_the_run_says_why_and_keeps_the_last_model(at, monkeypa
         return loss * float("nan") if calls["n"] > 60 else loss
 
     monkeypatch.setattr(torch.nn.functional, "mse_loss", blows_up_later)
-    monkeypatch.setattr(views, "JOB_TYPE", TrainingJob)  # train here, where the patch is
+    monkeypatch.setattr(train_views, "JOB_TYPE", TrainingJob)  # train here, where the patch is
     at.button(key="train_start").click().run()
     assert wait_until_done(at) == "diverged"
     at.run()

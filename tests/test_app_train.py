@@ -17,7 +17,7 @@ from apptest_utils import (
     wait_until_done,
 )
 
-from gru_core import train as training
+from gru_core import job as job_mod
 from gru_core.config import PRESETS, ModelConfig, TrainConfig, bounds
 
 
@@ -124,7 +124,7 @@ def test_changing_settings_during_a_run_applies_to_the_next_run(at):
     assert not at.exception
     note = " ".join(i.value for i in at.info)
     assert "apply to the next run" in note and "hidden_size 4 → 9" in note
-    assert job(at) is running and running.snapshot().model_cfg.hidden_size == 4
+    assert job(at) is running and running.snapshot().spec.model("gru").hidden_size == 4
 
 
 def test_a_job_waiting_for_a_slot_shows_as_queued(at):
@@ -132,9 +132,9 @@ def test_a_job_waiting_for_a_slot_shows_as_queued(at):
     use_tiny_settings(at)
     taken = 0
     try:
-        while training._slots.acquire(timeout=10):  # fill the process-wide cap
+        while job_mod._slots.acquire(timeout=10):  # fill the process-wide cap
             taken += 1
-            if taken == training.MAX_CONCURRENT:
+            if taken == job_mod.MAX_CONCURRENT:
                 break
         at.button(key="train_start").click().run()
         assert job(at).status == "queued"
@@ -142,7 +142,7 @@ def test_a_job_waiting_for_a_slot_shows_as_queued(at):
         assert ":violet-badge[queued]" in page and "Waiting for a free training slot" in page
     finally:
         for _ in range(taken):
-            training._slots.release()
+            job_mod._slots.release()
     assert wait_until_done(at) == "finished"
 
 

@@ -97,12 +97,11 @@ def test_choice_error_lists_the_choices():
         TrainConfig(mode="x")
 
 
-def test_model_kind_must_be_registered():
-    from gru_core.models import REGISTRY
-
-    assert ModelConfig(kind="gru").kind == "gru"
-    with pytest.raises(ConfigError, match=rf"^kind must be one of {', '.join(REGISTRY)}"):
-        ModelConfig(kind="transformer")
+def test_models_must_be_distinct_known_kinds():
+    assert ModelConfig(models=["mlp", "gru"]).models == ("mlp", "gru")
+    for bad in [(), ("gru", "gru"), ("lstm9",), "gru"]:
+        with pytest.raises(ConfigError, match=r"^models must be distinct kinds from gru, mlp"):
+            ModelConfig(models=bad)
 
 
 @pytest.mark.parametrize(
@@ -156,7 +155,11 @@ def test_presets_are_valid_and_compatible():
 def test_seed_preset_is_the_tutorial():
     seed = config.PRESETS["seed"]
     assert dataclasses.astuple(seed.data) == (1000, 5.0, 0.1, 42, 0.8)
-    assert (seed.model.kind, seed.model.hidden_size, seed.model.num_layers) == ("gru", 16, 1)
+    assert (seed.model.models, seed.model.hidden_size, seed.model.num_layers) == (
+        ("gru", "mlp"),
+        16,
+        1,
+    )
     assert (seed.model.mlp_hidden, seed.model.mlp_window) == ((32, 16), 1)
     train = seed.train
     assert (train.epochs, train.lr, train.seq_len, train.batch_size) == (150, 5e-4, 20, 1)
@@ -164,9 +167,12 @@ def test_seed_preset_is_the_tutorial():
     assert (train.standardize, train.clip_grad, train.seed) == (False, 0.0, 0)
 
 
-def test_importing_models_first_works():
-    """config builds PRESETS lazily: models imports config, and ModelConfig imports models."""
-    code = "import gru_core.models; from gru_core.config import PRESETS; print(sorted(PRESETS))"
+def test_importing_config_loads_no_torch_and_models_first_works():
+    """config and models no longer import each other: config is torch-free."""
+    code = (
+        "import sys, gru_core.config; assert 'torch' not in sys.modules;"
+        " import gru_core.models; from gru_core.config import PRESETS; print(sorted(PRESETS))"
+    )
     result = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120
     )
@@ -174,9 +180,15 @@ def test_importing_models_first_works():
     assert result.stdout.strip() == "['fast', 'seed']"
 
 
-def test_unknown_module_attribute_still_raises():
-    with pytest.raises(AttributeError, match="NOPE"):
-        config.NOPE  # noqa: B018
+def test_every_setting_is_declared_once_with_its_widget_and_help():
+    declared = config.settings()
+    assert list(declared)[:4] == ["hidden", "layers", "mlp_hidden", "mlp_window"]
+    for key, s in declared.items():
+        assert s.label and s.help and s.widget in config.WIDGETS, key
+        cls = ModelConfig if s.section == "model" else TrainConfig
+        field = next(f for f in dataclasses.fields(cls) if f.name == s.name)
+        assert s.range == field.metadata.get("range") and s.choices == field.metadata.get("choices")
+    assert declared["lr"].flag == "--lr" and declared["mode"].choices == ("stateful", "windowed")
 
 
 @pytest.mark.parametrize("cfg", [DataConfig(), ModelConfig(), TrainConfig()], ids=str)

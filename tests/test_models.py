@@ -1,15 +1,24 @@
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 import torch
 
-from gru_core.config import ConfigError, ModelConfig
+from gru_core.config import MODEL_KINDS, ConfigError, ModelConfig
 from gru_core.models import (
-    REGISTRY,
+    KINDS,
     GRUForecaster,
     MLPForecaster,
-    build_mlp,
-    build_recurrent,
+    build_model,
     count_parameters,
+    kind,
+    parameter_counts,
+    recurrent_core,
 )
+from gru_core.spec import ModelSpec, model_specs
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.mark.parametrize("layers", [1, 2])
@@ -68,9 +77,47 @@ def test_scaling_maps_back_to_series_units():
 
 
 def test_registry_builds_and_rejects_unknown_kinds():
-    assert "gru" in REGISTRY
     cfg = ModelConfig(hidden_size=5, mlp_hidden=(3,), mlp_window=2)
-    assert isinstance(build_recurrent(cfg), GRUForecaster)
-    assert build_mlp(cfg).window == 2
-    with pytest.raises(ConfigError, match="gru"):
-        ModelConfig(kind="transformer")
+    gru, mlp = model_specs(cfg)
+    assert isinstance(build_model(gru), GRUForecaster) and build_model(gru).gru.hidden_size == 5
+    assert build_model(mlp).window == 2
+    with pytest.raises(
+        ValueError, match="unknown model kind 'transformer'; choose one of gru, mlp"
+    ):
+        kind("transformer")
+    with pytest.raises(ConfigError, match="gru, mlp"):
+        ModelConfig(models=("gru", "transformer"))
+    with pytest.raises(ConfigError, match="model kind must be one of gru, mlp"):
+        ModelSpec("x", "transformer")
+
+
+def test_the_torch_free_kind_list_is_the_registry():
+    """config validates kinds without torch; the list it uses must be the registry's."""
+    code = "import sys, gru_core.config as c; print(list(c.MODEL_KINDS), 'torch' in sys.modules)"
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"{list(KINDS)} False"
+    assert list(MODEL_KINDS) == list(KINDS)
+
+
+def test_the_recurrent_core_is_the_kinds_own_submodule():
+    gru, mlp = model_specs(ModelConfig(hidden_size=3, mlp_hidden=(4,)))
+    model = build_model(gru)
+    assert recurrent_core(gru, model) is model.gru
+    assert recurrent_core(mlp, build_model(mlp)) is None
+
+
+def test_parameters_are_counted_without_building_or_drawing():
+    specs = model_specs(ModelConfig(hidden_size=7, num_layers=2, mlp_hidden=(5, 3), mlp_window=4))
+    torch.manual_seed(1)
+    counts = parameter_counts(specs)
+    after = torch.rand(3)
+    torch.manual_seed(1)
+    assert torch.equal(after, torch.rand(3))  # the global generator was not drawn from
+    # By hand: a GRU layer has 3 * hidden * (input + hidden) weights and 2 * 3 * hidden biases.
+    gru = 3 * 7 * (1 + 7) + 6 * 7 + 3 * 7 * (7 + 7) + 6 * 7 + (7 + 1)
+    mlp = (4 * 5 + 5) + (5 * 3 + 3) + (3 + 1)
+    assert counts == {"gru": gru, "mlp": mlp}
+    assert counts == {s.name: count_parameters(build_model(s)) for s in specs}

@@ -1,6 +1,6 @@
 """ProcessJob: the same job, its epochs in a child process."""
 
-import gc
+import dataclasses
 import os
 import signal
 import threading
@@ -12,12 +12,14 @@ import pytest
 import torch
 from waiting import wait_for
 
+from gru_core import job as job_mod
 from gru_core import process_job
-from gru_core import train as train_mod
 from gru_core.config import DataConfig, ModelConfig, TrainConfig
 from gru_core.data import make_sine
+from gru_core.job import TrainingJob
 from gru_core.process_job import PROCESS_NAME, ProcessJob
-from gru_core.train import Diverged, Trainer, TrainingJob
+from gru_core.spec import spec_for
+from gru_core.train import Diverged, Trainer
 
 SMALL = ModelConfig(hidden_size=6, mlp_hidden=(8,))
 LINUX = Path("/proc/self").exists()
@@ -52,12 +54,14 @@ def _same_run(a, b) -> None:
     for name in ("gru", "mlp"):
         for key, value in a.weights[name].items():
             assert torch.equal(value, b.weights[name][key]), (name, key)
-    assert a.carried_end == b.carried_end
 
 
 def test_a_process_job_trains_exactly_what_a_thread_job_trains(series):
     cfg = _cfg(epochs=5)
-    here, there = TrainingJob(series, 0.8, SMALL, cfg), ProcessJob(series, 0.8, SMALL, cfg)
+    here, there = (
+        TrainingJob(spec_for(series, 0.8, SMALL, cfg)),
+        ProcessJob(spec_for(series, 0.8, SMALL, cfg)),
+    )
     for job in (here, there):
         assert job.start()
         assert job.join(60)
@@ -72,7 +76,10 @@ def test_a_fresh_interpreter_child_trains_the_same(series, monkeypatch):
     # interpreter that imports gru_core itself and must not run the parent's __main__.
     monkeypatch.setattr(process_job, "_FORK", process_job._FRESH)
     cfg = _cfg(epochs=3)
-    here, there = TrainingJob(series, 0.8, SMALL, cfg), ProcessJob(series, 0.8, SMALL, cfg)
+    here, there = (
+        TrainingJob(spec_for(series, 0.8, SMALL, cfg)),
+        ProcessJob(spec_for(series, 0.8, SMALL, cfg)),
+    )
     for job in (here, there):
         assert job.start()
         assert job.join(120)
@@ -80,18 +87,24 @@ def test_a_fresh_interpreter_child_trains_the_same(series, monkeypatch):
     _same_run(here.snapshot(), there.snapshot())
 
 
-def test_before_it_starts_a_process_job_shows_the_untrained_models(series):
-    job = ProcessJob(series, 0.8, SMALL, _cfg())
+def test_the_parent_builds_no_trainer_but_counts_the_parameters(series):
+    torch.manual_seed(5)
+    job = ProcessJob(spec_for(series, 0.8, SMALL, _cfg()))
+    after = torch.rand(2)
+    torch.manual_seed(5)
+    assert torch.equal(after, torch.rand(2))  # no model was built: the generator is untouched
     snap = job.snapshot()
     assert snap.status == "new" and snap.epoch == 0 and snap.history == []
-    fresh = Trainer(series, 0.8, SMALL, _cfg()).export()["weights"]["gru"]
-    assert all(torch.equal(v, fresh[k]) for k, v in snap.weights["gru"].items())
-    assert job.pid is None  # no process until it trains
+    assert snap.weights is None and job.pid is None  # no process, no weights until it trains
+    trainer = Trainer(spec_for(series, 0.8, SMALL, _cfg()))
+    assert snap.parameters == {
+        name: sum(p.numel() for p in model.parameters()) for name, model in trainer.models.items()
+    }
 
 
 @pytest.mark.skipif(not LINUX, reason="reads /proc")
 def test_epochs_run_in_a_named_child_that_leaves_when_the_run_ends(series):
-    job = ProcessJob(series, 0.8, SMALL, _cfg(epochs=2000), publish_every=0.0)
+    job = ProcessJob(spec_for(series, 0.8, SMALL, _cfg(epochs=2000)), publish_every=0.0)
     job.start()
     assert _wait(lambda: job.snapshot().epoch >= 2)
     pid = job.pid
@@ -99,18 +112,22 @@ def test_epochs_run_in_a_named_child_that_leaves_when_the_run_ends(series):
     assert Path(f"/proc/{pid}/comm").read_text().strip() == PROCESS_NAME
     job.stop()
     assert job.join(30)
-    assert job.status == "stopped" and job.pid == pid  # kept: Resume continues there
+    # A stopped run keeps no process: its state came back with the stop.
+    assert job.status == "stopped" and job.pid is None and _wait(lambda: _gone(pid))
+    assert job.snapshot().can_resume
     assert job.resume()
+    assert _wait(lambda: job.pid is not None or not job.alive)
+    second = job.pid
     assert job.join(120)
-    assert job.status == "finished" and job.pid is None
-    assert _wait(lambda: _gone(pid))
+    assert job.status == "finished" and job.pid is None and second != pid
+    assert _wait(lambda: _gone(second))
 
 
 def test_stop_and_resume_continue_the_same_models_in_the_child(series):
     cfg = _cfg(epochs=1000)
-    straight = ProcessJob(series, 0.8, SMALL, cfg)
+    straight = ProcessJob(spec_for(series, 0.8, SMALL, cfg))
     straight.start()
-    job = ProcessJob(series, 0.8, SMALL, cfg, publish_every=0.0)
+    job = ProcessJob(spec_for(series, 0.8, SMALL, cfg), publish_every=0.0)
     job.start()
     assert _wait(lambda: job.snapshot().epoch >= 3)
     job.stop()
@@ -127,7 +144,7 @@ def test_stop_and_resume_continue_the_same_models_in_the_child(series):
 
 def test_on_epoch_sees_every_row_once_in_order(series):
     rows = []
-    job = ProcessJob(series, 0.8, SMALL, _cfg(epochs=12), on_epoch=rows.append)
+    job = ProcessJob(spec_for(series, 0.8, SMALL, _cfg(epochs=12)), on_epoch=rows.append)
     job.start()
     assert job.join(60)
     assert [r["epoch"] for r in rows] == list(range(1, 13))
@@ -135,49 +152,53 @@ def test_on_epoch_sees_every_row_once_in_order(series):
 
 
 @pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
-def test_a_child_that_dies_fails_the_job_with_a_reason(series):
-    job = ProcessJob(series, 0.8, SMALL, _cfg(epochs=10_000))
+def test_a_child_that_dies_fails_the_job_with_a_reason(series, capfd):
+    job = ProcessJob(spec_for(series, 0.8, SMALL, _cfg(epochs=10_000)))
     job.start()
     assert _wait(lambda: job.pid is not None and job.snapshot().epoch >= 1)
-    os.kill(job.pid, signal.SIGKILL)
+    pid = job.pid
+    os.kill(pid, signal.SIGKILL)
     assert job.join(30)
     snap = job.snapshot()
     assert snap.status == "failed"
     assert "training process ended unexpectedly" in snap.message and "-9" in snap.message
+    assert "ended (it died): killed by SIGKILL" in capfd.readouterr().err  # the server log
     assert snap.epoch >= 1  # what it had sent is kept
 
 
-def test_release_ends_the_child_and_a_released_job_cannot_resume(series):
-    job = ProcessJob(series, 0.8, SMALL, _cfg(epochs=10_000), publish_every=0.0)
+def test_release_ends_the_child_and_keeps_the_run_resumable(series):
+    cfg = _cfg(epochs=40)
+    straight = TrainingJob(spec_for(series, 0.8, SMALL, cfg))
+    straight.start()
+    job = ProcessJob(spec_for(series, 0.8, SMALL, cfg), publish_every=0.0)
     job.start()
     assert _wait(lambda: job.snapshot().epoch >= 1)
     process = job._process
-    job.release()
-    assert job.status == "stopped" and not process.is_alive()
-    epoch = job.snapshot().epoch
-    assert not job.resume()  # its models went with the child: nothing to continue
-    assert job.status == "stopped" and job.snapshot().epoch == epoch
+    job.release()  # what a closed tab does: the child ends after its epoch, with the state
+    assert job.status == "stopped" and not process.is_alive() and job.pid is None
+    assert job.snapshot().can_resume and job.resume()  # a reconnecting tab goes on exactly
+    assert job.join(120) and straight.join(120)
+    _same_run(job.snapshot(), straight.snapshot())
 
 
-def test_a_dropped_jobs_child_exits(series):
-    jobs = [ProcessJob(series, 0.8, SMALL, _cfg(epochs=10_000), publish_every=0.0)]
-    jobs[0].start()
-    assert _wait(lambda: jobs[0].snapshot().epoch >= 1)
-    jobs[0].stop()  # what replacing a session's job does; the job is then dropped
-    assert jobs[0].join(30) and jobs[0].status == "stopped"
-    process = jobs[0]._process
-    assert process.is_alive()  # kept for a Resume
-    jobs.clear()
-    gc.collect()
-    process.join(30)
-    assert process.exitcode == 0
+def test_a_child_still_in_its_epoch_after_a_release_is_killed_and_logged(series, capfd):
+    slow = _cfg(epochs=10, step_kernel="torch", batch_size=1, seq_len=200)
+    big = make_sine(DataConfig(points=20_000, periods=50))
+    job = ProcessJob(spec_for(big, 0.8, ModelConfig(hidden_size=64, mlp_hidden=(8,)), slow))
+    job.start()
+    assert _wait(lambda: job.pid is not None)
+    pid = job.pid
+    job.release(timeout=0.05)  # an epoch takes seconds: it cannot have ended
+    assert job.status == "stopped" and _wait(lambda: _gone(pid), 10)
+    assert not job.snapshot().can_resume  # the state went with the killed child
+    assert f"training process {pid} killed (its session ended)" in capfd.readouterr().err
 
 
 def test_an_error_in_on_epoch_fails_the_job_and_ends_its_child(series):
     def breaks(row):
         raise ValueError("no more rows")
 
-    job = ProcessJob(series, 0.8, SMALL, _cfg(epochs=10_000), on_epoch=breaks)
+    job = ProcessJob(spec_for(series, 0.8, SMALL, _cfg(epochs=10_000)), on_epoch=breaks)
     job.start()
     assert _wait(lambda: job._process is not None)
     process = job._process
@@ -188,15 +209,15 @@ def test_an_error_in_on_epoch_fails_the_job_and_ends_its_child(series):
 
 
 def test_the_process_wide_cap_queues_process_jobs_too(series, monkeypatch):
-    monkeypatch.setattr(train_mod, "_slots", threading.BoundedSemaphore(1))
-    first = ProcessJob(series, 0.8, SMALL, _cfg(epochs=10_000))
-    second = ProcessJob(series, 0.8, SMALL, _cfg(epochs=2))
+    monkeypatch.setattr(job_mod, "_slots", threading.BoundedSemaphore(1))
+    first = ProcessJob(spec_for(series, 0.8, SMALL, _cfg(epochs=10_000)))
+    second = ProcessJob(spec_for(series, 0.8, SMALL, _cfg(epochs=2)))
     first.start()
     assert _wait(lambda: first.status == "running")
     second.start()
     time.sleep(0.3)
     assert second.status == "queued" and second.pid is None
-    assert train_mod.running_jobs() == 1
+    assert job_mod.running_jobs() == 1
     first.release()
     assert second.join(60)
     assert second.status == "finished"
@@ -210,16 +231,15 @@ def _serve_here(series, cfg, monkeypatch, run_epoch):
     monkeypatch.setattr(Trainer, "run_epoch", run_epoch)
     parent, child = process_job._FORK.Pipe()
     stop = threading.Event()
-    args = (child, stop, series, 0.8, SMALL, cfg, "cpu", 0.0)
+    args = (child, stop, spec_for(series, 0.8, SMALL, cfg), None, "cpu", 0.0)
     thread = threading.Thread(target=process_job._serve, args=args, daemon=True)
     thread.start()
-    parent.send("run")
     messages = []
     while not messages or messages[-1][0] != "end":
         assert parent.poll(30)
         messages.append(parent.recv())
-    parent.close()  # the child ends when its pipe closes
-    thread.join(10)
+    parent.close()
+    thread.join(10)  # the child ends after its report
     assert not thread.is_alive()
     return messages
 
@@ -233,9 +253,9 @@ def test_the_child_reports_divergence_with_the_weights_it_kept(series, monkeypat
         return original(self)
 
     messages = _serve_here(series, _cfg(), monkeypatch, diverges_in_epoch_3)
-    kind, outcome, message, export = messages[-1]
+    kind, outcome, message, export, state = messages[-1]
     assert (kind, outcome) == ("end", "diverged") and "NaN in epoch 3" in message
-    assert export["epoch"] == 2
+    assert export["epoch"] == 2 and state is None  # nothing to resume after a divergence
     rows = [r["epoch"] for m in messages for r in (m[1] if m[0] == "publish" else m[3])["rows"]]
     assert rows == [1, 2]  # every row sent once
 
@@ -244,16 +264,17 @@ def test_the_child_reports_an_error_as_a_failure(series, monkeypatch, capsys):
     def breaks(self):
         raise ValueError("out of cheese")
 
-    *_, (kind, outcome, message, export) = _serve_here(series, _cfg(), monkeypatch, breaks)
+    *_, (kind, outcome, message, export, _) = _serve_here(series, _cfg(), monkeypatch, breaks)
     assert (kind, outcome) == ("end", "failed")
     assert message == "ValueError: out of cheese" and export["epoch"] == 0
     assert "out of cheese" in capsys.readouterr().err  # the traceback goes to the log
 
 
 def test_the_parent_turns_a_child_failure_into_the_jobs_status(series, monkeypatch):
-    job = ProcessJob(series, 0.8, SMALL, _cfg())
+    job = ProcessJob(spec_for(series, 0.8, SMALL, _cfg()))
     # What the child builds its trainer from, broken after the parent's checks passed.
-    monkeypatch.setattr(job, "_settings", (np.zeros((300, 2)), 0.8, SMALL, _cfg(), "cpu"))
+    broken = dataclasses.replace(job.spec.data, series=np.zeros((300, 2)))
+    monkeypatch.setattr(job, "spec", dataclasses.replace(job.spec, data=broken))
     job.start()
     assert job.join(60)
     snap = job.snapshot()

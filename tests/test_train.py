@@ -8,10 +8,13 @@ import pytest
 import torch
 from waiting import wait_for
 
-from gru_core import train as train_mod
+from gru_core import job as job_mod
 from gru_core.config import ConfigError, DataConfig, ModelConfig, TrainConfig
 from gru_core.data import make_sine
-from gru_core.train import Diverged, Trainer, TrainingJob, train
+from gru_core.job import TrainingJob
+from gru_core.spec import spec_for
+from gru_core.tasks import metric_names
+from gru_core.train import Diverged, Trainer, train
 
 SMALL = ModelConfig(hidden_size=6, mlp_hidden=(8,))
 
@@ -27,8 +30,8 @@ def _cfg(**kw) -> TrainConfig:
 
 
 def test_stateful_streams_are_contiguous_and_cover_the_training_part(series):
-    trainer = Trainer(series, 0.8, SMALL, _cfg(batch_size=4, seq_len=10))
-    batches = trainer._stateful_batches
+    trainer = Trainer(spec_for(series, 0.8, SMALL, _cfg(batch_size=4, seq_len=10)))
+    batches = trainer.task._stateful
     x = torch.cat([b.x for b in batches], dim=1)[..., 0]  # (streams, length)
     y = torch.cat([b.y for b in batches], dim=1)[..., 0]
     assert x.shape == (4, (240 - 1) // 4)
@@ -38,8 +41,10 @@ def test_stateful_streams_are_contiguous_and_cover_the_training_part(series):
 
 
 def test_tutorial_chunking(series):
-    trainer = Trainer(series, 0.8, SMALL, _cfg(chunking="tutorial", batch_size=1, seq_len=20))
-    batches = trainer._stateful_batches
+    trainer = Trainer(
+        spec_for(series, 0.8, SMALL, _cfg(chunking="tutorial", batch_size=1, seq_len=20))
+    )
+    batches = trainer.task._stateful
     assert len(batches) == 240 // 21
     assert all(b.x.shape == (1, 20, 1) for b in batches)
     first = torch.tensor(series[:21], dtype=torch.float32)
@@ -48,26 +53,29 @@ def test_tutorial_chunking(series):
 
 
 def test_windowed_mode_shuffles_windows(series):
-    trainer = Trainer(series, 0.8, SMALL, _cfg(mode="windowed", batch_size=16, seq_len=12))
-    batches = trainer._windowed_batches()
+    trainer = Trainer(
+        spec_for(series, 0.8, SMALL, _cfg(mode="windowed", batch_size=16, seq_len=12))
+    )
+    batches = trainer.task._windowed_batches()
     assert sum(b.x.shape[0] for b in batches) == 240 - 12
     assert batches[0].x.shape == (16, 12, 1)
     assert torch.equal(batches[0].x[:, 1:], batches[0].y[:, :-1])
-    assert not torch.equal(batches[0].x, trainer._windowed_batches()[0].x)  # reshuffled
+    assert not torch.equal(batches[0].x, trainer.task._windowed_batches()[0].x)  # reshuffled
 
 
 @pytest.mark.parametrize("mode", ["stateful", "windowed"])
 def test_history_rows_have_every_metric(series, mode):
-    trainer = Trainer(series, 0.8, SMALL, _cfg(mode=mode, epochs=2))
+    trainer = Trainer(spec_for(series, 0.8, SMALL, _cfg(mode=mode, epochs=2)))
     train(trainer)
     assert [r["epoch"] for r in trainer.history] == [1, 2]
-    for key in (f"{m}_{k}" for m in train_mod.MODELS for k in train_mod.METRICS):
+    assert trainer.names == ("gru", "mlp")
+    for key in (f"{m}_{k}" for m in trainer.names for k in metric_names(trainer.task)):
         assert np.isfinite(trainer.history[-1][key]), key
     assert trainer.history[-1]["seconds"] > 0
 
 
 def test_eval_every_skips_test_metrics_but_always_evaluates_the_last_epoch(series):
-    trainer = Trainer(series, 0.8, SMALL, _cfg(epochs=5, eval_every=2))
+    trainer = Trainer(spec_for(series, 0.8, SMALL, _cfg(epochs=5, eval_every=2)))
     train(trainer)
     rollouts = [r["gru_test_rollout_mse"] for r in trainer.history]
     assert [v is None for v in rollouts] == [True, False, True, False, False]
@@ -75,7 +83,9 @@ def test_eval_every_skips_test_metrics_but_always_evaluates_the_last_epoch(serie
 
 def test_same_seed_same_history(series):
     def run(seed):
-        trainer = Trainer(series, 0.8, SMALL, _cfg(seed=seed, mode="windowed", batch_size=8))
+        trainer = Trainer(
+            spec_for(series, 0.8, SMALL, _cfg(seed=seed, mode="windowed", batch_size=8))
+        )
         train(trainer)
         return [
             {k: v for k, v in r.items() if k not in ("seconds", "elapsed")} for r in trainer.history
@@ -86,44 +96,44 @@ def test_same_seed_same_history(series):
 
 
 def test_training_lowers_the_loss(series):
-    trainer = Trainer(series, 0.8, SMALL, _cfg(epochs=30, lr=1e-2, batch_size=4))
+    trainer = Trainer(spec_for(series, 0.8, SMALL, _cfg(epochs=30, lr=1e-2, batch_size=4)))
     train(trainer)
     assert trainer.history[-1]["gru_train_loss"] < 0.5 * trainer.history[0]["gru_train_loss"]
 
 
 def test_target_mse_stops_early(series):
-    trainer = Trainer(series, 0.8, SMALL, _cfg(epochs=50))
-    result = train(trainer, target_mse=10.0)  # any sane model is within 10 at once
+    trainer = Trainer(spec_for(series, 0.8, SMALL, _cfg(epochs=50)))
+    result = train(trainer, target=10.0)  # any sane model is within 10 at once
     assert result.outcome == "reached_target" and trainer.epoch == 1
 
 
 def test_incompatible_settings_are_refused(series):
     with pytest.raises(ConfigError, match="seq_len"):
-        Trainer(series, 0.8, SMALL, _cfg(seq_len=500))
+        Trainer(spec_for(series, 0.8, SMALL, _cfg(seq_len=500)))
     with pytest.raises(ConfigError, match="streams"):
-        Trainer(series, 0.8, SMALL, _cfg(batch_size=100, seq_len=10))
+        Trainer(spec_for(series, 0.8, SMALL, _cfg(batch_size=100, seq_len=10)))
 
 
 def test_standardize_trains_in_series_units():
     big = make_sine(DataConfig(points=300, periods=3)) * 50 + 1000
-    trainer = Trainer(big, 0.8, SMALL, _cfg(standardize=True, epochs=20, batch_size=4))
+    trainer = Trainer(spec_for(big, 0.8, SMALL, _cfg(standardize=True, epochs=20, batch_size=4)))
     train(trainer)
-    assert trainer.rnn.mean.item() == pytest.approx(big[:240].mean(), rel=1e-5)
+    assert trainer.models["gru"].mean.item() == pytest.approx(big[:240].mean(), rel=1e-5)
     # Errors are reported in the series' own units: far above a unit-scale MSE at first.
     assert trainer.history[0]["gru_train_loss"] > 1.0
 
 
 def test_divergence_keeps_last_finite_weights(series, monkeypatch):
-    trainer = Trainer(series, 0.8, SMALL, _cfg(epochs=10))
+    trainer = Trainer(spec_for(series, 0.8, SMALL, _cfg(epochs=10)))
     train(trainer, epochs=2)
-    good = {k: v.clone() for k, v in trainer.rnn.state_dict().items()}
+    good = {k: v.clone() for k, v in trainer.models["gru"].state_dict().items()}
     good_state = trainer._state["gru"].clone()
     original = torch.nn.functional.mse_loss
     monkeypatch.setattr(torch.nn.functional, "mse_loss", lambda a, b: original(a, b) * float("nan"))
     with pytest.raises(Diverged, match="NaN.*epoch 3.*learning rate"):
         trainer.run_epoch()
     assert trainer.epoch == 2 and len(trainer.history) == 2
-    for k, v in trainer.rnn.state_dict().items():
+    for k, v in trainer.models["gru"].state_dict().items():
         assert torch.equal(v, good[k]), k
     assert torch.equal(trainer._state["gru"], good_state)  # the carried state too
 
@@ -136,7 +146,7 @@ def _wait(predicate, timeout=20.0):
 
 
 def test_job_runs_to_the_end_and_snapshots_are_consistent(series):
-    job = TrainingJob(series, 0.8, SMALL, _cfg(epochs=4))
+    job = TrainingJob(spec_for(series, 0.8, SMALL, _cfg(epochs=4)))
     assert job.status == "new"
     assert job.start()
     assert job.join(30)
@@ -145,8 +155,8 @@ def test_job_runs_to_the_end_and_snapshots_are_consistent(series):
     assert snap.parameters["gru"] > 0
     # The snapshot's model is a copy: it forecasts, and changing it leaves the job alone.
     with torch.no_grad():
-        snap.gru.linear.bias.add_(1.0)
-    assert not torch.equal(job.snapshot().gru.linear.bias, snap.gru.linear.bias)
+        snap.model("gru").linear.bias.add_(1.0)
+    assert not torch.equal(job.snapshot().model("gru").linear.bias, snap.model("gru").linear.bias)
 
 
 def test_stop_and_resume_continue_the_same_models(series):
@@ -158,24 +168,24 @@ def test_stop_and_resume_continue_the_same_models(series):
         if row["epoch"] == 3:
             gate.wait(10)
 
-    job = TrainingJob(series, 0.8, SMALL, _cfg(epochs=8), on_epoch=on_epoch)
+    job = TrainingJob(spec_for(series, 0.8, SMALL, _cfg(epochs=8)), on_epoch=on_epoch)
     job.start()
     assert _wait(lambda: len(epochs_seen) == 3)
     job.stop()
     gate.set()
     assert job.join(10)
     assert job.status == "stopped" and job.snapshot().epoch == 3
-    optimizer = job._trainer.rnn_opt
+    optimizer = job._trainer.optimizers["gru"]
     assert job.resume()
     assert job.join(30)
     assert job.status == "finished"
     assert epochs_seen == [1, 2, 3, 4, 5, 6, 7, 8]
-    assert job._trainer.rnn_opt is optimizer
-    assert optimizer.state[next(job._trainer.rnn.parameters())]["step"].item() > 0
+    assert job._trainer.optimizers["gru"] is optimizer
+    assert optimizer.state[next(job._trainer.models["gru"].parameters())]["step"].item() > 0
 
 
 def test_repeated_start_runs_one_thread(series):
-    job = TrainingJob(series, 0.8, SMALL, _cfg(epochs=30))
+    job = TrainingJob(spec_for(series, 0.8, SMALL, _cfg(epochs=30)))
     before = threading.active_count()
     results = [job.start() for _ in range(5)]
     assert results == [True, False, False, False, False]
@@ -189,7 +199,7 @@ def test_repeated_start_runs_one_thread(series):
 
 
 def test_crossed_clicks_never_leave_a_job_running(series):
-    job = TrainingJob(series, 0.8, SMALL, _cfg(epochs=200))
+    job = TrainingJob(spec_for(series, 0.8, SMALL, _cfg(epochs=200)))
     for _ in range(10):
         job.start()
         job.resume()
@@ -202,7 +212,7 @@ def test_crossed_clicks_never_leave_a_job_running(series):
 
 
 def test_divergence_ends_job_with_message(series, monkeypatch):
-    job = TrainingJob(series, 0.8, SMALL, _cfg(epochs=5))
+    job = TrainingJob(spec_for(series, 0.8, SMALL, _cfg(epochs=5)))
     monkeypatch.setattr(
         torch.nn.functional, "mse_loss", lambda a, b: (a - b).pow(2).mean() * float("inf")
     )
@@ -212,26 +222,28 @@ def test_divergence_ends_job_with_message(series, monkeypatch):
     assert snap.status == "diverged"
     assert "learning rate" in snap.message
     # The last finite model stays inspectable.
-    assert all(torch.isfinite(p).all() for p in snap.gru.parameters())
+    assert all(torch.isfinite(p).all() for p in snap.model("gru").parameters())
 
 
 def test_failed_job_reports_the_error(series, monkeypatch):
-    job = TrainingJob(series, 0.8, SMALL, _cfg(epochs=5))
+    job = TrainingJob(spec_for(series, 0.8, SMALL, _cfg(epochs=5)))
 
-    def boom():
+    def boom(self):
         raise RuntimeError("out of cheese")
 
-    monkeypatch.setattr(job._trainer, "run_epoch", boom)
+    monkeypatch.setattr(Trainer, "run_epoch", boom)
     job.start()
     assert job.join(10)
     assert job.status == "failed" and "out of cheese" in job.snapshot().message
 
 
 def test_concurrency_cap_queues_jobs(series, monkeypatch):
-    monkeypatch.setattr(train_mod, "_slots", threading.BoundedSemaphore(1))
+    monkeypatch.setattr(job_mod, "_slots", threading.BoundedSemaphore(1))
     release = threading.Event()
-    first = TrainingJob(series, 0.8, SMALL, _cfg(epochs=50), on_epoch=lambda r: release.wait(10))
-    second = TrainingJob(series, 0.8, SMALL, _cfg(epochs=2))
+    first = TrainingJob(
+        spec_for(series, 0.8, SMALL, _cfg(epochs=50)), on_epoch=lambda r: release.wait(10)
+    )
+    second = TrainingJob(spec_for(series, 0.8, SMALL, _cfg(epochs=2)))
     first.start()
     assert _wait(lambda: first.status == "running")
     second.start()
@@ -245,10 +257,10 @@ def test_concurrency_cap_queues_jobs(series, monkeypatch):
 
 
 def test_stopping_a_queued_job(series, monkeypatch):
-    monkeypatch.setattr(train_mod, "_slots", threading.BoundedSemaphore(1))
-    train_mod._slots.acquire()
+    monkeypatch.setattr(job_mod, "_slots", threading.BoundedSemaphore(1))
+    job_mod._slots.acquire()
     try:
-        job = TrainingJob(series, 0.8, SMALL, _cfg(epochs=2))
+        job = TrainingJob(spec_for(series, 0.8, SMALL, _cfg(epochs=2)))
         job.start()
         time.sleep(0.1)
         assert job.status == "queued"
@@ -256,7 +268,7 @@ def test_stopping_a_queued_job(series, monkeypatch):
         assert job.join(5)
         assert job.status == "stopped"
     finally:
-        train_mod._slots.release()
+        job_mod._slots.release()
 
 
 def _named_threads(name: str) -> int:
@@ -274,14 +286,16 @@ def test_worker_trains_on_one_os_thread_when_torch_is_limited_to_one(series):
     counts = []
     before = torch.get_num_threads()
     torch.set_num_threads(2)  # what this thread would use
-    train_mod.set_worker_threads(1)
+    job_mod.set_worker_threads(1)
     try:
         job = TrainingJob(
-            series,
-            0.8,
-            ModelConfig(hidden_size=64, mlp_hidden=(64,)),
-            _cfg(epochs=3, mode="windowed", batch_size=64),
-            on_epoch=lambda r: counts.append(_named_threads(train_mod.THREAD_NAME)),
+            spec_for(
+                series,
+                0.8,
+                ModelConfig(hidden_size=64, mlp_hidden=(64,)),
+                _cfg(epochs=3, mode="windowed", batch_size=64),
+            ),
+            on_epoch=lambda r: counts.append(_named_threads(job_mod.THREAD_NAME)),
         )
         creator = threading.Thread(target=job.start)
         creator.start()
@@ -289,5 +303,5 @@ def test_worker_trains_on_one_os_thread_when_torch_is_limited_to_one(series):
         assert job.join(60)
     finally:
         torch.set_num_threads(before)
-        train_mod.set_worker_threads(None)
+        job_mod.set_worker_threads(None)
     assert counts == [1, 1, 1]

@@ -6,6 +6,8 @@ import torch
 
 from gru_core.config import DataConfig, ModelConfig, TrainConfig
 from gru_core.data import make_sine
+from gru_core.spec import spec_for
+from gru_core.tasks.forecast import read_begin
 from gru_core.train import Trainer, train
 
 SMALL = ModelConfig(hidden_size=6, mlp_hidden=(8,))
@@ -25,7 +27,7 @@ def _history(trainer: Trainer) -> list[dict]:
 def _pair(series, model=SMALL, **kw):
     cfg = {"epochs": 4, "lr": 1e-2, "seq_len": 10, "batch_size": 3, **kw}
     trainers = [
-        Trainer(series, 0.8, model, TrainConfig(**cfg, step_kernel=kernel))
+        Trainer(spec_for(series, 0.8, model, TrainConfig(**cfg, step_kernel=kernel)))
         for kernel in ("torch", "numpy")
     ]
     for trainer in trainers:
@@ -49,7 +51,7 @@ def test_numpy_steps_train_like_torch(series, kw):
         assert a.keys() == b.keys()
         for key in a:
             assert b[key] == pytest.approx(a[key], rel=1e-3, abs=1e-6), key
-    for a, b in zip(slow.rnn.parameters(), fast.rnn.parameters(), strict=True):
+    for a, b in zip(slow.models["gru"].parameters(), fast.models["gru"].parameters(), strict=True):
         torch.testing.assert_close(a, b, atol=1e-4, rtol=1e-3)
 
 
@@ -63,20 +65,24 @@ def test_numpy_steps_with_a_windowed_mlp(series):
 
 
 def test_numpy_steps_keep_modules_and_optimizer_current(series):
-    trainer = Trainer(series, 0.8, SMALL, TrainConfig(epochs=2, seq_len=10, step_kernel="numpy"))
-    before = {k: v.clone() for k, v in trainer.rnn.state_dict().items()}
+    trainer = Trainer(
+        spec_for(series, 0.8, SMALL, TrainConfig(epochs=2, seq_len=10, step_kernel="numpy"))
+    )
+    before = {k: v.clone() for k, v in trainer.models["gru"].state_dict().items()}
     train(trainer)
     after = trainer.export()["weights"]["gru"]
     assert not torch.equal(before["gru.weight_hh_l0"], after["gru.weight_hh_l0"])
-    state = trainer.rnn_opt.state[trainer.rnn.gru.weight_hh_l0]
-    chunks = len(trainer._stateful_batches)
+    state = trainer.optimizers["gru"].state[trainer.models["gru"].gru.weight_hh_l0]
+    chunks = len(trainer.task._stateful)
     assert state["step"].item() == 2 * chunks
     assert state["exp_avg"].abs().sum() > 0
 
 
 def test_torch_is_used_where_the_numpy_step_does_not_apply(series):
     model = ModelConfig(hidden_size=6, num_layers=2, mlp_hidden=(8,))
-    trainer = Trainer(series, 0.8, model, TrainConfig(epochs=1, seq_len=10, step_kernel="numpy"))
+    trainer = Trainer(
+        spec_for(series, 0.8, model, TrainConfig(epochs=1, seq_len=10, step_kernel="numpy"))
+    )
     assert set(trainer._kernels) == {"mlp"}
     train(trainer)
     assert np.isfinite(trainer.history[-1]["gru_train_loss"])
@@ -84,13 +90,16 @@ def test_torch_is_used_where_the_numpy_step_does_not_apply(series):
 
 def test_carried_evaluation_reads_what_the_streams_left_unread(series):
     cfg = TrainConfig(epochs=1, seq_len=10, batch_size=4, eval_state="carried")
-    trainer = Trainer(series, 0.8, SMALL, cfg)
+    trainer = Trainer(spec_for(series, 0.8, SMALL, cfg))
     train(trainer)
-    begin, state = trainer.eval_start("gru")
+    begin = read_begin(cfg, trainer.task.carried_end, trainer.task.n_train)
     assert begin == 4 * ((240 - 1) // 4) == 236  # the last stream's inputs end at 235
+    state = trainer.models["gru"].last_stream(trainer._state["gru"])
     assert state.shape == (1, 1, 6)
     torch.testing.assert_close(state[0, 0], trainer._state["gru"][0, -1])
     tutorial = Trainer(
-        series, 0.8, SMALL, TrainConfig(epochs=1, chunking="tutorial", eval_state="carried")
+        spec_for(
+            series, 0.8, SMALL, TrainConfig(epochs=1, chunking="tutorial", eval_state="carried")
+        )
     )
-    assert tutorial.eval_start("gru")[0] == 240  # the tutorial skips its unread tail
+    assert tutorial.task.carried_end == 240  # the tutorial skips its unread tail

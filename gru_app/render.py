@@ -1,0 +1,63 @@
+"""Pieces several pages draw the same way: the run's status block, metric cards, the guard."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from gru_app import state
+from gru_core.job import Snapshot
+from gru_core.views import status
+from gru_core.views import train as train_views
+
+
+def badge(snap: Snapshot | None) -> None:
+    label, color = status.status_badge(snap)
+    st.badge(label, color=color)
+
+
+def progress(snap: Snapshot) -> None:
+    done, text = status.progress(snap)
+    st.progress(done, text=text)
+
+
+def status_block(snap: Snapshot | None, summary: bool = False) -> None:
+    """The run's badge, progress and, where it says more, its status line; for every page.
+
+    `summary` adds each model's latest test error (the sidebar's short form).
+    """
+    badge(snap)
+    if snap is None:
+        st.caption(status.status_line(None))
+        return
+    progress(snap)
+    if snap.status not in ("running", "finished"):  # the progress text says the rest
+        training, cap = state.server_load()
+        line = status.status_line(snap, training, cap)
+        if snap.status in ("diverged", "failed"):
+            st.error(line)
+        elif snap.status == "queued" and not summary:
+            st.info(line)
+        else:
+            st.caption(line)
+    if summary:
+        st.caption(status.primary_summary(snap))
+
+
+def metric_cards(snap: Snapshot, per_row: int = 4, cards: list | None = None) -> None:
+    cards = train_views.metric_cards(snap) if cards is None else cards
+    for i in range(0, len(cards), per_row):
+        for column, card in zip(st.columns(per_row), cards[i : i + per_row], strict=False):
+            column.metric(card.label, card.value, help=card.help, border=True)
+
+
+def need_run() -> Snapshot:
+    """The session's snapshot with trained weights; otherwise say where to start and stop."""
+    snap = state.snapshot()
+    if snap is None:
+        st.info("Nothing trained yet. Start a run on the Train page, or use the one-click run.")
+        st.page_link("app_pages/train.py", label="Go to Train", icon=":material/model_training:")
+        st.stop()
+    if snap.weights is None:
+        st.info("The run is starting: its models appear here in a moment.")
+        st.stop()
+    return snap

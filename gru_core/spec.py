@@ -1,0 +1,199 @@
+"""Run specs: what one run trains, as a small picklable, JSON-able description.
+
+A `RunSpec` names a task, its data, an ordered tuple of named `ModelSpec`s and the
+training settings (seed included). The server validates a spec and counts its
+parameters (`gru_core.models.parameter_counts`) without building a trainer; the
+training process turns it into one (`gru_core.train.Trainer(spec)`). `to_dict` and
+`from_dict` give plain JSON types both ways, for saving runs. No torch here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import numpy as np
+
+from gru_core.config import (
+    MODEL_KINDS,
+    TASK_NAMES,
+    ConfigError,
+    DataConfig,
+    ModelConfig,
+    TrainConfig,
+    check_compatible,
+    split_index,
+)
+
+# How a run's models are seeded. "run": one global seed (numpy and torch), then each model
+# and its optimizer built in order: the tutorial's order, which the `seed` preset keeps
+# exactly. Other modes (a seed per model) add a builder in gru_core.train._SEEDINGS.
+SEEDINGS = ("run",)
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """One named model of a run: its kind and sizes (fields a kind does not use are ignored)."""
+
+    name: str  # unique in the run: history columns, weights and JSON are keyed by it
+    kind: str  # one of config.MODEL_KINDS
+    hidden_size: int = 16  # recurrent kinds: units in each layer
+    num_layers: int = 1  # recurrent kinds: stacked layers
+    dropout: float = 0.0  # recurrent kinds: dropout between stacked layers
+    mlp_hidden: tuple[int, ...] = (32, 16)  # mlp: hidden layer widths
+    mlp_window: int = 1  # mlp: past values it sees
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name.isidentifier():
+            raise ConfigError(f"a model's name must be a plain identifier; got {self.name!r}")
+        if self.kind not in MODEL_KINDS:
+            raise ConfigError(
+                f"model kind must be one of {', '.join(MODEL_KINDS)}; got {self.kind!r}"
+            )
+        if not isinstance(self.dropout, (int, float)) or not 0.0 <= self.dropout < 1.0:
+            raise ConfigError(f"dropout must be a number in [0, 1); got {self.dropout!r}")
+        # The sizes share ModelConfig's bounds: one declaration of each range.
+        ModelConfig(
+            hidden_size=self.hidden_size,
+            num_layers=self.num_layers,
+            mlp_hidden=self.mlp_hidden,
+            mlp_window=self.mlp_window,
+        )
+        object.__setattr__(self, "mlp_hidden", tuple(self.mlp_hidden))
+
+    @property
+    def label(self) -> str:
+        """How pages name the model: the kind's label, or the name when it is not the kind."""
+        return MODEL_KINDS[self.kind] if self.name == self.kind else self.name
+
+
+def model_specs(cfg: ModelConfig) -> tuple[ModelSpec, ...]:
+    """The models of `cfg.models`, in order, each named after its kind, with cfg's sizes."""
+    return tuple(
+        ModelSpec(kind, kind, cfg.hidden_size, cfg.num_layers, 0.0, cfg.mlp_hidden, cfg.mlp_window)
+        for kind in cfg.models
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class Dataset:
+    """A series and where its training part ends: a run's data, inline or as a generator config.
+
+    `sine` is set when the series is the noisy sine of that config: `to_dict` then stores
+    the config, not the values, and `from_dict` makes the series again (it is deterministic).
+    """
+
+    series: np.ndarray  # (points,) float64
+    train_fraction: float
+    label: str
+    source: str = "generated"  # "generated" or "upload"
+    sine: DataConfig | None = None
+
+    @property
+    def n_train(self) -> int:
+        return split_index(len(self.series), self.train_fraction)
+
+    def with_fraction(self, train_fraction: float) -> Dataset:
+        return dataclasses.replace(self, train_fraction=float(train_fraction))
+
+    def same_as(self, series: np.ndarray, n_train: int) -> bool:
+        """Whether a run on `series` split at `n_train` used exactly this data."""
+        return n_train == self.n_train and np.array_equal(series, self.series)
+
+    def to_dict(self) -> dict:
+        out = {"train_fraction": self.train_fraction, "label": self.label, "source": self.source}
+        if self.sine is not None:
+            out["sine"] = dataclasses.asdict(self.sine)
+        else:
+            out["values"] = [float(v) for v in self.series]
+        return out
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Dataset:
+        sine = DataConfig(**d["sine"]) if d.get("sine") is not None else None
+        if sine is not None:
+            from gru_core.data import make_sine
+
+            series = make_sine(sine)
+        else:
+            series = np.asarray(d["values"], dtype=np.float64)
+        return cls(series, float(d["train_fraction"]), d["label"], d["source"], sine)
+
+
+@dataclass(frozen=True, eq=False)
+class RunSpec:
+    """Everything one run needs: the task, its data, the models in order, the settings."""
+
+    data: Dataset
+    models: tuple[ModelSpec, ...]
+    train: TrainConfig
+    task: str = "forecast"  # one of config.TASK_NAMES
+    seeding: str = "run"  # one of SEEDINGS
+
+    @classmethod
+    def of(
+        cls, data: Dataset, model: ModelConfig, train: TrainConfig, task: str = "forecast"
+    ) -> RunSpec:
+        """The spec for the Train page's settings: `model`'s kinds with its shared sizes."""
+        return cls(data, model_specs(model), train, task)
+
+    def validate(self) -> RunSpec:
+        """Raise ConfigError when this run cannot train; the spec itself otherwise."""
+        if self.task not in TASK_NAMES:
+            raise ConfigError(f"task must be one of {', '.join(TASK_NAMES)}; got {self.task!r}")
+        if self.seeding not in SEEDINGS:
+            raise ConfigError(f"seeding must be one of {', '.join(SEEDINGS)}; got {self.seeding!r}")
+        names = [m.name for m in self.models]
+        if not names or len(set(names)) != len(names):
+            raise ConfigError(f"a run needs one or more models with distinct names; got {names}")
+        series = np.asarray(self.data.series)
+        if series.ndim != 1:
+            raise ConfigError(f"the series must be one-dimensional, got shape {series.shape}")
+        for m in self.models:
+            check_compatible(len(series), self.data.train_fraction, m, self.train)
+        return self
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(m.name for m in self.models)
+
+    def model(self, name: str) -> ModelSpec:
+        return next(m for m in self.models if m.name == name)
+
+    def to_dict(self) -> dict:
+        """Plain JSON types only (str, int, float, bool, None, lists, dicts)."""
+        return {
+            "task": self.task,
+            "seeding": self.seeding,
+            "data": self.data.to_dict(),
+            "models": [_plain(dataclasses.asdict(m)) for m in self.models],
+            "train": dataclasses.asdict(self.train),
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict) -> RunSpec:
+        """The inverse of `to_dict`; every field is validated again."""
+        return cls(
+            Dataset.from_dict(d["data"]),
+            tuple(ModelSpec(**m) for m in d["models"]),
+            TrainConfig(**d["train"]),
+            d["task"],
+            d["seeding"],
+        )
+
+
+def _plain(d: dict) -> dict:
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in d.items()}
+
+
+def spec_for(
+    series: np.ndarray,
+    train_fraction: float = 0.8,
+    model: ModelConfig = ModelConfig(),
+    train: TrainConfig = TrainConfig(),
+    task: str = "forecast",
+    label: str = "a series",
+) -> RunSpec:
+    """The run of `model`'s models with `train`'s settings on `series` (for scripts and tests)."""
+    data = Dataset(np.asarray(series, dtype=np.float64), float(train_fraction), label, "upload")
+    return RunSpec.of(data, model, train, task)

@@ -1,0 +1,56 @@
+"""The Data page's computations: generated and uploaded datasets, their CSV and statistics."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+
+from gru_core import data as datasets
+from gru_core.config import DataConfig
+from gru_core.spec import Dataset
+
+
+def sine_label(cfg: DataConfig) -> str:
+    return (
+        f"noisy sine: {cfg.points:,} points, {cfg.periods:g} periods, noise {cfg.noise:g},"
+        f" seed {cfg.seed}"
+    )
+
+
+def generated_dataset(cfg: DataConfig = DataConfig(), series: np.ndarray | None = None) -> Dataset:
+    """The noisy sine of `cfg` (pass `series` if it was already made, e.g. from a cache)."""
+    values = datasets.make_sine(cfg) if series is None else series
+    return Dataset(values, cfg.train_fraction, sine_label(cfg), "generated", cfg)
+
+
+def uploaded_dataset(
+    content: bytes, name: str, column: str | None, train_fraction: float
+) -> Dataset:
+    """A series read from an uploaded CSV's bytes; raises DataError with a readable message."""
+    values = datasets.load_series(content, column)
+    where = f", column {column!r}" if column else ""
+    return Dataset(
+        values, float(train_fraction), f"{name}{where}: {len(values):,} points", "upload"
+    )
+
+
+def series_csv(series: np.ndarray) -> bytes:
+    """The series as a CSV file, one value a line (the tutorial's `%.6f` format)."""
+    buffer = io.BytesIO()
+    datasets.save_series(series, buffer)
+    return buffer.getvalue()
+
+
+def data_stats(dataset: Dataset) -> dict[str, str]:
+    """Sizes and basic statistics of the series, formatted for metric cards."""
+    d = datasets.describe(dataset.series, dataset.train_fraction)
+    return {
+        "points": f"{d['points']:,}",
+        "train points": f"{d['train_points']:,}",
+        "test points": f"{d['test_points']:,}",
+        "mean": f"{d['mean']:.3f}",
+        "std": f"{d['std']:.3f}",
+        "min": f"{d['min']:.3f}",
+        "max": f"{d['max']:.3f}",
+    }
