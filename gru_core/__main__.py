@@ -28,7 +28,7 @@ def _kinds(text: str) -> tuple[str, ...]:
     unknown = [k for k in kinds if k not in MODEL_KINDS]
     if unknown or not kinds:
         raise argparse.ArgumentTypeError(
-            f"unknown model kind(s) {', '.join(unknown) or text!r}; choose from"
+            f"unknown model kind(s) {', '.join(unknown) if unknown else repr(text)}; choose from"
             f" {', '.join(MODEL_KINDS)}"
         )
     return kinds

@@ -7,7 +7,11 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-UI_FILES = [ROOT / "app.py", ROOT / "ui_state.py", *sorted((ROOT / "app_pages").glob("*.py"))]
+UI_FILES = [
+    ROOT / "app.py",
+    *sorted((ROOT / "gru_app").glob("*.py")),
+    *sorted((ROOT / "app_pages").glob("*.py")),
+]
 
 
 def _imports(path: Path) -> set[str]:
@@ -28,10 +32,11 @@ def test_the_ui_files_import_no_torch():
 
 
 def test_gru_core_never_imports_streamlit():
-    sources = sorted((ROOT / "gru_core").glob("*.py"))
+    sources = sorted((ROOT / "gru_core").rglob("*.py"))
     for path in sources:
         assert "streamlit" not in _imports(path), path.name
-    modules = ", ".join(f"gru_core.{p.stem}" for p in sources if p.stem != "__init__")
+    names = [".".join(p.relative_to(ROOT).with_suffix("").parts) for p in sources]
+    modules = ", ".join(n.removesuffix(".__init__") for n in names)
     code = f"import sys, {modules}; print('streamlit' in sys.modules)"
     out = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True

@@ -3,7 +3,7 @@
 import pytest
 from apptest_utils import chart, go, new_app, release, traces, train_tiny
 
-from gru_core.views import format_metric
+from gru_core.views.status import format_metric
 
 
 @pytest.fixture(scope="module")

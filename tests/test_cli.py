@@ -93,3 +93,46 @@ def test_bad_arguments_exit_2_with_one_line(args, words):
     assert len(lines) == 1, proc.stderr
     assert words in lines[0]
     assert "Traceback" not in proc.stderr
+
+
+def test_models_picks_and_orders_the_kinds(tmp_path, capsys):
+    data = tmp_path / "d.csv"
+    main(["data", "--out", str(data), "--points", "300", "--periods", "3"])
+    args = ["train", "--data", str(data), "--epochs", "2", "--hidden", "4", "--json"]
+    assert main([*args, "--models", "mlp"]) == 0
+    report = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert "mlp" in report and "gru" not in report
+    assert main([*args, "--models", "mlp,gru"]) == 0
+    both = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert [k for k in both if k in ("gru", "mlp")] == ["mlp", "gru"]
+    # The MLP's numbers do not depend on what trains beside it: it is built first both times.
+    assert both["mlp"] == report["mlp"]
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["--models", "gru,lstm9"], "unknown model kind(s) lstm9; choose from gru, mlp"),
+        (["--models", "gru,gru"], "models must be distinct kinds"),
+        (["--task", "poetry"], "argument --task: invalid choice: 'poetry'"),
+    ],
+)
+def test_unknown_models_and_tasks_get_one_line_and_status_2(args, words):
+    proc = _run("train", "--epochs", "1", *args)
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and words in lines[0], proc.stderr
+
+
+def test_every_settings_flag_comes_from_its_declaration():
+    from gru_core.__main__ import _parser
+    from gru_core.config import settings
+
+    train = next(
+        a for a in _parser()._subparsers._group_actions[0].choices.items() if a[0] == "train"
+    )[1]
+    flags = {o: a for a in train._actions for o in a.option_strings}
+    for s in settings().values():
+        if s.flag is not None:
+            assert flags[s.flag].help == s.help and flags[s.flag].choices == s.choices, s.key
+    assert "--hidden" in flags and "--device" in flags and "--models" in flags
