@@ -7,7 +7,8 @@ from pathlib import Path
 import psutil
 import pytest
 
-from gru_core.train import QUEUED_THREAD_NAME, THREAD_NAME
+from gru_core.job import QUEUED_THREAD_NAME, THREAD_NAME
+from gru_core.process_job import PROCESS_NAME
 
 from .conftest import AppServer, wait_for
 
@@ -15,7 +16,7 @@ TINY = {"train_epochs": 3, "train_hidden": 4}
 
 
 def trainer_threads(pid: int, name: str = THREAD_NAME) -> int:
-    """Threads of the server process with this OS-level name (set by gru_core.train)."""
+    """Threads of the server process with this OS-level name (set by gru_core.job)."""
     count = 0
     for task in Path(f"/proc/{pid}/task").iterdir():
         try:
@@ -117,6 +118,58 @@ def test_closing_a_tab_stops_its_job(browser, capped_server):
     context.close()
     assert wait_for(lambda: trainer_threads(pid) == 0, 5), "the job outlived its tab"
     assert time.monotonic() - closed < 5
+
+
+def training_processes(pid: int) -> int:
+    """The server's training processes (forked from its fork server), by their OS-level name."""
+    count = 0
+    for child in psutil.Process(pid).children(recursive=True):
+        try:
+            if child.name() == PROCESS_NAME and child.status() != psutil.STATUS_ZOMBIE:
+                count += 1
+        except psutil.NoSuchProcess:
+            pass  # it ended while we looked
+    return count
+
+
+def test_closed_tabs_leave_no_training_process_whatever_their_run_was_doing(browser, capped_server):
+    """Running, stopped and queued runs: within 10 s of their tabs closing, nothing is left."""
+    pid = capped_server.proc.pid
+    assert wait_for(lambda: trainer_threads(pid) == 0 and training_processes(pid) == 0, 15)
+    sessions = {}
+    try:
+        stopped = _open_train(browser, capped_server.url, {"train_epochs": 5000})
+        sessions["stopped"] = stopped
+        stopped[1].click("train_start")
+        assert wait_for(lambda: training_processes(pid) == 1, 15)
+        stopped[1].click("train_stop")
+        assert wait_for(lambda: "stopped" in stopped[1].status(), 15)
+        # A stopped run keeps no process; Resume would start one from the state it kept.
+        assert wait_for(lambda: training_processes(pid) == 0, 10)
+        for name in ("running", "also running", "queued"):
+            sessions[name] = _open_train(browser, capped_server.url, {"train_epochs": 5000})
+            sessions[name][1].click("train_start")
+        queued = sessions["queued"][1]
+        assert wait_for(lambda: "queued" in queued.status(), 15)
+        assert wait_for(lambda: training_processes(pid) == 2, 15)  # the cap: two train
+        assert trainer_threads(pid, QUEUED_THREAD_NAME) == 1
+        queued.screenshot("before-closing-four-tabs")
+        for context, _ in sessions.values():
+            context.close()
+        closed = time.monotonic()
+        sessions.clear()
+        assert wait_for(
+            lambda: (
+                training_processes(pid) == 0
+                and trainer_threads(pid) == 0
+                and trainer_threads(pid, QUEUED_THREAD_NAME) == 0
+            ),
+            10,
+        ), "a training process outlived its tab"
+        assert time.monotonic() - closed < 10
+    finally:
+        for context, _ in sessions.values():
+            context.close()
 
 
 def test_fifty_train_reset_cycles_hold_memory_and_threads(browser, server):
