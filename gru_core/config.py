@@ -73,16 +73,23 @@ def _setting(default: object, metadata: dict, ui: dict) -> object:
     return field(default=default, metadata={**metadata, **ui})
 
 
-def _int(default: int, lo: int, hi: int, **ui):
-    return _setting(default, {"range": (lo, hi), "integer": True}, {"widget": "number", **ui})
+def _ui(key: str, label: str, help: str, **more: object) -> dict:
+    """How people set a field: its key, label and help, and `widget`, `flag` or `step`."""
+    return {"key": key, "label": label, "help": help, **more}
 
 
-def _float(default: float, lo: float, hi: float, **ui):
-    return _setting(default, {"range": (lo, hi)}, {"widget": "number", **ui})
+def _int(default: int, lo: int, hi: int, ui: dict | None = None):
+    return _setting(
+        default, {"range": (lo, hi), "integer": True}, {"widget": "number", **(ui or {})}
+    )
 
 
-def _choice(default: str, *choices: str, **ui):
-    return _setting(default, {"choices": choices}, {"widget": "select", **ui})
+def _float(default: float, lo: float, hi: float, ui: dict | None = None):
+    return _setting(default, {"range": (lo, hi)}, {"widget": "number", **(ui or {})})
+
+
+def _choice(default: str, *choices: str, ui: dict | None = None):
+    return _setting(default, {"choices": choices}, {"widget": "select", **(ui or {})})
 
 
 def bounds(cls: type, name: str) -> tuple[float, float]:
@@ -158,39 +165,30 @@ class ModelConfig:
 
     models: tuple[str, ...] = ("gru", "mlp")  # kinds from MODEL_KINDS, trained in this order
     hidden_size: int = _int(
-        16,
-        1,
-        512,
-        key="hidden",
-        label="Hidden size",
-        help="Units in the GRU's state.",
-        flag="--hidden",
+        16, 1, 512, _ui("hidden", "Hidden size", "Units in the GRU's state.", flag="--hidden")
     )  # units in each recurrent layer
     num_layers: int = _int(
-        1,
-        1,
-        4,
-        key="layers",
-        label="GRU layers",
-        help="Stacked GRU layers (the Gates page shows the first).",
+        1, 1, 4, _ui("layers", "GRU layers", "Stacked GRU layers (the Gates page shows the first).")
     )  # stacked recurrent layers
     mlp_hidden: tuple[int, ...] = _setting(
         (32, 16),
         {},
-        dict(
-            key="mlp_hidden",
-            label="MLP hidden layers",
+        _ui(
+            "mlp_hidden",
+            "MLP hidden layers",
+            "Widths of the MLP's hidden layers, e.g. 32, 16.",
             widget="text",
-            help="Widths of the MLP's hidden layers, e.g. 32, 16.",
         ),
     )  # MLP hidden layer widths, 1..4 layers of 1..1024
     mlp_window: int = _int(
         1,
         1,
         64,
-        key="mlp_window",
-        label="MLP input window",
-        help="Past values the MLP sees; 1 = only the current value, as in the tutorial.",
+        _ui(
+            "mlp_window",
+            "MLP input window",
+            "Past values the MLP sees; 1 = only the current value, as in the tutorial.",
+        ),
     )  # past values the MLP sees (1 = the current value only)
 
     def __post_init__(self) -> None:
@@ -231,112 +229,99 @@ class TrainConfig:
     """How the models are trained and evaluated."""
 
     epochs: int = _int(
-        150,
-        1,
-        10_000,
-        key="epochs",
-        label="Epochs",
-        help="Passes over the training part.",
-        flag="--epochs",
+        150, 1, 10_000, _ui("epochs", "Epochs", "Passes over the training part.", flag="--epochs")
     )  # passes over the training part
     lr: float = _float(
         5e-4,
         1e-6,
         1.0,
-        key="lr",
-        label="Learning rate",
-        widget="lr",
-        help="Adam's step size, on a log scale.",
-        flag="--lr",
+        _ui("lr", "Learning rate", "Adam's step size, on a log scale.", widget="lr", flag="--lr"),
     )  # Adam learning rate
     seq_len: int = _int(
         20,
         2,
         2000,
-        key="seq_len",
-        label="Sequence length",
-        help="Time steps per training sequence (truncated backpropagation through time).",
-        flag="--seq-len",
+        _ui(
+            "seq_len",
+            "Sequence length",
+            "Time steps per training sequence (truncated backpropagation through time).",
+            flag="--seq-len",
+        ),
     )  # time steps per chunk (stateful) or window (windowed)
     mode: str = _choice(
         "stateful",
         "stateful",
         "windowed",
-        key="mode",
-        label="Training mode",
-        widget="radio",
-        help="stateful: contiguous chunks, the hidden state carried from one to the next;"
-        " windowed: shuffled windows, each read from a fresh state.",
+        ui=_ui(
+            "mode",
+            "Training mode",
+            "stateful: contiguous chunks, the hidden state carried from one to the next;"
+            " windowed: shuffled windows, each read from a fresh state.",
+            widget="radio",
+        ),
     )  # carried state vs shuffled windows
     batch_size: int = _int(
         1,
         1,
         1024,
-        key="batch",
-        label="Streams / batch",
-        help="stateful: parallel streams through the training part; windowed: windows per step.",
+        _ui(
+            "batch",
+            "Streams / batch",
+            "stateful: parallel streams through the training part; windowed: windows per step.",
+        ),
     )  # stateful: parallel contiguous streams; windowed: windows
     chunking: str = _choice(
         "overlap",
         "overlap",
         "tutorial",
-        key="chunking",
-        label="Chunking",
-        help="overlap: streams that cover the training part; tutorial: disjoint cuts of"
-        " length + 1, exactly as the tutorial does.",
+        ui=_ui(
+            "chunking",
+            "Chunking",
+            "overlap: streams that cover the training part; tutorial: disjoint cuts of"
+            " length + 1, exactly as the tutorial does.",
+        ),
     )  # tutorial: disjoint seq_len+1 cuts
     eval_state: str = _choice(
         "warm",
         "warm",
         "carried",
-        key="eval_state",
-        label="Test state",
-        help="warm: a fresh state reads the training data before the test forecast;"
-        " carried: the state training left.",
+        ui=_ui(
+            "eval_state",
+            "Test state",
+            "warm: a fresh state reads the training data before the test forecast;"
+            " carried: the state training left.",
+        ),
     )  # test forecast state: re-warm or carried
     eval_every: int = _int(
         1,
         1,
         1000,
-        key="eval_every",
-        label="Evaluate every",
-        help="Test the models every k epochs (and after the last).",
+        _ui("eval_every", "Evaluate every", "Test the models every k epochs (and after the last)."),
     )  # evaluate on the test part every k epochs (and the last)
     lr_schedule: str = _choice(
         "constant",
         "constant",
         "cosine",
-        key="schedule",
-        label="LR schedule",
-        help="cosine decays the rate to lr/20.",
+        ui=_ui("schedule", "LR schedule", "cosine decays the rate to lr/20."),
     )  # cosine decays to lr/20
     clip_grad: float = _float(
         0.0,
         0.0,
         100.0,
-        key="clip",
-        label="Gradient clipping",
-        step=0.5,
-        help="Largest gradient norm; 0 = no clipping.",
+        _ui("clip", "Gradient clipping", "Largest gradient norm; 0 = no clipping.", step=0.5),
     )  # max gradient norm; 0 = no clipping
     standardize: bool = _setting(
         False,
         {},
-        dict(
-            key="standardize",
-            label="Standardise",
+        _ui(
+            "standardize",
+            "Standardise",
+            "Train on (x - mean) / std of the training part.",
             widget="toggle",
-            help="Train on (x - mean) / std of the training part.",
         ),
     )  # train on (x - mean) / std of the training part
     seed: int = _int(
-        0,
-        0,
-        2**31 - 1,
-        key="seed",
-        label="Seed",
-        help="Seeds the models' initial weights.",
-        flag="--seed",
+        0, 0, 2**31 - 1, _ui("seed", "Seed", "Seeds the models' initial weights.", flag="--seed")
     )  # numpy and torch seed, set before the models are built
     device: str = _choice(
         "auto",
@@ -344,11 +329,13 @@ class TrainConfig:
         "cpu",
         "cuda",
         "mps",
-        key="device",
-        label="Device",
-        widget="device",
-        help="auto picks a GPU only when the run is big enough to profit.",
-        flag="--device",
+        ui=_ui(
+            "device",
+            "Device",
+            "auto picks a GPU only when the run is big enough to profit.",
+            widget="device",
+            flag="--device",
+        ),
     )  # where training runs
     # numpy: the whole CPU training step (forward, loss, backward, Adam) in gru_core.kernels
     # where it applies (one-layer GRU, hidden <= 128, plain Adam); torch everywhere else
@@ -356,18 +343,22 @@ class TrainConfig:
         "torch",
         "torch",
         "numpy",
-        key="kernel",
-        label="Step kernel",
-        help="numpy: a whole training step in numpy, faster on the CPU for small one-layer"
-        " models; torch everywhere else.",
+        ui=_ui(
+            "kernel",
+            "Step kernel",
+            "numpy: a whole training step in numpy, faster on the CPU for small one-layer"
+            " models; torch everywhere else.",
+        ),
     )
     eval_warmup: int = _int(
         1000,
         0,
         MAX_POINTS,
-        key="eval_warmup",
-        label="Test warm-up (points)",
-        help="Training points a fresh state reads before the test forecast ('warm' test state).",
+        _ui(
+            "eval_warmup",
+            "Test warm-up (points)",
+            "Training points a fresh state reads before the test forecast ('warm' test state).",
+        ),
     )  # training points read before a "warm" test
 
     def __post_init__(self) -> None:
