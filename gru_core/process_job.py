@@ -170,10 +170,10 @@ class ProcessJob(TrainingJob):
         if resume is None and self._started:
             raise JobFailed("the run's state is gone; start it again")
         self._started = True
-        self._spawn(resume)
+        conn = self._spawn(resume)  # ours to read even after a release has closed it
         try:
             while True:
-                kind, *rest = self._conn.recv()
+                kind, *rest = conn.recv()
                 if kind == "publish":
                     self._receive(rest[0])
                     self._publish()
@@ -202,7 +202,7 @@ class ProcessJob(TrainingJob):
             self._close()
             raise
 
-    def _spawn(self, resume: tuple[dict, dict] | None) -> None:
+    def _spawn(self, resume: tuple[dict, dict] | None) -> Connection:
         on_cpu = self.device_choice.device.type == "cpu"
         context = _FORK if on_cpu else _FRESH  # a fork server must not hand on a GPU driver
         parent, child = context.Pipe()
@@ -227,6 +227,7 @@ class ProcessJob(TrainingJob):
         weakref.finalize(self, parent.close)
         with self._pipe_lock:
             self._conn, self._process = parent, process
+        return parent
 
     def _receive(self, export: dict) -> None:
         rows = export.pop("rows")
