@@ -20,11 +20,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def run_json(args: list[str], timeout: float = 900) -> dict:
-    """Run `python -m ...args` in the project root; return the JSON object on stdout's last line."""
+def run_json(args: list[str], timeout: float = 900, cwd: Path = ROOT) -> dict:
+    """Run `python -m ...args` in the project root (or `cwd`); the JSON on stdout's last line."""
     proc = subprocess.run(
         [sys.executable, "-m", *args],
-        cwd=ROOT,
+        cwd=cwd,
         capture_output=True,
         text=True,
         timeout=timeout,
