@@ -53,7 +53,7 @@ _FORKSERVER = sys.platform.startswith("linux")
 _FORK = multiprocessing.get_context("forkserver" if _FORKSERVER else "spawn")
 _FRESH = multiprocessing.get_context("spawn")
 if _FORKSERVER:
-    _FORK.set_forkserver_preload([__name__, "torch._dynamo"])
+    _FORK.set_forkserver_preload([__name__, "gru_core.tasks.forecast", "torch._dynamo"])
 
 _prepared = spawn.get_preparation_data
 

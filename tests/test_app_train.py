@@ -16,6 +16,7 @@ from apptest_utils import (
     use_tiny_settings,
     wait_until_done,
 )
+from waiting import wait_for
 
 from gru_core import job as job_mod
 from gru_core.config import PRESETS, ModelConfig, TrainConfig, bounds
@@ -156,7 +157,7 @@ def test_the_run_keeps_going_while_other_pages_are_open(at):
         assert not at.exception, page
         assert job(at) is running and running.status in ("queued", "running")
     assert ":blue-badge[running]" in texts(at)  # the Overview's own status
-    assert running.snapshot().epoch >= 1
+    assert wait_for(lambda: running.snapshot().epoch >= 1, 30)
 
 
 def test_the_preset_data_button_restores_the_tutorials_series(at):
