@@ -184,9 +184,10 @@ def test_release_ends_the_child_and_keeps_the_run_resumable(series):
 def test_a_child_still_in_its_epoch_after_a_release_is_killed_and_logged(series, capfd):
     slow = _cfg(epochs=10, step_kernel="torch", batch_size=1, seq_len=200)
     big = make_sine(DataConfig(points=20_000, periods=50))
-    job = ProcessJob(spec_for(big, 0.8, ModelConfig(hidden_size=64, mlp_hidden=(8,)), slow))
+    model = ModelConfig(hidden_size=64, mlp_hidden=(8,))
+    job = ProcessJob(spec_for(big, 0.8, model, slow), publish_every=0.0)
     job.start()
-    assert _wait(lambda: job.pid is not None)
+    assert _wait(lambda: job.snapshot().epoch >= 1, 120)  # the child is in its second epoch
     pid = job.pid
     job.release(timeout=0.05)  # an epoch takes seconds: it cannot have ended
     assert job.status == "stopped" and _wait(lambda: _gone(pid), 10)
