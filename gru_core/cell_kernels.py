@@ -1,0 +1,258 @@
+"""Numpy training steps for the one-layer vanilla RNN (tanh) and LSTM with a linear head.
+
+The RNN and LSTM counterparts of `kernels.GRUTrainStep`, with its interface and for the
+same reason (on the CPU, torch spends small models' time in per-call overhead): forward,
+MSE, backpropagation through time and Adam in numpy, on views of the torch parameters and
+of the torch optimizer's state (`kernels.FlatAdam`), so the modules and the optimizer are
+always current. Check `applies` first; anything else trains with torch.
+
+The layout follows kernels.py: feature-major states (H, B); one matrix product per step of
+the layer's matrix with [h; 1; x]; sigmoids as (1 + tanh(a / 2)) / 2 with the halving
+folded into the matrix rows. Checked against torch autograd and torch.optim.Adam in
+tests/test_cell_kernels.py.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+
+from gru_core import kernels
+
+
+class _Layer(kernels._Cell):
+    """One nn.RNN / nn.LSTM layer as one matrix over [h; 1; x]: (G*H, H + 1 + I).
+
+    Its rows are the pre-activations of the G gate blocks in torch's order; the rows of
+    the blocks in `sigmoid_blocks` are halved in `matrix` (sigmoid via tanh), not in
+    `grad_matrix`. Both torch biases are one column, so they share one gradient.
+    """
+
+    def __init__(self, w_ih, w_hh, b_ih, b_hh, sigmoid_blocks: tuple[int, ...] = ()) -> None:
+        hidden, inputs = w_hh.shape[1], w_ih.shape[1]
+        self.hidden, self.inputs = hidden, inputs
+        self.grad_matrix = np.concatenate([w_hh, (b_ih + b_hh)[:, None], w_ih], axis=1)
+        self.matrix = self.grad_matrix.copy()
+        for k in sigmoid_blocks:
+            self.matrix[k * hidden : (k + 1) * hidden] *= self.matrix.dtype.type(0.5)
+
+    def unpack(self, dm: np.ndarray) -> tuple[np.ndarray, ...]:
+        """d_w_ih, d_w_hh, d_b_ih, d_b_hh from the gradient of the matrix."""
+        hidden = self.hidden
+        return dm[:, hidden + 1 :], dm[:, :hidden], dm[:, hidden], dm[:, hidden]
+
+
+def _params(core: nn.RNNBase) -> list[nn.Parameter]:
+    return [core.weight_ih_l0, core.weight_hh_l0, core.bias_ih_l0, core.bias_hh_l0]
+
+
+# -- vanilla RNN ---------------------------------------------------------------------------------
+
+
+@np.errstate(over="ignore", invalid="ignore")
+def _rnn_forward(v: np.ndarray, cell: _Layer) -> None:
+    """h' = tanh(M [h; 1; x]) for every step, writing the states into v[1:, :H]."""
+    matmul, tanh, m = np.matmul, np.tanh, cell.matrix
+    for v_t, h_new in zip(v[:-1], v[1:, : cell.hidden], strict=True):
+        matmul(m, v_t, out=h_new)
+        tanh(h_new, out=h_new)
+
+
+@np.errstate(over="ignore", invalid="ignore")
+def _rnn_backward(v: np.ndarray, cell: _Layer, d_out: np.ndarray, d_hn: np.ndarray):
+    """BPTT for `_rnn_forward`: d_out (T, H, B), d_hn (H, B) -> dh0 and the 4 gradients."""
+    hidden = cell.hidden
+    h = v[1:, :hidden]  # (T, H, B)
+    d_a = 1 - h * h  # d h' / d a, overwritten below by d loss / d a
+    dh = d_hn.copy()
+    m_h = cell.grad_matrix[:, :hidden].T.copy()  # (H, H)
+    matmul = np.matmul
+    for d_o, d_at in zip(d_out[::-1], d_a[::-1], strict=True):
+        dh += d_o
+        d_at *= dh
+        matmul(m_h, d_at, out=dh)
+    dm = np.tensordot(d_a, v[:-1], axes=([0, 2], [0, 2]))  # (H, H+1+I)
+    return dh, *cell.unpack(dm)
+
+
+# -- LSTM ----------------------------------------------------------------------------------------
+
+
+@np.errstate(over="ignore", invalid="ignore")
+def _lstm_forward(v: np.ndarray, c: np.ndarray, cell: _Layer):
+    """nn.LSTM over v from `_Layer.stack` and c[0] (H, B), writing h into v[1:, :H] and c
+    into c[1:]. Returns the gates (T, 4H, B) as i; f; g; o and tanh(c') (T, H, B)."""
+    hidden, steps, batch = cell.hidden, len(v) - 1, v.shape[2]
+    g = np.empty((steps, 4 * hidden, batch), dtype=v.dtype)
+    tc = np.empty((steps, hidden, batch), dtype=v.dtype)
+    blocks = [g[:, k * hidden : (k + 1) * hidden] for k in range(4)]  # i, f, g, o
+    half, m = v.dtype.type(0.5), cell.matrix
+    matmul, multiply, tanh = np.matmul, np.multiply, np.tanh
+    for v_t, h_new, c_t, c_new, g_t, i, f, gg, o, tc_t in zip(
+        v[:-1], v[1:, :hidden], c[:-1], c[1:], g, *blocks, tc, strict=True
+    ):
+        matmul(m, v_t, out=g_t)
+        tanh(g_t, out=g_t)
+        for s in (i, f, o):  # sigmoid(a) = (1 + tanh(a / 2)) / 2
+            s *= half
+            s += half
+        multiply(f, c_t, out=c_new)  # c' = f * c + i * g
+        multiply(i, gg, out=tc_t)
+        c_new += tc_t
+        tanh(c_new, out=tc_t)
+        multiply(o, tc_t, out=h_new)  # h' = o * tanh(c')
+    return g, tc
+
+
+@np.errstate(over="ignore", invalid="ignore")
+def _lstm_backward(v, c, cache, cell: _Layer, d_out, d_hn, d_cn):
+    """BPTT for `_lstm_forward`: d_out (T, H, B), d_hn, d_cn (H, B) -> dh0, dc0 and the
+    four gradients."""
+    hidden = cell.hidden
+    g, tc = cache
+    i, f, gg, o = (g[:, k * hidden : (k + 1) * hidden] for k in range(4))
+    # Everything that does not depend on the running dh and dc, for all steps at once.
+    dc_from_h = o * (1 - tc * tc)  # d c' / d h' through h' = o * tanh(c')
+    coef = np.empty_like(g)  # per block: d a / d c' (i, f, g), d a / d h' (o)
+    coef[:, :hidden] = gg * i * (1 - i)
+    coef[:, hidden : 2 * hidden] = c[:-1] * f * (1 - f)
+    coef[:, 2 * hidden : 3 * hidden] = i * (1 - gg * gg)
+    coef[:, 3 * hidden :] = tc * o * (1 - o)
+    d_a = np.empty_like(g)  # d loss / d a
+    three, shape = 3 * hidden, (len(g), 3, hidden, g.shape[2])
+    # The i, f, g blocks as (T, 3, H, B) views: one product with dc fills all three.
+    coef_c, d_ac = coef[:, :three].reshape(shape), d_a[:, :three].reshape(shape)
+    dh, dc = d_hn.copy(), d_cn.copy()
+    tmp = np.empty_like(dh)
+    m_h = cell.grad_matrix[:, :hidden].T.copy()  # (H, 4H)
+    matmul, multiply = np.matmul, np.multiply
+    views = (d_out, dc_from_h, coef_c, d_ac, coef[:, three:], d_a[:, three:], f, d_a)
+    for d_o, dc_h, coef_ifg, d_ifg, coef_o, d_o_gate, f_t, d_at in zip(
+        *(w[::-1] for w in views), strict=True
+    ):
+        dh += d_o
+        multiply(dh, dc_h, out=tmp)
+        dc += tmp
+        multiply(dc, coef_ifg, out=d_ifg)
+        multiply(dh, coef_o, out=d_o_gate)
+        dc *= f_t
+        matmul(m_h, d_at, out=dh)
+    dm = np.tensordot(d_a, v[:-1], axes=([0, 2], [0, 2]))  # (4H, H+1+I)
+    return dh, dc, *cell.unpack(dm)
+
+
+# -- whole training steps -----------------------------------------------------------------------
+
+
+class _TrainStep:
+    """What the RNN and LSTM steps share: the parameters, the head, Adam, `applies`."""
+
+    module_type: type[nn.RNNBase]
+
+    def __init__(
+        self, core: nn.RNNBase, head: nn.Linear, opt: torch.optim.Adam, clip_grad: float = 0.0
+    ) -> None:
+        self.parameters = [*_params(core), head.weight, head.bias]
+        self.adam = kernels.FlatAdam(opt, self.parameters)
+        self.clip_grad = clip_grad
+
+    @classmethod
+    def applies(cls, core: nn.Module, head: nn.Linear, opt: torch.optim.Optimizer) -> bool:
+        """Whether this kernel implements `core` + `head` trained by `opt`."""
+        return (
+            type(core) is cls.module_type
+            and getattr(core, "nonlinearity", "tanh") == "tanh"
+            and not getattr(core, "proj_size", 0)
+            and kernels.applies(core, core.weight_ih_l0)
+            and core.input_size == 1
+            and head.out_features == 1
+            and head.bias is not None
+            and kernels.adam_applies(opt, [*_params(core), head.weight, head.bias])
+        )
+
+    def _layer(self) -> _Layer:
+        raise NotImplementedError
+
+    def _start(self, x: np.ndarray, h0: np.ndarray | None) -> tuple[_Layer, np.ndarray]:
+        """The layer and [h; 1; x] per step for x (B, T, I) from h0 (B, H) or zeros."""
+        cell = self._layer()
+        h0 = np.zeros((x.shape[0], cell.hidden), x.dtype) if h0 is None else h0
+        return cell, cell.stack(x, h0)
+
+    def _head(self, out: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+        return kernels.head_mse(out, y, *self.adam.params[4:], *self.adam.grads[4:])
+
+    def _set_grads(self, grads) -> None:
+        for view, grad in zip(self.adam.grads[:4], grads, strict=True):
+            view[:] = grad
+
+    def _update(self) -> None:
+        if self.clip_grad > 0:
+            self.adam.clip(self.clip_grad)
+        self.adam.step()
+
+
+class RNNTrainStep(_TrainStep):
+    """One training step of `nn.RNN` (one layer, tanh) + `nn.Linear(H, 1)` under MSE, with Adam.
+
+    Call with x, y (B, T, 1) arrays and the carried state h0 (1, B, H) tensor or None;
+    returns the loss before the update and the state after the chunk (1, B, H).
+    """
+
+    module_type = nn.RNN
+
+    def _layer(self) -> _Layer:
+        return _Layer(*self.adam.params[:4])
+
+    def loss_and_grads(self, x: np.ndarray, y: np.ndarray, h0: np.ndarray | None):
+        """MSE of the chunk and its gradients (into `adam.grads`); h0 (B, H) or None.
+
+        Returns the loss and the final state (B, H).
+        """
+        cell, v = self._start(x, h0)
+        _rnn_forward(v, cell)
+        hidden = cell.hidden
+        loss, d_out = self._head(v[1:, :hidden], y)
+        _, *grads = _rnn_backward(v, cell, d_out, np.zeros_like(v[0, :hidden]))
+        self._set_grads(grads)
+        return loss, v[-1, :hidden].T.copy()
+
+    def __call__(self, x: np.ndarray, y: np.ndarray, state: torch.Tensor | None):
+        loss, h = self.loss_and_grads(x, y, None if state is None else state[0].numpy())
+        self._update()
+        return loss, torch.from_numpy(h)[None]
+
+
+class LSTMTrainStep(_TrainStep):
+    """One training step of `nn.LSTM` (one layer) + `nn.Linear(H, 1)` under MSE, with Adam.
+
+    Call with x, y (B, T, 1) arrays and the carried state (h0, c0), each (1, B, H) tensors,
+    or None; returns the loss before the update and (h, c) after the chunk.
+    """
+
+    module_type = nn.LSTM
+
+    def _layer(self) -> _Layer:
+        return _Layer(*self.adam.params[:4], sigmoid_blocks=(0, 1, 3))
+
+    def loss_and_grads(self, x: np.ndarray, y: np.ndarray, state: tuple | None):
+        """MSE of the chunk and its gradients (into `adam.grads`); state (h0, c0) (B, H) each
+        or None. Returns the loss and the final (h, c), (B, H) each."""
+        h0, c0 = (None, None) if state is None else state
+        cell, v = self._start(x, h0)
+        hidden = cell.hidden
+        c = np.empty((len(v), hidden, x.shape[0]), v.dtype)  # (T+1, H, B)
+        c[0] = 0 if c0 is None else c0.T
+        cache = _lstm_forward(v, c, cell)
+        loss, d_out = self._head(v[1:, :hidden], y)
+        zeros = np.zeros_like(c[0])
+        _, _, *grads = _lstm_backward(v, c, cache, cell, d_out, zeros, zeros)
+        self._set_grads(grads)
+        return loss, (v[-1, :hidden].T.copy(), c[-1].T.copy())
+
+    def __call__(self, x: np.ndarray, y: np.ndarray, state: tuple | None):
+        arrays = None if state is None else tuple(s[0].numpy() for s in state)
+        loss, (h, c) = self.loss_and_grads(x, y, arrays)
+        self._update()
+        return loss, (torch.from_numpy(h)[None], torch.from_numpy(c)[None])
