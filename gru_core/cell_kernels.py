@@ -24,22 +24,24 @@ from gru_core import kernels
 class _Layer(kernels._Cell):
     """One nn.RNN / nn.LSTM layer as one matrix over [h; 1; x]: (G*H, H + 1 + I).
 
-    Its rows are the pre-activations of the G gate blocks in torch's order; the rows of
-    the blocks in `sigmoid_blocks` are halved in `matrix` (sigmoid via tanh), not in
+    Its rows are the pre-activations of the G gate blocks, torch's blocks taken in `order`;
+    the first `sigmoids` blocks are halved in `matrix` (sigmoid via tanh), not in
     `grad_matrix`. Both torch biases are one column, so they share one gradient.
     """
 
-    def __init__(self, w_ih, w_hh, b_ih, b_hh, sigmoid_blocks: tuple[int, ...] = ()) -> None:
+    def __init__(self, w_ih, w_hh, b_ih, b_hh, order=(0,), sigmoids: int = 0) -> None:
         hidden, inputs = w_hh.shape[1], w_ih.shape[1]
         self.hidden, self.inputs = hidden, inputs
-        self.grad_matrix = np.concatenate([w_hh, (b_ih + b_hh)[:, None], w_ih], axis=1)
+        rows = np.concatenate([np.arange(k * hidden, (k + 1) * hidden) for k in order])
+        self.torch_rows = np.argsort(rows)  # matrix rows back in torch's order
+        full = np.concatenate([w_hh, (b_ih + b_hh)[:, None], w_ih], axis=1)
+        self.grad_matrix = full[rows]
         self.matrix = self.grad_matrix.copy()
-        for k in sigmoid_blocks:
-            self.matrix[k * hidden : (k + 1) * hidden] *= self.matrix.dtype.type(0.5)
+        self.matrix[: sigmoids * hidden] *= self.matrix.dtype.type(0.5)
 
     def unpack(self, dm: np.ndarray) -> tuple[np.ndarray, ...]:
         """d_w_ih, d_w_hh, d_b_ih, d_b_hh from the gradient of the matrix."""
-        hidden = self.hidden
+        hidden, dm = self.hidden, dm[self.torch_rows]
         return dm[:, hidden + 1 :], dm[:, :hidden], dm[:, hidden], dm[:, hidden]
 
 
@@ -79,24 +81,29 @@ def _rnn_backward(v: np.ndarray, cell: _Layer, d_out: np.ndarray, d_hn: np.ndarr
 # -- LSTM ----------------------------------------------------------------------------------------
 
 
+# The LSTM's blocks as the matrix holds them: torch's (i, f, g, o) taken as (o, i, f, g), so
+# the three sigmoids are one run of rows and so are the three blocks that dc multiplies.
+_LSTM_ORDER = (3, 0, 1, 2)
+
+
 @np.errstate(over="ignore", invalid="ignore")
 def _lstm_forward(v: np.ndarray, c: np.ndarray, cell: _Layer):
     """nn.LSTM over v from `_Layer.stack` and c[0] (H, B), writing h into v[1:, :H] and c
-    into c[1:]. Returns the gates (T, 4H, B) as i; f; g; o and tanh(c') (T, H, B)."""
+    into c[1:]. Returns the gates (T, 4H, B) as o; i; f; g and tanh(c') (T, H, B)."""
     hidden, steps, batch = cell.hidden, len(v) - 1, v.shape[2]
     g = np.empty((steps, 4 * hidden, batch), dtype=v.dtype)
     tc = np.empty((steps, hidden, batch), dtype=v.dtype)
-    blocks = [g[:, k * hidden : (k + 1) * hidden] for k in range(4)]  # i, f, g, o
+    blocks = [g[:, k * hidden : (k + 1) * hidden] for k in range(4)]  # o, i, f, g
+    sigmoids = g[:, : 3 * hidden]
     half, m = v.dtype.type(0.5), cell.matrix
     matmul, multiply, tanh = np.matmul, np.multiply, np.tanh
-    for v_t, h_new, c_t, c_new, g_t, i, f, gg, o, tc_t in zip(
-        v[:-1], v[1:, :hidden], c[:-1], c[1:], g, *blocks, tc, strict=True
+    for v_t, h_new, c_t, c_new, g_t, s, o, i, f, gg, tc_t in zip(
+        v[:-1], v[1:, :hidden], c[:-1], c[1:], g, sigmoids, *blocks, tc, strict=True
     ):
         matmul(m, v_t, out=g_t)
         tanh(g_t, out=g_t)
-        for s in (i, f, o):  # sigmoid(a) = (1 + tanh(a / 2)) / 2
-            s *= half
-            s += half
+        s *= half  # sigmoid(a) = (1 + tanh(a / 2)) / 2
+        s += half
         multiply(f, c_t, out=c_new)  # c' = f * c + i * g
         multiply(i, gg, out=tc_t)
         c_new += tc_t
@@ -111,31 +118,31 @@ def _lstm_backward(v, c, cache, cell: _Layer, d_out, d_hn, d_cn):
     four gradients."""
     hidden = cell.hidden
     g, tc = cache
-    i, f, gg, o = (g[:, k * hidden : (k + 1) * hidden] for k in range(4))
+    o, i, f, gg = (g[:, k * hidden : (k + 1) * hidden] for k in range(4))
     # Everything that does not depend on the running dh and dc, for all steps at once.
     dc_from_h = o * (1 - tc * tc)  # d c' / d h' through h' = o * tanh(c')
-    coef = np.empty_like(g)  # per block: d a / d c' (i, f, g), d a / d h' (o)
-    coef[:, :hidden] = gg * i * (1 - i)
-    coef[:, hidden : 2 * hidden] = c[:-1] * f * (1 - f)
-    coef[:, 2 * hidden : 3 * hidden] = i * (1 - gg * gg)
-    coef[:, 3 * hidden :] = tc * o * (1 - o)
+    coef = np.empty_like(g)  # per block: d a / d h' (o), d a / d c' (i, f, g)
+    coef[:, :hidden] = tc * o * (1 - o)
+    coef[:, hidden : 2 * hidden] = gg * i * (1 - i)
+    coef[:, 2 * hidden : 3 * hidden] = c[:-1] * f * (1 - f)
+    coef[:, 3 * hidden :] = i * (1 - gg * gg)
     d_a = np.empty_like(g)  # d loss / d a
-    three, shape = 3 * hidden, (len(g), 3, hidden, g.shape[2])
+    shape = (len(g), 3, hidden, g.shape[2])
     # The i, f, g blocks as (T, 3, H, B) views: one product with dc fills all three.
-    coef_c, d_ac = coef[:, :three].reshape(shape), d_a[:, :three].reshape(shape)
+    coef_c, d_ac = coef[:, hidden:].reshape(shape), d_a[:, hidden:].reshape(shape)
     dh, dc = d_hn.copy(), d_cn.copy()
     tmp = np.empty_like(dh)
     m_h = cell.grad_matrix[:, :hidden].T.copy()  # (H, 4H)
     matmul, multiply = np.matmul, np.multiply
-    views = (d_out, dc_from_h, coef_c, d_ac, coef[:, three:], d_a[:, three:], f, d_a)
-    for d_o, dc_h, coef_ifg, d_ifg, coef_o, d_o_gate, f_t, d_at in zip(
+    views = (d_out, dc_from_h, coef[:, :hidden], d_a[:, :hidden], coef_c, d_ac, f, d_a)
+    for d_o, dc_h, coef_o, d_o_gate, coef_ifg, d_ifg, f_t, d_at in zip(
         *(w[::-1] for w in views), strict=True
     ):
         dh += d_o
         multiply(dh, dc_h, out=tmp)
         dc += tmp
-        multiply(dc, coef_ifg, out=d_ifg)
         multiply(dh, coef_o, out=d_o_gate)
+        multiply(dc, coef_ifg, out=d_ifg)
         dc *= f_t
         matmul(m_h, d_at, out=dh)
     dm = np.tensordot(d_a, v[:-1], axes=([0, 2], [0, 2]))  # (4H, H+1+I)
@@ -234,7 +241,7 @@ class LSTMTrainStep(_TrainStep):
     module_type = nn.LSTM
 
     def _layer(self) -> _Layer:
-        return _Layer(*self.adam.params[:4], sigmoid_blocks=(0, 1, 3))
+        return _Layer(*self.adam.params[:4], order=_LSTM_ORDER, sigmoids=3)
 
     def loss_and_grads(self, x: np.ndarray, y: np.ndarray, state: tuple | None):
         """MSE of the chunk and its gradients (into `adam.grads`); state (h0, c0) (B, H) each
