@@ -149,6 +149,114 @@ def _lstm_backward(v, c, cache, cell: _Layer, d_out, d_hn, d_cn):
     return dh, dc, *cell.unpack(dm)
 
 
+# -- forecasts fed back ----------------------------------------------------------------------
+
+
+def _rnn_stepper(cell: _Layer, c0: np.ndarray | None):
+    """The RNN's step for `_feed_back`: writes h' (H, R) from [h; 1; u] (H+2, R)."""
+    matmul, tanh, m = np.matmul, np.tanh, cell.matrix
+
+    def step(v_t: np.ndarray, h_new: np.ndarray) -> None:
+        matmul(m, v_t, out=h_new)
+        tanh(h_new, out=h_new)
+
+    return step
+
+
+def _lstm_stepper(cell: _Layer, c0: np.ndarray | None):
+    """The LSTM's step for `_feed_back`, keeping its cell state (H, R) between calls."""
+    hidden, columns = cell.hidden, c0.shape[1]
+    g = np.empty((4 * hidden, columns), cell.matrix.dtype)
+    s, o, i, f, gg = g[: 3 * hidden], *(g[k * hidden : (k + 1) * hidden] for k in range(4))
+    c, tmp = c0.copy(), np.empty_like(c0)
+    half, m = g.dtype.type(0.5), cell.matrix
+    matmul, multiply, tanh = np.matmul, np.multiply, np.tanh
+
+    def step(v_t: np.ndarray, h_new: np.ndarray) -> None:
+        matmul(m, v_t, out=g)
+        tanh(g, out=g)
+        s[:] *= half
+        s[:] += half
+        c[:] *= f
+        multiply(i, gg, out=tmp)
+        c[:] += tmp
+        tanh(c, out=tmp)
+        multiply(o, tmp, out=h_new)
+
+    return step
+
+
+_FEED = {  # module type -> (the `_Layer` of its weights, its step for `_feed_back`)
+    nn.RNN: (lambda w: _Layer(*w), _rnn_stepper),
+    nn.LSTM: (lambda w: _Layer(*w, order=_LSTM_ORDER, sigmoids=3), _lstm_stepper),
+}
+
+
+@np.errstate(over="ignore", invalid="ignore")
+def _feed_back(core, head: nn.Linear, state, first, steps: int, inputs=None) -> np.ndarray:
+    """RNN or LSTM + linear head on R columns fed back, as `kernels._feed_back` does the GRU.
+
+    state: h (R, H), or (h, c) for an LSTM. Every column reads first (R,) at step 0; after
+    that columns [:K] read inputs[:, t-1] (K, steps-1), the others their own output.
+    Returns the states after each step, (steps, H, R). The input size must be 1.
+    """
+    layer, stepper = _FEED[type(core)]
+    h, c = state if isinstance(state, tuple) else (state, None)
+    dtype = h.dtype
+    cell = layer([w.astype(dtype) for w in kernels._numpy(*_params(core))])
+    hidden, k, columns = cell.hidden, 0 if inputs is None else len(inputs), len(first)
+    v = np.empty((steps + 1, hidden + 2, columns), dtype=dtype)  # [h; 1; u]
+    v[0, :hidden], v[:, hidden], v[0, hidden + 1] = h.T, 1, first
+    if k:
+        v[1:-1, hidden + 1, :k] = inputs.T
+    head_matrix = np.concatenate(kernels._numpy(head.weight, head.bias[:, None]), 1).astype(dtype)
+    step = stepper(cell, None if c is None else np.ascontiguousarray(c.T))
+    matmul = np.matmul
+    for v_t, h_new, h_one, u_next in zip(
+        v[:-1], v[1:, :hidden], v[1:, : hidden + 1, k:], v[1:, hidden + 1 :, k:], strict=True
+    ):
+        step(v_t, h_new)
+        matmul(head_matrix, h_one, out=u_next)
+    return v[1:, :hidden]
+
+
+def applies_to_forecasts(core: nn.Module) -> bool:
+    """Whether `closed_loop` and `forecasts` run `core` (a one-layer tanh RNN or LSTM)."""
+    return (
+        type(core) in _FEED
+        and getattr(core, "nonlinearity", "tanh") == "tanh"
+        and not getattr(core, "proj_size", 0)
+        and kernels.applies(core, core.weight_ih_l0)
+        and core.input_size == 1
+    )
+
+
+def closed_loop(core, head: nn.Linear, y0: np.ndarray, state, horizon: int) -> np.ndarray:
+    """Feed an RNN or LSTM + linear head its own outputs: y0 (B,) first prediction, state its
+    h (B, H) or (h, c). Returns (B, horizon) predictions, y0 first."""
+    preds = np.empty((y0.shape[0], horizon), dtype=y0.dtype)
+    preds[:, 0] = y0
+    if horizon > 1:
+        states = _feed_back(core, head, state, y0, horizon - 1)
+        preds[:, 1:] = kernels._outputs(head, states).T
+    return preds
+
+
+def forecasts(core, head: nn.Linear, x: np.ndarray, state) -> tuple[np.ndarray, np.ndarray]:
+    """Teacher-forced and free-running outputs over x (B, T) from state (h, or (h, c), each
+    (B, H)), in one loop: (one_step, free), each (B, T), as `kernels.gru_forecasts`."""
+    batch, steps = x.shape
+    both = tuple(np.concatenate([s, s]).astype(x.dtype) for s in _as_tuple(state))
+    first = np.concatenate([x[:, 0], x[:, 0]])
+    states = _feed_back(core, head, both if len(both) > 1 else both[0], first, steps, x[:, 1:])
+    out = kernels._outputs(head, states)  # (T, 2B)
+    return np.ascontiguousarray(out[:, :batch].T), np.ascontiguousarray(out[:, batch:].T)
+
+
+def _as_tuple(state) -> tuple:
+    return state if isinstance(state, tuple) else (state,)
+
+
 # -- whole training steps -----------------------------------------------------------------------
 
 

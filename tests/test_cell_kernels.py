@@ -136,3 +136,58 @@ def test_apply_only_where_they_should():
     three = nn.Linear(3, 1)
     opt = torch.optim.Adam([*projected.parameters(), *three.parameters()])
     assert not cell_kernels.LSTMTrainStep.applies(projected, three, opt)
+
+
+# -- forecasts fed back --------------------------------------------------------------------------
+
+
+def _torch_closed_loop(core, head, y0, state, horizon):
+    y, preds = y0[:, None, None], [y0]
+    with torch.no_grad():
+        for _ in range(horizon - 1):
+            out, state = core(y, state)
+            y = head(out)
+            preds.append(y[:, 0, 0])
+    return torch.stack(preds, 1).numpy()
+
+
+@pytest.mark.parametrize("kind", STEPS)
+@pytest.mark.parametrize("dtype,atol", [(torch.float64, 1e-12), (torch.float32, 1e-5)])
+def test_closed_loop_matches_step_by_step_torch(kind, dtype, atol):
+    core, head, _ = _model(kind, 8, dtype)
+    state = _state(kind, 3, 8, dtype)
+    y0 = torch.randn(3, dtype=dtype)
+    preds = cell_kernels.closed_loop(core, head, y0.numpy(), _numpy_state(state), 25)
+    expected = _torch_closed_loop(core, head, y0, state, 25)
+    assert preds.shape == (3, 25) and preds.dtype == expected.dtype
+    other = _torch_closed_loop(*_model(kind, 8, dtype, seed=1)[:2], y0, state, 25)
+    assert not np.allclose(preds, other, atol=1e-3)  # control
+    np.testing.assert_allclose(preds, expected, atol=atol, rtol=0)
+
+
+@pytest.mark.parametrize("kind", STEPS)
+def test_forecasts_teacher_forced_and_free(kind):
+    core, head, _ = _model(kind, 8)
+    state = _state(kind, 2, 8, torch.float64)
+    x = torch.randn(2, 30, dtype=torch.float64)
+    one_step, free = cell_kernels.forecasts(core, head, x.numpy(), _numpy_state(state))
+    with torch.no_grad():
+        expected = head(core(x[..., None], state)[0])[..., 0].numpy()
+        after_first = core(x[:, :1, None], state)[1]
+    np.testing.assert_allclose(one_step, expected, atol=1e-12, rtol=0)
+    # free reads x[:, 0] from the state, then feeds back its own outputs
+    first = torch.from_numpy(expected[:, 0])
+    free_expected = _torch_closed_loop(core, head, first, after_first, 30)
+    np.testing.assert_allclose(free, free_expected, atol=1e-12, rtol=0)
+    assert not np.allclose(one_step[:, 5:], free[:, 5:], atol=1e-3)
+
+
+def test_forecasts_apply_only_where_they_should():
+    assert cell_kernels.applies_to_forecasts(nn.RNN(1, 8, batch_first=True))
+    assert cell_kernels.applies_to_forecasts(nn.LSTM(1, 8, batch_first=True))
+    assert not cell_kernels.applies_to_forecasts(nn.GRU(1, 8, batch_first=True))
+    assert not cell_kernels.applies_to_forecasts(nn.LSTM(1, 8, num_layers=2, batch_first=True))
+    assert not cell_kernels.applies_to_forecasts(
+        nn.RNN(1, 8, nonlinearity="relu", batch_first=True)
+    )
+    assert not cell_kernels.applies_to_forecasts(nn.RNN(2, 8, batch_first=True))
