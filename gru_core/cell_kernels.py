@@ -1,15 +1,24 @@
-"""Numpy training steps for the one-layer vanilla RNN (tanh) and LSTM with a linear head.
+"""Numpy kernels for the one-layer vanilla RNN (tanh) and LSTM with a linear head.
 
-The RNN and LSTM counterparts of `kernels.GRUTrainStep`, with its interface and for the
-same reason (on the CPU, torch spends small models' time in per-call overhead): forward,
-MSE, backpropagation through time and Adam in numpy, on views of the torch parameters and
-of the torch optimizer's state (`kernels.FlatAdam`), so the modules and the optimizer are
-always current. Check `applies` first; anything else trains with torch.
+The RNN and LSTM counterparts of kernels.py's GRU paths, for the same reason (on the CPU,
+torch spends small models' time in per-call overhead):
+
+- `RNNTrainStep`, `LSTMTrainStep`: a whole training step (forward, MSE, backpropagation
+  through time, Adam) with `kernels.GRUTrainStep`'s interface, on views of the torch
+  parameters and of the torch optimizer's state (`kernels.FlatAdam`), so the modules and
+  the optimizer are always current. `train_step_for` picks the kernel of any of the three
+  kinds, or None (train with torch).
+- `closed_loop`, `forecasts`: a core + head fed its own outputs, for any of the three
+  (the GRU goes to kernels.py). Check `applies_to_forecasts` first.
+
+torch's own LSTM is not slow on the CPU (its oneDNN kernel runs the whole sequence in one
+call, about as fast as this kernel on 60-step chunks, benchmarks/cells.py), unlike its RNN
+and GRU; this kernel wins on short chunks.
 
 The layout follows kernels.py: feature-major states (H, B); one matrix product per step of
 the layer's matrix with [h; 1; x]; sigmoids as (1 + tanh(a / 2)) / 2 with the halving
-folded into the matrix rows. Checked against torch autograd and torch.optim.Adam in
-tests/test_cell_kernels.py.
+folded into the matrix rows. Checked against torch autograd, torch.optim.Adam and
+step-by-step torch forecasts in tests/test_cell_kernels.py.
 """
 
 from __future__ import annotations
@@ -151,6 +160,8 @@ def _lstm_backward(v, c, cache, cell: _Layer, d_out, d_hn, d_cn):
 
 # -- forecasts fed back ----------------------------------------------------------------------
 
+State = np.ndarray | tuple[np.ndarray, np.ndarray]  # h (B, H), or an LSTM's (h, c)
+
 
 def _rnn_stepper(cell: _Layer, c0: np.ndarray | None):
     """The RNN's step for `_feed_back`: writes h' (H, R) from [h; 1; u] (H+2, R)."""
@@ -193,7 +204,7 @@ _FEED = {  # module type -> (the `_Layer` of its weights, its step for `_feed_ba
 
 
 @np.errstate(over="ignore", invalid="ignore")
-def _feed_back(core, head: nn.Linear, state, first, steps: int, inputs=None) -> np.ndarray:
+def _feed_back(core, head: nn.Linear, state: State, first, steps: int, inputs=None):
     """RNN or LSTM + linear head on R columns fed back, as `kernels._feed_back` does the GRU.
 
     state: h (R, H), or (h, c) for an LSTM. Every column reads first (R,) at step 0; after
@@ -221,9 +232,10 @@ def _feed_back(core, head: nn.Linear, state, first, steps: int, inputs=None) -> 
 
 
 def applies_to_forecasts(core: nn.Module) -> bool:
-    """Whether `closed_loop` and `forecasts` run `core` (a one-layer tanh RNN or LSTM)."""
+    """Whether `closed_loop` and `forecasts` run `core`: a one-layer tanh RNN, LSTM or GRU
+    reading one value a step."""
     return (
-        type(core) in _FEED
+        type(core) in (*_FEED, nn.GRU)
         and getattr(core, "nonlinearity", "tanh") == "tanh"
         and not getattr(core, "proj_size", 0)
         and kernels.applies(core, core.weight_ih_l0)
@@ -231,9 +243,14 @@ def applies_to_forecasts(core: nn.Module) -> bool:
     )
 
 
-def closed_loop(core, head: nn.Linear, y0: np.ndarray, state, horizon: int) -> np.ndarray:
-    """Feed an RNN or LSTM + linear head its own outputs: y0 (B,) first prediction, state its
-    h (B, H) or (h, c). Returns (B, horizon) predictions, y0 first."""
+def closed_loop(
+    core: nn.RNNBase, head: nn.Linear, y0: np.ndarray, state: State, horizon: int
+) -> np.ndarray:
+    """Feed a core + linear head its own outputs: y0 (B,) first prediction, `state` the
+    core's after it. Returns (B, horizon) predictions, y0 first. A GRU goes to
+    `kernels.gru_closed_loop`."""
+    if isinstance(core, nn.GRU):
+        return kernels.gru_closed_loop(core, head, y0, state, horizon)
     preds = np.empty((y0.shape[0], horizon), dtype=y0.dtype)
     preds[:, 0] = y0
     if horizon > 1:
@@ -242,9 +259,13 @@ def closed_loop(core, head: nn.Linear, y0: np.ndarray, state, horizon: int) -> n
     return preds
 
 
-def forecasts(core, head: nn.Linear, x: np.ndarray, state) -> tuple[np.ndarray, np.ndarray]:
-    """Teacher-forced and free-running outputs over x (B, T) from state (h, or (h, c), each
-    (B, H)), in one loop: (one_step, free), each (B, T), as `kernels.gru_forecasts`."""
+def forecasts(
+    core: nn.RNNBase, head: nn.Linear, x: np.ndarray, state: State
+) -> tuple[np.ndarray, np.ndarray]:
+    """Teacher-forced and free-running outputs over x (B, T) from `state`, in one loop:
+    (one_step, free), each (B, T), as `kernels.gru_forecasts` (where a GRU goes)."""
+    if isinstance(core, nn.GRU):
+        return kernels.gru_forecasts(core, head, x, state)
     batch, steps = x.shape
     both = tuple(np.concatenate([s, s]).astype(x.dtype) for s in _as_tuple(state))
     first = np.concatenate([x[:, 0], x[:, 0]])
@@ -371,3 +392,17 @@ class LSTMTrainStep(_TrainStep):
         loss, (h, c) = self.loss_and_grads(x, y, arrays)
         self._update()
         return loss, (torch.from_numpy(h)[None], torch.from_numpy(c)[None])
+
+
+TRAIN_STEPS = (RNNTrainStep, LSTMTrainStep, kernels.GRUTrainStep)
+
+
+def train_step_for(
+    core: nn.Module, head: nn.Linear, opt: torch.optim.Optimizer, clip_grad: float = 0.0
+):
+    """The numpy training step for `core` + `head` trained by `opt`, or None: train with
+    torch. One entry point for the RNN, the LSTM and the GRU (`kernels.GRUTrainStep`)."""
+    for kernel in TRAIN_STEPS:
+        if kernel.applies(core, head, opt):
+            return kernel(core, head, opt, clip_grad)
+    return None

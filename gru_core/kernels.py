@@ -509,6 +509,8 @@ class GRUTrainStep:
 
     @staticmethod
     def applies(gru: nn.GRU, head: nn.Linear, opt: torch.optim.Optimizer) -> bool:
+        if not isinstance(gru, nn.GRU):  # an nn.RNN or nn.LSTM has the same attributes
+            return False
         x = gru.weight_ih_l0
         return (
             applies(gru, x)

@@ -3,14 +3,15 @@ import pytest
 import torch
 from torch import nn
 
-from gru_core import cell_kernels
+from gru_core import cell_kernels, kernels
 
 STEPS = {"rnn": (nn.RNN, cell_kernels.RNNTrainStep), "lstm": (nn.LSTM, cell_kernels.LSTMTrainStep)}
+ALL = {**STEPS, "gru": (nn.GRU, kernels.GRUTrainStep)}
 
 
 def _model(kind: str, hidden: int = 6, dtype=torch.float64, seed: int = 0, **adam):
     torch.manual_seed(seed)
-    module, _ = STEPS[kind]
+    module, _ = ALL[kind]
     core, head = module(1, hidden, batch_first=True).to(dtype), nn.Linear(hidden, 1).to(dtype)
     with torch.no_grad():
         for p in core.parameters():
@@ -151,7 +152,7 @@ def _torch_closed_loop(core, head, y0, state, horizon):
     return torch.stack(preds, 1).numpy()
 
 
-@pytest.mark.parametrize("kind", STEPS)
+@pytest.mark.parametrize("kind", ALL)
 @pytest.mark.parametrize("dtype,atol", [(torch.float64, 1e-12), (torch.float32, 1e-5)])
 def test_closed_loop_matches_step_by_step_torch(kind, dtype, atol):
     core, head, _ = _model(kind, 8, dtype)
@@ -165,7 +166,7 @@ def test_closed_loop_matches_step_by_step_torch(kind, dtype, atol):
     np.testing.assert_allclose(preds, expected, atol=atol, rtol=0)
 
 
-@pytest.mark.parametrize("kind", STEPS)
+@pytest.mark.parametrize("kind", ALL)
 def test_forecasts_teacher_forced_and_free(kind):
     core, head, _ = _model(kind, 8)
     state = _state(kind, 2, 8, torch.float64)
@@ -185,9 +186,20 @@ def test_forecasts_teacher_forced_and_free(kind):
 def test_forecasts_apply_only_where_they_should():
     assert cell_kernels.applies_to_forecasts(nn.RNN(1, 8, batch_first=True))
     assert cell_kernels.applies_to_forecasts(nn.LSTM(1, 8, batch_first=True))
-    assert not cell_kernels.applies_to_forecasts(nn.GRU(1, 8, batch_first=True))
+    assert cell_kernels.applies_to_forecasts(nn.GRU(1, 8, batch_first=True))
     assert not cell_kernels.applies_to_forecasts(nn.LSTM(1, 8, num_layers=2, batch_first=True))
     assert not cell_kernels.applies_to_forecasts(
         nn.RNN(1, 8, nonlinearity="relu", batch_first=True)
     )
     assert not cell_kernels.applies_to_forecasts(nn.RNN(2, 8, batch_first=True))
+
+
+@pytest.mark.parametrize("kind", ALL)
+def test_train_step_for_picks_the_kernel_of_each_kind(kind):
+    core, head, opt = _model(kind, dtype=torch.float32)
+    assert type(cell_kernels.train_step_for(core, head, opt)) is ALL[kind][1]
+    for other, (_, kernel) in ALL.items():
+        assert kernel.applies(core, head, opt) == (other == kind)
+    two = ALL[kind][0](1, 6, num_layers=2, batch_first=True)
+    opt = torch.optim.Adam([*two.parameters(), *head.parameters()])
+    assert cell_kernels.train_step_for(two, head, opt) is None
