@@ -5,6 +5,7 @@ import torch
 from torch import nn
 
 from gru_core import cells, gates, memory
+from gru_core.models import GRUForecaster
 
 
 class _Net(nn.Module):
@@ -164,3 +165,13 @@ def test_length_experiment_keeps_named_results_and_checks_its_input():
     with pytest.raises(ValueError, match="at least one model"):
         memory.length_experiment(lambda m, n, s: 0.0, [], [5])
     assert isinstance(table, pd.DataFrame)
+
+
+def test_gradient_influence_through_the_numpy_gru_kernel():
+    """A forecaster whose GRU runs as one numpy autograd node gives torch's gradients."""
+    torch.manual_seed(4)
+    model = GRUForecaster(8).double()
+    x = torch.randn(1, 25, 1, dtype=torch.float64)
+    fast = memory.gradient_influence(model, x)
+    model.fast_kernel = False
+    np.testing.assert_allclose(fast, memory.gradient_influence(model, x), rtol=1e-10)
