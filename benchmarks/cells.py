@@ -4,7 +4,9 @@ One step = forward over a chunk, MSE of a `Linear(H, 1)` head, backward through 
 one Adam update, with the state carried from chunk to chunk. For the one-layer RNN (tanh),
 LSTM and GRU at hidden 16 and 32, on two chunk shapes: the tutorial's (1 sequence of 20
 steps) and the `fast` preset's (2 streams of 60 steps). torch's side is what the trainer
-runs without a kernel: autograd and `torch.optim.Adam(fused=True)`.
+runs without a kernel: autograd and `torch.optim.Adam(fused=True)`. Then the tutorial's
+test forecast, 199 steps fed back from one start (`cell_kernels.closed_loop` against a
+torch call a step under no-grad).
 
     python -m benchmarks.cells [--kinds rnn lstm gru] [--hidden 16 32] [--rounds 5]
                                [--steps 200] [--json F]
@@ -73,6 +75,55 @@ def time_torch(kind: str, hidden: int, chunks, steps: int) -> float:
     return (time.perf_counter() - start) / steps * 1e3
 
 
+def _torch_loop(core, head, y0, state, horizon: int) -> None:
+    y = y0[:, None, None]
+    with torch.no_grad():
+        for _ in range(horizon - 1):
+            out, state = core(y, state)
+            y = head(out)
+
+
+def time_loops(kind: str, hidden: int, horizon: int = 199, reps: int = 20) -> dict[str, float]:
+    """Milliseconds per closed-loop forecast of `horizon` steps, numpy and torch."""
+    core, head, _ = _model(kind, hidden)
+    h = torch.zeros(1, 1, hidden)
+    state = (h, h) if kind == "lstm" else h
+    arrays = tuple(s[0].numpy() for s in state) if kind == "lstm" else h[0].numpy()
+    y0 = torch.zeros(1)
+    out = {}
+    for name, run in (
+        ("numpy", lambda: cell_kernels.closed_loop(core, head, y0.numpy(), arrays, horizon)),
+        ("torch", lambda: _torch_loop(core, head, y0, state, horizon)),
+    ):
+        start = time.perf_counter()
+        for _ in range(reps):
+            run()
+        out[name] = (time.perf_counter() - start) / reps * 1e3
+    return out
+
+
+def measure_loops(kinds, hidden_sizes, rounds: int) -> list[dict]:
+    rows = []
+    for kind in kinds:
+        for hidden in hidden_sizes:
+            times = [time_loops(kind, hidden) for _ in range(rounds + 1)][1:]
+            row = {"shape": "forecast 199", "kind": kind, "hidden": hidden}
+            row |= {f"{k}_ms": median([t[k] for t in times]) for k in ("numpy", "torch")}
+            row["speedup"] = row["torch_ms"] / row["numpy_ms"]
+            rows.append(row)
+            _print(row)
+    return rows
+
+
+def _print(row: dict) -> None:
+    print(
+        f"{row['shape']:14s} {row['kind']:5s} hidden {row['hidden']:3d}:"
+        f" numpy {row['numpy_ms']:.3f} ms, torch {row['torch_ms']:.3f} ms,"
+        f" {row['speedup']:.1f}x",
+        flush=True,
+    )
+
+
 def measure(kinds, hidden_sizes, rounds: int, steps: int) -> list[dict]:
     rng = np.random.default_rng(0)
     rows = []
@@ -94,11 +145,7 @@ def measure(kinds, hidden_sizes, rounds: int, steps: int) -> list[dict]:
                 row |= {f"{k}_ms": median(v) for k, v in times.items()}
                 row["speedup"] = row["torch_ms"] / row["numpy_ms"]
                 rows.append(row)
-                print(
-                    f"{shape:14s} {kind:5s} hidden {hidden:3d}: numpy {row['numpy_ms']:.3f} ms,"
-                    f" torch {row['torch_ms']:.3f} ms, {row['speedup']:.1f}x",
-                    flush=True,
-                )
+                _print(row)
     return rows
 
 
@@ -115,6 +162,7 @@ def main() -> None:
     info = machine()
     print_machine(info)
     rows = measure(args.kinds, args.hidden, args.rounds, args.steps)
+    rows += measure_loops(args.kinds, args.hidden, args.rounds)
     print(f"load average at the end: {load_average()}")
     if args.json:
         with open(args.json, "w") as f:
