@@ -185,7 +185,10 @@ TWINS: dict[str, tuple[Callable[[nn.Module, int], Arrays], Twin]] = {
 }
 
 
-def _start_states(kind: str, state0, layers: int, size: int, dtype) -> list[Arrays]:
+StartState = torch.Tensor | np.ndarray | tuple[torch.Tensor, torch.Tensor] | None
+
+
+def _start_states(kind: str, state0: StartState, layers: int, size: int, dtype) -> list[Arrays]:
     """Per layer, the start state by name from state0: h0, or (h0, c0) for an LSTM, each
     (hidden,) for one layer or (layers, hidden); None: zeros."""
     names = ("h", "c") if kind == "lstm" else ("h",)
@@ -208,7 +211,7 @@ def _start_states(kind: str, state0, layers: int, size: int, dtype) -> list[Arra
 def trace(
     module: nn.Module,
     x: torch.Tensor | np.ndarray,
-    state0=None,
+    state0: StartState = None,
     layer: int | None = None,
     float64: bool = False,
 ) -> Trace:
