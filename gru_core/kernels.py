@@ -476,6 +476,21 @@ class FlatAdam:
             p -= update
 
 
+def head_mse(out, y, w_out, b_out, g_out, gb_out) -> tuple[float, np.ndarray]:
+    """MSE of a `Linear(H, 1)` head over states out (T, H, B) against y (B, T, 1).
+
+    Writes the head's gradients into g_out (1, H) and gb_out (1,); returns the loss and
+    its gradient with respect to the states, (T, H, B).
+    """
+    err = (w_out @ out)[:, 0] + b_out[0] - y[..., 0].T  # (T, B)
+    flat = err.ravel()
+    loss = float(np.dot(flat, flat)) / flat.size
+    d_pred = err * err.dtype.type(2 / flat.size)
+    g_out[0] = np.tensordot(d_pred, out, axes=([0, 1], [0, 2]))
+    gb_out[0] = d_pred.sum()
+    return loss, w_out[0][:, None] * d_pred[:, None, :]  # (T, H, B)
+
+
 class GRUTrainStep:
     """One training step of `nn.GRU` (one layer) + `nn.Linear(H, 1)` under MSE, with Adam.
 
@@ -494,6 +509,8 @@ class GRUTrainStep:
 
     @staticmethod
     def applies(gru: nn.GRU, head: nn.Linear, opt: torch.optim.Optimizer) -> bool:
+        if not isinstance(gru, nn.GRU):  # an nn.RNN or nn.LSTM has the same attributes
+            return False
         x = gru.weight_ih_l0
         return (
             applies(gru, x)
@@ -515,14 +532,7 @@ class GRUTrainStep:
         h0 = np.zeros((batch, hidden), w_out.dtype) if h0 is None else h0
         v = cell.stack(x, h0)
         cache = _forward(v, cell, keep=True)
-        out = v[1:, :hidden]  # (T, H, B)
-        err = (w_out @ out)[:, 0] + b_out[0] - y[..., 0].T  # (T, B)
-        flat = err.ravel()
-        loss = float(np.dot(flat, flat)) / flat.size
-        d_pred = err * err.dtype.type(2 / flat.size)
-        g_out[0] = np.tensordot(d_pred, out, axes=([0, 1], [0, 2]))
-        gb_out[0] = d_pred.sum()
-        d_out = w_out[0][:, None] * d_pred[:, None, :]  # (T, H, B)
+        loss, d_out = head_mse(v[1:, :hidden], y, w_out, b_out, g_out, gb_out)
         _, _, *grads = _backward(v, cache, cell, d_out, np.zeros_like(v[0, :hidden]), False)
         for view, grad in zip(self.adam.grads[:4], grads, strict=True):
             view[:] = grad
