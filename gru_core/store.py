@@ -29,7 +29,7 @@ import socket
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,6 +45,7 @@ MAX_DATASETS = 50  # datasets kept per workspace; older ones no run uses are rem
 UNDO_SECONDS = 24 * 3600  # a deleted run can be restored this long, then it is purged
 STALE_SECONDS = 120.0  # an active run whose heartbeat is older is taken for interrupted
 BUSY_TIMEOUT_MS = 30_000  # how long a writer waits for another's transaction
+SAVE_EVERY = 2.0  # seconds between a Recorder's saves of history and resumable state
 
 STATUSES = ("queued", "running", "finished", "stopped", "diverged", "failed", "interrupted")
 ACTIVE = ("queued", "running")  # statuses that need a live owner
@@ -185,12 +186,15 @@ def owner_token() -> str:
     return _owners[pid]
 
 
+StateFn = Callable[[], tuple[Mapping[str, torch.Tensor], Mapping]]  # -> (tensors, meta)
+
+
 class Store:
     """One data directory's store; share it between threads, open one per process."""
 
     def __init__(self, root: str | os.PathLike | None = None) -> None:
         self.root = Path(root) if root is not None else home()
-        self.root.mkdir(parents=True, exist_ok=True)
+        self.root.mkdir(parents=True, exist_ok=True, mode=0o700)  # the ids in it are keys
         self.path = self.root / "store.sqlite3"
         self._local = threading.local()
         self._db().executescript(f"BEGIN IMMEDIATE; {_SCHEMA} COMMIT;")
@@ -642,6 +646,35 @@ class Store:
         except FileNotFoundError:
             return None
         return Checkpoint(*tensorfile.from_bytes(data))
+
+
+class Recorder:
+    """Saves a run as it trains: history rows batched, resumable state every few seconds.
+
+    History goes first, the checkpoint second, so the history never ends before the
+    checkpoint; a resumed run calls `Store.truncate_history(ws, run, checkpoint_epoch)`.
+    """
+
+    def __init__(self, store: Store, ws: str, run: int, every: float = SAVE_EVERY) -> None:
+        self.store, self.ws, self.run, self.every = store, ws, run, every
+        self._pending: list[dict] = []
+        self._last = time.monotonic()
+
+    def add(self, row: Mapping, state: StateFn | None = None) -> bool:
+        """Record an epoch's row; save if `every` seconds have passed. True if it saved."""
+        self._pending.append(dict(row))
+        if time.monotonic() - self._last < self.every:
+            return False
+        self.flush(state)
+        return True
+
+    def flush(self, state: StateFn | None = None) -> None:
+        """Write the pending rows, then the state `state()` returns (tensors, meta), if given."""
+        self.store.append_history(self.ws, self.run, self._pending)
+        self._pending = []
+        if state is not None:
+            self.store.save_checkpoint(self.ws, self.run, *state())
+        self._last = time.monotonic()
 
 
 def _dumps(value: object, what: str) -> str:

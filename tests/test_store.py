@@ -290,6 +290,48 @@ def test_checkpoints_round_trip_and_replace_atomically(store, monkeypatch):
     assert [p.name for p in folder.iterdir()] == [f"{run}.safetensors"]  # no temp left
 
 
+def test_a_recorder_batches_rows_and_saves_history_before_state(store, monkeypatch):
+    ws = store.create_workspace()
+    run, _ = store.create_run(ws, SPEC, status="running")
+    rows = _rows(5)
+    lazy = store_mod.Recorder(store, ws, run, every=3600)
+    asked = []
+
+    def state():
+        asked.append(len(store.history(ws, run)))  # what the history held when state was taken
+        return _state(len(asked)), {"epoch": len(store.history(ws, run))}
+
+    assert not any(lazy.add(row, state) for row in rows[:3])
+    assert store.history(ws, run) == [] and asked == []  # nothing due, nothing exported
+    lazy.flush(state)
+    assert store.history(ws, run) == rows[:3] and asked == [3]
+    assert store.load_checkpoint(ws, run).meta == {"epoch": 3}
+    eager = store_mod.Recorder(store, ws, run, every=0.0)
+    assert all(eager.add(row, state) for row in rows[3:])
+    assert store.history(ws, run) == rows and asked == [3, 4, 5]
+    assert store.run(ws, run).checkpoint_epoch == 5
+
+
+def test_deleted_runs_are_purged_once_their_undo_time_is_over(store, monkeypatch):
+    ws = store.create_workspace()
+    old, _ = store.create_run(ws, SPEC)
+    recent, _ = store.create_run(ws, SPEC)
+    store.save_checkpoint(ws, old, _state(0), {})
+    store.delete(ws, old)
+    store.delete(ws, recent)
+    store._db().execute(
+        "UPDATE runs SET deleted = deleted - ? WHERE id = ?", (store_mod.UNDO_SECONDS + 1, old)
+    )
+    store.create_run(ws, SPEC)
+    assert [r.id for r in store.runs(ws, deleted=True)] == [recent]
+    assert not store._checkpoint_path(ws, old).exists()
+
+
+def test_the_data_directory_is_private(tmp_path):
+    Store(tmp_path / "private")
+    assert (tmp_path / "private").stat().st_mode & 0o077 == 0
+
+
 def _owned_by_a_child(root: Path, ws: str, queue) -> None:
     s = Store(root)
     run, _ = s.create_run(ws, SPEC, status="running")
