@@ -20,6 +20,7 @@ import json
 import os
 import platform
 import stat
+import struct
 import time
 import tomllib
 import zipfile
@@ -148,6 +149,7 @@ def read_bundle(
     With `expected_shapes`, the tensors must be exactly those names with those shapes.
     """
     data = _bundle_bytes(source, max_bytes)
+    _check_entry_count(data)
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
         infos = zf.infolist()
@@ -191,8 +193,23 @@ def _bundle_bytes(source: bytes | str | os.PathLike, max_bytes: int) -> bytes:
         raise BundleError(f"the bundle is {_mb(size)}, over the {_mb(max_bytes)} limit")
     if isinstance(source, (bytes, bytearray, memoryview)):
         return bytes(source)
-    with open(source, "rb") as f:
-        return f.read(max_bytes + 1)
+    try:
+        with open(source, "rb") as f:
+            return f.read(max_bytes + 1)
+    except OSError as exc:
+        raise BundleError(f"cannot read {source}: {exc.strerror or exc}") from None
+
+
+def _check_entry_count(data: bytes) -> None:
+    """Refuse a central directory of many entries before zipfile builds an object for each."""
+    end = data.rfind(b"PK\x05\x06", max(0, len(data) - 22 - 65_535))
+    if end < 0 or len(data) < end + 22:
+        return  # not a zip: zipfile says so next
+    (entries,) = struct.unpack("<H", data[end + 10 : end + 12])
+    if entries > 4 * len(MEMBERS):  # 0xFFFF (zip64) included: no bundle needs it
+        raise BundleError(
+            f"the bundle holds {entries:,} entries; a run bundle holds {len(MEMBERS)}"
+        )
 
 
 def _mb(n: int) -> str:

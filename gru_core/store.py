@@ -176,6 +176,7 @@ def is_workspace_id(value: object) -> bool:
 
 
 _owners: dict[int, str] = {}
+_inherited: list[sqlite3.Connection] = []  # parents' connections a forked child must not close
 
 
 def owner_token() -> str:
@@ -204,6 +205,10 @@ class Store:
         """This thread's connection (a forked child opens its own, never its parent's)."""
         local = self._local
         if getattr(local, "pid", None) != os.getpid():
+            if getattr(local, "db", None) is not None:
+                # Inherited through fork: closing it here could drop this process's own
+                # POSIX locks on the file, so it is kept, unused, for the process's life.
+                _inherited.append(local.db)
             db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
             db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             db.execute("PRAGMA journal_mode = WAL")
@@ -433,6 +438,8 @@ class Store:
 
     def beat(self, ws: str, runs: Iterable[int]) -> None:
         """Tell the store these runs' owner is alive (for queued runs that write nothing)."""
+        if not is_workspace_id(ws):
+            raise StoreError(_NO_WORKSPACE)
         now = time.time()
         with self._write() as db:
             db.executemany(

@@ -172,9 +172,11 @@ def _symlink() -> bytes:
 
 
 REFUSED = {
+    "no such file": ("/nonexistent/run.zip", {}, "cannot read /nonexistent/run.zip"),
     "empty": (b"", {}, "not a zip archive"),
     "csv": (b"1.0\n2.0\n", {}, "not a zip archive"),
     "truncated zip": (_good()[:-30], {}, "not a zip archive"),
+    "many entries": (_zip({f"m{i}": b"" for i in range(1000)}), {}, "holds 1,000 entries"),
     "unknown member": (_with(notes__txt=b"hello"), {}, "unknown member 'notes.txt'"),
     "directory entry": (_with(**{"extra/": b""}), {}, "unknown member 'extra/'"),
     "missing history": (_without("history.csv"), {}, "has no history.csv"),

@@ -371,9 +371,12 @@ def test_runs_of_a_dead_owner_are_interrupted_and_live_ones_are_not(store):
 PROCESSES, THREADS, RUNS_EACH, EPOCHS, BATCH = 4, 2, 5, 40, 2
 
 
-def _hammer(root: Path, ws: str, worker: int) -> None:
-    """One process: THREADS threads, each training RUNS_EACH runs in small history batches."""
-    s = Store(root)
+def _hammer(inherited: Store, ws: str, worker: int) -> None:
+    """One process: THREADS threads, each training RUNS_EACH runs in small history batches.
+
+    Odd workers open their own Store; even ones use the one inherited through fork.
+    """
+    s = Store(inherited.root) if worker % 2 else inherited
     errors: list[BaseException] = []
 
     def thread(t: int) -> None:
@@ -404,7 +407,7 @@ def test_processes_and_threads_write_at_once_without_corruption(store):
     ws = store.create_workspace()
     store.settings(ws)  # the parent holds an open connection across the forks
     ctx = multiprocessing.get_context("fork")
-    procs = [ctx.Process(target=_hammer, args=(store.root, ws, w)) for w in range(PROCESSES)]
+    procs = [ctx.Process(target=_hammer, args=(store, ws, w)) for w in range(PROCESSES)]
     for p in procs:
         p.start()
     for p in procs:
