@@ -10,8 +10,9 @@
    every 2 s, the app's policy (`store.Recorder`), plus a last save at the end. The saves
    run inline, in the training loop, so their cost shows in full in the wall time; the
    time of the recorder's calls alone is reported too, as a share of the unsaved run
-   (steadier than the wall-time ratio on a shared machine). The `seed` preset (150 epochs
-   of ~0.15 s) gives a longer run.
+   (steadier than the wall-time ratio on a shared machine), and so is the ratio of the
+   process's CPU time. Ratios are taken within a round, then their median. The `seed`
+   preset (150 epochs of ~0.15 s) gives a longer run.
 
     python -m benchmarks.store [--rounds 5] [--home DIR] [--json FILE]
 """
@@ -120,7 +121,7 @@ def train(preset: str, epochs: int, store: Store | None, ws: str, every: float) 
         return resumable(trainer), {"epoch": trainer.epoch, "elapsed": trainer.elapsed}
 
     saves, save_seconds = 0, 0.0
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     for _ in range(epochs):
         row = trainer.run_epoch()
         if recorder is not None:
@@ -131,8 +132,8 @@ def train(preset: str, epochs: int, store: Store | None, ws: str, every: float) 
         t = time.perf_counter()
         recorder.flush(state)
         saves, save_seconds = saves + 1, save_seconds + time.perf_counter() - t
-    wall = time.perf_counter() - start
-    return {"wall": wall, "saves": saves, "save_seconds": save_seconds, "epochs": epochs}
+    wall, cpu = time.perf_counter() - start, time.process_time() - cpu
+    return {"wall": wall, "cpu": cpu, "saves": saves, "save_seconds": save_seconds}
 
 
 def main() -> None:
@@ -171,17 +172,19 @@ def main() -> None:
                     measured[way].append(
                         train(preset, epochs, None if every is None else store, ws, every or 0.0)
                     )
-            base = median(m["wall"] for m in measured["none"])
             print(f"\n{preset} preset, {epochs} epochs, {args.rounds} rounds (medians):")
             for way, runs in measured.items():
-                wall = median(m["wall"] for m in runs)
-                saves = median(m["saves"] for m in runs)
+                pairs = list(zip(runs, measured["none"], strict=True))  # same round
+                wall = median(m["wall"] / b["wall"] for m, b in pairs)
+                cpu = median(m["cpu"] / b["cpu"] for m, b in pairs)
+                share = median(m["save_seconds"] / b["wall"] for m, b in pairs)
                 per_save = [m["save_seconds"] / m["saves"] for m in runs if m["saves"]]
-                per_save_text = f", {median(per_save) * 1000:.2f} ms a save" if per_save else ""
-                share = median(m["save_seconds"] for m in runs) / base
+                per_save_text = f", {median(per_save) * 1000:.1f} ms each" if per_save else ""
                 print(
-                    f"  save {way:>12}: {wall:.3f} s, {wall / base:.3f}x the unsaved run,"
-                    f" {saves:.0f} saves{per_save_text}; saving timed alone: {share:.1%}"
+                    f"  save {way:>12}: {median(m['wall'] for m in runs):.2f} s;"
+                    f" wall x{wall:.3f}, CPU x{cpu:.3f} of the unsaved run;"
+                    f" {median(m['saves'] for m in runs):.0f} saves{per_save_text},"
+                    f" {share:.1%} of the unsaved run's time"
                 )
             results[preset] = measured
     if args.json:
