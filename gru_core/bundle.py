@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import numbers
 import os
 import platform
 import stat
@@ -126,6 +127,7 @@ def write_bundle(
 
 
 def _history_csv(history: list[Mapping]) -> str:
+    """One row an epoch; floats as their shortest exact text, None as an empty cell."""
     columns: dict[str, None] = {}
     for row in history:
         columns.update(dict.fromkeys(row))
@@ -133,8 +135,16 @@ def _history_csv(history: list[Mapping]) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(columns)
     for row in history:
-        writer.writerow("" if row.get(c) is None else repr(row[c]) for c in columns)
+        writer.writerow(_cell(column, row.get(column)) for column in columns)
     return out.getvalue()
+
+
+def _cell(column: str, value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ValueError(f"history column {column!r} holds {value!r}, not a number")
+    return str(int(value)) if column == "epoch" else repr(float(value))
 
 
 def read_bundle(

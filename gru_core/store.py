@@ -450,9 +450,10 @@ class Store:
     def append_history(self, ws: str, run: int, rows: Iterable[Mapping]) -> None:
         """Add history rows (one per epoch; a repeated epoch replaces its row) in one write.
 
-        Also moves the run's epoch count, training seconds, metric summary and heartbeat.
+        NaN and infinite values are kept as None (JSON has no such numbers). Also moves the
+        run's epoch count, training seconds, metric summary and heartbeat.
         """
-        rows = [dict(row) for row in rows]
+        rows = [{k: _finite_or_none(v) for k, v in row.items()} for row in rows]
         if not rows:
             return
         texts = [(_dumps(row, "history row"), _epoch(row)) for row in rows]
@@ -480,6 +481,30 @@ class Store:
                     run,
                 ),
             )
+
+    def import_run(
+        self,
+        ws: str,
+        spec: Mapping,
+        series: np.ndarray,
+        history: list[Mapping],
+        tensors: Mapping[str, torch.Tensor],
+        meta: Mapping,
+        *,
+        name: str = "",
+        dataset_name: str = "",
+        dataset_meta: Mapping | None = None,
+    ) -> tuple[int, list[Removed]]:
+        """Add a finished run from elsewhere (a bundle) whole; a failure leaves no run behind."""
+        dataset = self.add_dataset(ws, series, dataset_name, dataset_meta)
+        run, removed = self.create_run(ws, spec, dataset, name=name, status="finished")
+        try:
+            self.append_history(ws, run, history)
+            self.save_checkpoint(ws, run, tensors, meta)
+        except BaseException:
+            self.purge(ws, run)
+            raise
+        return run, removed
 
     def history(self, ws: str, run: int) -> list[dict]:
         """The run's history rows, by epoch."""
@@ -689,6 +714,10 @@ def _dumps(value: object, what: str) -> str:
         return json.dumps(value, allow_nan=False)
     except (TypeError, ValueError) as exc:
         raise StoreError(f"the {what} cannot be stored as JSON: {exc}") from None
+
+
+def _finite_or_none(value: object) -> object:
+    return None if isinstance(value, float) and not math.isfinite(value) else value
 
 
 def _check_status(status: str) -> None:

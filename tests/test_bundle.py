@@ -106,6 +106,15 @@ def test_round_trip_keeps_tensors_history_series_and_settings(tmp_path):
     assert sorted(_members(data)) == sorted(bundle_mod.MEMBERS)
 
 
+def test_history_values_are_written_as_exact_numbers():
+    rows = [{"epoch": np.int64(1), "lr": np.float64(0.1), "loss": np.float32(0.5), "x": None}]
+    got = read_bundle(_good(history=rows)).history
+    assert got == [{"epoch": 1, "lr": 0.1, "loss": 0.5, "x": None}]
+    assert type(got[0]["epoch"]) is int
+    with pytest.raises(ValueError, match="history column 'note' holds 'fast', not a number"):
+        _good(history=[{"epoch": 1, "note": "fast"}])
+
+
 def test_expected_shapes_may_come_from_the_config():
     seen = []
 

@@ -171,6 +171,52 @@ def test_history_and_the_runs_table_summary(store):
     assert store.history(ws, run)[-1]["gru_train_loss"] == 9.0
 
 
+def test_non_finite_history_values_are_kept_as_none(store):
+    ws = store.create_workspace()
+    run, _ = store.create_run(ws, SPEC)
+    store.append_history(ws, run, [{"epoch": 1, "gru_train_loss": float("inf"), "lr": 0.1}])
+    store.append_history(ws, run, [{"epoch": 2, "gru_train_loss": float("nan"), "lr": 0.1}])
+    assert [r["gru_train_loss"] for r in store.history(ws, run)] == [None, None]
+    assert "gru" not in store.run(ws, run).summary
+
+
+def test_a_bundle_imports_as_a_finished_run_and_back(store):
+    from gru_core.bundle import read_bundle, write_bundle
+
+    tensors, rows, series = _state(5), _rows(4), np.sin(np.arange(60.0)) + 1e-12
+    data = write_bundle(SPEC, rows, tensors, series, "python -m gru_core train", name="b")
+    loaded = read_bundle(data)
+    ws = store.create_workspace()
+    run, removed = store.import_run(
+        ws, loaded.spec, loaded.series, loaded.history, loaded.tensors, {"epoch": 4},
+        name=loaded.config["name"], dataset_name="run.zip",
+    )  # fmt: skip
+    info = store.run(ws, run)
+    assert (removed, info.status, info.name, info.epoch, info.spec) == (
+        [],
+        "finished",
+        "b",
+        4,
+        SPEC,
+    )
+    assert store.history(ws, run) == rows
+    assert store.dataset(ws, info.dataset).series.tobytes() == series.tobytes()
+    got = store.load_checkpoint(ws, run).tensors
+    assert all(torch.equal(got[k], v) for k, v in tensors.items())
+
+
+def test_a_failed_import_leaves_no_run(store, monkeypatch):
+    ws = store.create_workspace()
+
+    def full(*args):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(store, "save_checkpoint", full)
+    with pytest.raises(OSError, match="disk full"):
+        store.import_run(ws, SPEC, np.arange(60.0), _rows(2), _state(0), {})
+    assert store.runs(ws) == [] and store.runs(ws, deleted=True) == []
+
+
 def test_accuracy_is_best_when_highest_and_prefixes_resolve_to_the_longest_model(store):
     ws = store.create_workspace()
     spec = {"task": "classify", "models": ["gru", "gru_d2l"]}
