@@ -14,7 +14,7 @@
    process's CPU time. Ratios are taken within a round, then their median. The `seed`
    preset (150 epochs of ~0.15 s) gives a longer run.
 
-    python -m benchmarks.store [--rounds 5] [--home DIR] [--json FILE]
+    python -m benchmarks.store [--rounds 5] [--presets fast seed] [--home DIR] [--json FILE]
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ from gru_core.train import Trainer
 
 SPEC = {"task": "forecast", "models": [{"name": "gru"}, {"name": "mlp"}]}
 HISTORY_ROWS = 100
+EPOCHS = {"fast": 60, "seed": 150}  # each preset's own epoch count
 
 
 def resumable(trainer: Trainer) -> dict[str, torch.Tensor]:
@@ -139,6 +140,7 @@ def train(preset: str, epochs: int, store: Store | None, ws: str, every: float) 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--presets", nargs="+", default=list(EPOCHS), choices=list(EPOCHS))
     parser.add_argument("--home", help="data directory to build in (default: a temporary one)")
     parser.add_argument("--json", help="write every measurement to this file")
     args = parser.parse_args()
@@ -161,7 +163,8 @@ def main() -> None:
         )
         results: dict = {"machine": info, "open_seconds": open_s, "list_seconds": list_s}
         ws = store.create_workspace()  # the training runs below leave the full one alone
-        for preset, epochs in (("fast", 60), ("seed", 150)):
+        for preset in args.presets:
+            epochs = EPOCHS[preset]
             ways = {"none": None, "every epoch": 0.0, f"every {SAVE_EVERY:g} s": SAVE_EVERY}
             train(preset, 3, store, ws, 0.0)  # warm-up, thrown away
             measured: dict[str, list[dict]] = {way: [] for way in ways}

@@ -20,6 +20,7 @@ import json
 import numbers
 import os
 import platform
+import re
 import stat
 import struct
 import time
@@ -86,6 +87,12 @@ def _lab_version() -> str:
             return tomllib.load(f)["project"]["version"]
     except (OSError, KeyError, tomllib.TOMLDecodeError):
         return "unknown"
+
+
+def filename(name: str) -> str:
+    """A download file name for a run's bundle: its name, safe on every system, `.zip`."""
+    stem = re.sub(r"[^\w.+-]+", "-", name).strip("-._")[:80].rstrip("-._")
+    return f"{stem or 'run'}.zip"
 
 
 def write_bundle(

@@ -106,6 +106,15 @@ def test_round_trip_keeps_tensors_history_series_and_settings(tmp_path):
     assert sorted(_members(data)) == sorted(bundle_mod.MEMBERS)
 
 
+def test_download_names_name_the_run():
+    assert bundle_mod.filename("hidden 4 · lr 5e-3") == "hidden-4-lr-5e-3.zip"
+    assert bundle_mod.filename("隐藏单元 16") == "隐藏单元-16.zip"
+    assert bundle_mod.filename("../../etc/passwd") == "etc-passwd.zip"
+    assert bundle_mod.filename("a\\b:c*?<>|") == "a-b-c.zip"
+    assert bundle_mod.filename("") == bundle_mod.filename("...") == "run.zip"
+    assert len(bundle_mod.filename("x" * 500)) == 84
+
+
 def test_history_values_are_written_as_exact_numbers():
     rows = [{"epoch": np.int64(1), "lr": np.float64(0.1), "loss": np.float32(0.5), "x": None}]
     got = read_bundle(_good(history=rows)).history
