@@ -11,7 +11,8 @@
    run inline, in the training loop, so their cost shows in full in the wall time; the
    time of the recorder's calls alone is reported too, as a share of the unsaved run
    (steadier than the wall-time ratio on a shared machine), and so is the ratio of the
-   process's CPU time. Ratios are taken within a round, then their median. The `seed`
+   process's CPU time. Ratios are taken within a round, then their median; the ratio of
+   the fastest rounds is printed too (least disturbed by other work). The `seed`
    preset (150 epochs of ~0.15 s) gives a longer run.
 
     python -m benchmarks.store [--rounds 5] [--presets fast seed] [--home DIR] [--json FILE]
@@ -183,9 +184,11 @@ def main() -> None:
                 share = median(m["save_seconds"] / b["wall"] for m, b in pairs)
                 per_save = [m["save_seconds"] / m["saves"] for m in runs if m["saves"]]
                 per_save_text = f", {median(per_save) * 1000:.1f} ms each" if per_save else ""
+                fastest = min(m["wall"] for m in runs) / min(b["wall"] for b in measured["none"])
                 print(
                     f"  save {way:>12}: {median(m['wall'] for m in runs):.2f} s;"
-                    f" wall x{wall:.3f}, CPU x{cpu:.3f} of the unsaved run;"
+                    f" wall x{wall:.3f} (fastest rounds x{fastest:.3f}), CPU x{cpu:.3f} of the"
+                    " unsaved run;"
                     f" {median(m['saves'] for m in runs):.0f} saves{per_save_text},"
                     f" {share:.1%} of the unsaved run's time"
                 )

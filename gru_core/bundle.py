@@ -188,7 +188,7 @@ def read_bundle(
     if missing:
         raise BundleError(f"the bundle has no {missing[0]}; it is incomplete")
     contents = {m: _read(zf, by_name[m], max_unpacked) for m in MEMBERS[1:]}
-    shapes = expected_shapes(config) if callable(expected_shapes) else expected_shapes
+    shapes = _shapes(expected_shapes, config)
     return Bundle(
         config=config,
         history=_parse_history(contents["history.csv"]),
@@ -196,6 +196,18 @@ def read_bundle(
         series=_parse_series(contents["series.csv"]),
         command=_text(contents["command.txt"], "command.txt").strip(),
     )
+
+
+def _shapes(expected: Shapes | None, config: dict) -> Mapping[str, tuple[int, ...]] | None:
+    """The expected tensor shapes; a spec the engine rejects is the bundle's fault."""
+    if not callable(expected):
+        return expected
+    try:
+        return expected(config)
+    except (ValueError, KeyError, TypeError) as exc:
+        raise BundleError(
+            f"config.json holds a run spec that does not fit: {_one_line(exc)}"
+        ) from None
 
 
 def _bundle_bytes(source: bytes | str | os.PathLike, max_bytes: int) -> bytes:
@@ -341,9 +353,9 @@ def _refuse_constant(value: str) -> float:
 def _parse_config(content: bytes) -> dict:
     try:
         config = json.loads(_text(content, "config.json"), parse_constant=_refuse_constant)
-    except ValueError as exc:
-        if isinstance(exc, BundleError):
-            raise
+    except BundleError:
+        raise
+    except (ValueError, RecursionError) as exc:  # RecursionError: nested too deep to parse
         raise BundleError(f"config.json is not valid JSON ({_one_line(exc)})") from None
     if not isinstance(config, dict):
         raise BundleError("config.json is not a JSON object")

@@ -217,6 +217,12 @@ REFUSED = {
     "json": (_with(config__json=b"{"), {}, "config.json is not valid JSON"),
     "json nan": (_with(config__json=b'{"format": NaN}'), {}, "NaN is not a number"),
     "json list": (_with(config__json=b"[]"), {}, "config.json is not a JSON object"),
+    "deep json": (_with(config__json=b"[" * 100_000), {}, "config.json is not valid JSON"),
+    "spec rejected": (
+        _good(),
+        {"expected_shapes": lambda config: {"w": (config["spec"]["models"][0]["layers"],)}},
+        "config.json holds a run spec that does not fit: 'layers'",
+    ),
     "no spec": (_with(config__json=_config(spec=[1])), {}, "config.json has no spec dict"),
     "latin-1": (_with(command__txt=b"caf\xe9"), {}, "command.txt is not UTF-8"),
     "no format": (_with(config__json=_config(format=None)), {}, "no bundle format number"),
