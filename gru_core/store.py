@@ -19,12 +19,14 @@ nothing of models, training or the UI.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import math
 import os
 import re
 import secrets
+import shutil
 import socket
 import sqlite3
 import threading
@@ -235,6 +237,30 @@ class Store:
         if db is not None and self._local.pid == os.getpid():
             db.close()
         self._local.__dict__.clear()
+
+    def backup(self, target: str | os.PathLike) -> Path:
+        """Copy the whole store into the empty or new folder `target`, while it is in use.
+
+        SQLite's online backup gives a consistent copy of the database; checkpoint files
+        are copied after it (each is whole: they are only ever replaced by rename).
+        Open the copy with `Store(target)`, or point `GRU_LAB_HOME` at it.
+        """
+        target = Path(target)
+        target.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if any(target.iterdir()):
+            raise StoreError(f"{target} is not empty; back up into a new or empty folder")
+        copy = sqlite3.connect(target / self.path.name)
+        try:
+            self._db().backup(copy)
+        finally:
+            copy.close()
+        source = self.root / "checkpoints"
+        for path in source.rglob("*.safetensors") if source.exists() else ():
+            dest = target / path.relative_to(self.root)
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            with contextlib.suppress(FileNotFoundError):  # purged meanwhile
+                shutil.copy2(path, dest)
+        return target
 
     # -- workspaces -----------------------------------------------------------------------
     def create_workspace(self) -> str:

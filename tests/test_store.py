@@ -375,6 +375,25 @@ def test_deleted_runs_are_purged_once_their_undo_time_is_over(store, monkeypatch
     assert not store._checkpoint_path(ws, old).exists()
 
 
+def test_a_backup_taken_in_use_opens_as_the_same_store(store, tmp_path):
+    ws = store.create_workspace()
+    store.save_settings(ws, {"train": {"lr": 0.01}})
+    run, _ = store.create_run(ws, SPEC, store.add_dataset(ws, np.arange(60.0), "ramp"))
+    store.append_history(ws, run, _rows(3))
+    store.save_checkpoint(ws, run, _state(3), {"epoch": 3})
+    store.runs(ws)  # a reader holds the database open, as a server would
+    copy = Store(store.backup(tmp_path / "backup"))
+    assert copy._db().execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+    assert copy.settings(ws) == {"train": {"lr": 0.01}}
+    assert copy.runs(ws) == store.runs(ws)
+    assert copy.history(ws, run) == _rows(3)
+    assert torch.equal(copy.load_checkpoint(ws, run).tensors["state/gru"], _state(3)["state/gru"])
+    store.append_history(ws, run, _rows(1, 4))
+    assert len(copy.history(ws, run)) == 3  # a copy, not a view
+    with pytest.raises(StoreError, match="not empty"):
+        store.backup(tmp_path / "backup")
+
+
 def test_the_data_directory_is_private(tmp_path):
     Store(tmp_path / "private")
     assert (tmp_path / "private").stat().st_mode & 0o077 == 0
