@@ -49,6 +49,7 @@ STALE_SECONDS = 120.0  # an active run whose heartbeat is older is taken for int
 BUSY_TIMEOUT_MS = 30_000  # how long a writer waits for another's transaction
 SAVE_EVERY = 2.0  # seconds between a Recorder's saves of history and resumable state
 
+SCHEMA_VERSION = 1  # kept in PRAGMA user_version; a newer file is refused, not misread
 STATUSES = ("queued", "running", "finished", "stopped", "diverged", "failed", "interrupted")
 ACTIVE = ("queued", "running")  # statuses that need a live owner
 RUN_KEYS = ("epoch", "lr", "seconds", "elapsed")  # history keys that belong to no model
@@ -200,7 +201,16 @@ class Store:
         self.root.mkdir(parents=True, exist_ok=True, mode=0o700)  # the ids in it are keys
         self.path = self.root / "store.sqlite3"
         self._local = threading.local()
-        self._db().executescript(f"BEGIN IMMEDIATE; {_SCHEMA} COMMIT;")
+        db = self._db()
+        db.executescript(f"BEGIN IMMEDIATE; {_SCHEMA} COMMIT;")
+        (version,) = db.execute("PRAGMA user_version").fetchone()
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path} was written by a newer GRU Lab (store version {version}, this"
+                f" one reads {SCHEMA_VERSION}); update GRU Lab or set GRU_LAB_HOME elsewhere"
+            )
+        if version < SCHEMA_VERSION:
+            db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     # -- connections ----------------------------------------------------------------------
     def _db(self) -> sqlite3.Connection:

@@ -394,6 +394,14 @@ def test_a_backup_taken_in_use_opens_as_the_same_store(store, tmp_path):
         store.backup(tmp_path / "backup")
 
 
+def test_a_store_from_a_newer_version_is_refused(store):
+    assert store._db().execute("PRAGMA user_version").fetchone() == (store_mod.SCHEMA_VERSION,)
+    Store(store.root)  # control: the same version opens
+    store._db().execute(f"PRAGMA user_version = {store_mod.SCHEMA_VERSION + 1}")
+    with pytest.raises(StoreError, match="written by a newer GRU Lab"):
+        Store(store.root)
+
+
 def test_the_data_directory_is_private(tmp_path):
     Store(tmp_path / "private")
     assert (tmp_path / "private").stat().st_mode & 0o077 == 0
