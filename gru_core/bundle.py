@@ -1,0 +1,446 @@
+"""Run bundles: one zip that carries a run between machines, read without running any code.
+
+A bundle holds exactly five members: `config.json` (the run spec, its name and meta, the
+bundle format and the versions of Python, torch, numpy and GRU Lab), `history.csv` (one row
+an epoch), `weights.safetensors` (the flat tensor dict), `series.csv` (the data it trained
+on, every float64 bit kept) and `command.txt` (the command line that reproduces it).
+
+`read_bundle` parses JSON, CSV and safetensors only: nothing is unpickled, imported or
+executed. Whatever is wrong with a bundle (not a zip, an unsafe or unknown member, a
+pickle, a zip bomb, a wrong tensor) raises `BundleError` with one line that names the
+problem; reading writes nothing anywhere, so a refused bundle changes nothing.
+This module knows nothing of workspaces or training: the caller stores what it returns.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import numbers
+import os
+import platform
+import re
+import stat
+import struct
+import time
+import tomllib
+import zipfile
+import zlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from gru_core import tensorfile
+from gru_core.data import DataError, load_series
+
+FORMAT = 1  # bundle format this code writes and reads
+MEMBERS = ("config.json", "history.csv", "weights.safetensors", "series.csv", "command.txt")
+MAX_BUNDLE_BYTES = 64 * 2**20  # a bundle file larger than this is refused unread
+MAX_UNPACKED_BYTES = 256 * 2**20  # all members together, uncompressed
+MAX_RATIO = 200  # uncompressed / compressed size of a member over 1 MiB; deflate reaches ~1000
+_SMALL = {"config.json": 2**20, "command.txt": 64 * 2**10}  # tighter caps for small members
+_DTYPES = {"F32": torch.float32, "F64": torch.float64}
+_PICKLE_SUFFIXES = (".pkl", ".pickle", ".pt", ".pth", ".bin", ".ckpt", ".joblib", ".npy", ".npz")
+
+# Expected tensor shapes by name, or a function of config.json giving them (the engine
+# derives them from the run spec).
+Shapes = Mapping[str, tuple[int, ...]] | Callable[[dict], Mapping[str, tuple[int, ...]]]
+
+
+class BundleError(ValueError):
+    """A bundle that cannot be loaded; the one-line message names the problem."""
+
+
+@dataclass(frozen=True)
+class Bundle:
+    """What a bundle holds, parsed and checked."""
+
+    config: dict  # format, versions, name, spec, meta, created
+    history: list[dict]  # one row an epoch; None where a metric was not evaluated
+    tensors: dict[str, torch.Tensor]  # flat: model/<name>/..., optim/<name>/..., state/<name>
+    series: np.ndarray  # (points,) float64
+    command: str  # the command line that reproduces the run
+
+    @property
+    def spec(self) -> dict:
+        """The run spec."""
+        return self.config["spec"]
+
+
+def versions() -> dict[str, str]:
+    """The versions a bundle records: Python, torch, numpy, GRU Lab."""
+    return {
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "numpy": np.__version__,
+        "gru_lab": _lab_version(),
+    }
+
+
+def _lab_version() -> str:
+    try:
+        with open(Path(__file__).resolve().parents[1] / "pyproject.toml", "rb") as f:
+            return tomllib.load(f)["project"]["version"]
+    except (OSError, KeyError, tomllib.TOMLDecodeError):
+        return "unknown"
+
+
+def filename(name: str) -> str:
+    """A download file name for a run's bundle: its name, safe on every system, `.zip`."""
+    stem = re.sub(r"[^\w.+-]+", "-", name).strip("-._")[:80].rstrip("-._")
+    return f"{stem or 'run'}.zip"
+
+
+def write_bundle(
+    spec: Mapping,
+    history: list[Mapping],
+    tensors: Mapping[str, torch.Tensor],
+    series: np.ndarray,
+    command: str,
+    *,
+    name: str = "",
+    meta: Mapping | None = None,
+    path: str | os.PathLike | None = None,
+) -> bytes:
+    """The run as bundle bytes (also written to `path` if given)."""
+    config = {
+        "format": FORMAT,
+        "versions": versions(),
+        "name": name,
+        "spec": dict(spec),
+        "meta": dict(meta or {}),
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    values = np.asarray(series, dtype=np.float64)
+    members = {
+        "config.json": json.dumps(config, indent=2, allow_nan=False),
+        "history.csv": _history_csv(history),
+        "weights.safetensors": tensorfile.to_bytes(tensors),
+        "series.csv": "value\n" + "".join(f"{v!r}\n" for v in values.tolist()),
+        "command.txt": command.strip() + "\n",
+    }
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
+        for member, content in members.items():
+            zf.writestr(member, content)
+    data = buffer.getvalue()
+    if path is not None:
+        Path(path).write_bytes(data)
+    return data
+
+
+def _history_csv(history: list[Mapping]) -> str:
+    """One row an epoch; floats as their shortest exact text, None as an empty cell."""
+    columns: dict[str, None] = {}
+    for row in history:
+        columns.update(dict.fromkeys(row))
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(columns)
+    for row in history:
+        writer.writerow(_cell(column, row.get(column)) for column in columns)
+    return out.getvalue()
+
+
+def _cell(column: str, value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ValueError(f"history column {column!r} holds {value!r}, not a number")
+    return str(int(value)) if column == "epoch" else repr(float(value))
+
+
+def read_bundle(
+    source: bytes | str | os.PathLike,
+    *,
+    expected_shapes: Shapes | None = None,
+    max_bytes: int = MAX_BUNDLE_BYTES,
+    max_unpacked: int = MAX_UNPACKED_BYTES,
+) -> Bundle:
+    """Parse and check a bundle (its bytes, or a path); `BundleError` names what is wrong.
+
+    With `expected_shapes`, the tensors must be exactly those names with those shapes.
+    """
+    data = _bundle_bytes(source, max_bytes)
+    _check_entry_count(data)
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+        infos = zf.infolist()
+    except (zipfile.BadZipFile, ValueError, EOFError, OSError, NotImplementedError):
+        raise BundleError("this is not a zip archive; a run bundle is a .zip file") from None
+    _check_entries(infos)
+    _check_sizes(infos, max_unpacked)
+    by_name = {info.filename: info for info in infos}
+    if "config.json" not in by_name:
+        raise BundleError("the bundle has no config.json; it is not a GRU Lab run bundle")
+    config = _parse_config(_read(zf, by_name["config.json"], max_unpacked))
+    unknown = sorted(set(by_name) - set(MEMBERS))
+    if unknown:
+        raise BundleError(
+            f"the bundle holds an unknown member {unknown[0]!r}; a run bundle holds only"
+            f" {', '.join(MEMBERS)}"
+        )
+    missing = [m for m in MEMBERS if m not in by_name]
+    if missing:
+        raise BundleError(f"the bundle has no {missing[0]}; it is incomplete")
+    contents = {m: _read(zf, by_name[m], max_unpacked) for m in MEMBERS[1:]}
+    shapes = _shapes(expected_shapes, config)
+    return Bundle(
+        config=config,
+        history=_parse_history(contents["history.csv"]),
+        tensors=_parse_weights(contents["weights.safetensors"], shapes),
+        series=_parse_series(contents["series.csv"]),
+        command=_text(contents["command.txt"], "command.txt").strip(),
+    )
+
+
+def _shapes(expected: Shapes | None, config: dict) -> Mapping[str, tuple[int, ...]] | None:
+    """The expected tensor shapes; a spec the engine rejects is the bundle's fault."""
+    if not callable(expected):
+        return expected
+    try:
+        return expected(config)
+    except (ValueError, KeyError, TypeError) as exc:
+        raise BundleError(
+            f"config.json holds a run spec that does not fit: {_one_line(exc)}"
+        ) from None
+
+
+def _bundle_bytes(source: bytes | str | os.PathLike, max_bytes: int) -> bytes:
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        size = len(source)
+    else:
+        try:
+            size = os.path.getsize(source)
+        except OSError as exc:
+            raise BundleError(f"cannot read {source}: {exc.strerror or exc}") from None
+    if size > max_bytes:
+        raise BundleError(f"the bundle is {_mb(size)}, over the {_mb(max_bytes)} limit")
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return bytes(source)
+    try:
+        with open(source, "rb") as f:
+            return f.read(max_bytes + 1)
+    except OSError as exc:
+        raise BundleError(f"cannot read {source}: {exc.strerror or exc}") from None
+
+
+def _check_entry_count(data: bytes) -> None:
+    """Refuse a central directory of many entries before zipfile builds an object for each."""
+    end = data.rfind(b"PK\x05\x06", max(0, len(data) - 22 - 65_535))
+    if end < 0 or len(data) < end + 22:
+        return  # not a zip: zipfile says so next
+    (entries,) = struct.unpack("<H", data[end + 10 : end + 12])
+    if entries > 4 * len(MEMBERS):  # 0xFFFF (zip64) included: no bundle needs it
+        raise BundleError(
+            f"the bundle holds {entries:,} entries; a run bundle holds {len(MEMBERS)}"
+        )
+
+
+def _mb(n: int) -> str:
+    return f"{n / 2**20:.1f} MiB"
+
+
+def _check_entries(infos: list[zipfile.ZipInfo]) -> None:
+    """Refuse unsafe names, links, directories, encryption, odd compression, duplicates."""
+    seen: set[str] = set()
+    for info in infos:
+        name = info.orig_filename
+        parts = name.split("/")
+        if (
+            not name
+            or "\\" in name
+            or "\0" in name
+            or name.startswith("/")
+            or (len(name) > 1 and name[1] == ":")
+            or ".." in parts
+        ):
+            raise BundleError(f"the bundle holds an unsafe member name {name!r}; refused")
+        if stat.S_ISLNK(info.external_attr >> 16):
+            raise BundleError(f"the bundle member {name!r} is a symbolic link; refused")
+        if name.lower().endswith(_PICKLE_SUFFIXES):
+            raise BundleError(
+                f"the bundle holds {name!r}, a pickle-format file; refused, since loading"
+                " pickles can run code (bundles carry weights as safetensors)"
+            )
+        if name in seen:
+            raise BundleError(f"the bundle holds {name!r} twice; refused")
+        seen.add(name)
+        if info.flag_bits & 0x1:
+            raise BundleError(f"the bundle member {name!r} is encrypted; refused")
+        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            raise BundleError(
+                f"the bundle member {name!r} uses compression method {info.compress_type};"
+                " only stored and deflate are read"
+            )
+
+
+def _cap(name: str, max_unpacked: int) -> int:
+    return min(_SMALL.get(name, max_unpacked), max_unpacked)
+
+
+def _check_sizes(infos: list[zipfile.ZipInfo], max_unpacked: int) -> None:
+    """Refuse, from the central directory, members or totals that unpack too large."""
+    total = sum(info.file_size for info in infos)
+    if total > max_unpacked:
+        raise BundleError(
+            f"the bundle unpacks to {_mb(total)}, over the {_mb(max_unpacked)} limit"
+            " (a zip bomb, or a run too large to load)"
+        )
+    for info in infos:
+        if info.file_size > _cap(info.filename, max_unpacked):
+            raise BundleError(
+                f"{info.filename} unpacks to {_mb(info.file_size)}, over its"
+                f" {_mb(_cap(info.filename, max_unpacked))} limit"
+            )
+        ratio = info.file_size / max(info.compress_size, 1)
+        if info.file_size > 2**20 and ratio > MAX_RATIO:
+            raise BundleError(
+                f"{info.filename} is compressed {ratio:.0f} to 1, beyond any real run"
+                " (a zip bomb); refused"
+            )
+
+
+def _read(zf: zipfile.ZipFile, info: zipfile.ZipInfo, max_unpacked: int) -> bytes:
+    """A member's bytes, read no further than its declared size allows, CRC checked."""
+    limit = min(info.file_size, _cap(info.filename, max_unpacked))
+    try:
+        with zf.open(info) as f:
+            content = f.read(limit + 1)
+            if len(content) <= limit:
+                f.read(1)  # reach the end, where zipfile checks the CRC
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError) as exc:
+        raise BundleError(f"{info.filename} is damaged ({_one_line(exc)}); refused") from None
+    if len(content) != info.file_size:
+        raise BundleError(
+            f"{info.filename} unpacks to more than the {info.file_size:,} bytes its entry"
+            " declares (a zip bomb); refused"
+        )
+    return content
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())[:200] or type(exc).__name__
+
+
+def _pickle_hint(name: str, content: bytes) -> None:
+    """Refuse content that is a pickle (protocol 2+ magic) or a torch.save zip."""
+    if content[:1] == b"\x80" and content[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05"):
+        what = "a pickle"
+    elif content[:4] == b"PK\x03\x04":
+        what = "a zip archive (torch.save files are pickles in a zip)"
+    else:
+        return
+    raise BundleError(f"{name} holds {what}, not its format; refused, since pickles can run code")
+
+
+def _text(content: bytes, name: str) -> str:
+    _pickle_hint(name, content)
+    try:
+        return content.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise BundleError(f"{name} is not UTF-8 text (byte {exc.start}); refused") from None
+
+
+def _refuse_constant(value: str) -> float:
+    raise ValueError(f"{value} is not a number JSON allows")
+
+
+def _parse_config(content: bytes) -> dict:
+    try:
+        config = json.loads(_text(content, "config.json"), parse_constant=_refuse_constant)
+    except BundleError:
+        raise
+    except (ValueError, RecursionError) as exc:  # RecursionError: nested too deep to parse
+        raise BundleError(f"config.json is not valid JSON ({_one_line(exc)})") from None
+    if not isinstance(config, dict):
+        raise BundleError("config.json is not a JSON object")
+    fmt = config.get("format")
+    if isinstance(fmt, bool) or not isinstance(fmt, int):
+        raise BundleError(f"config.json has no bundle format number (got {fmt!r})")
+    if fmt != FORMAT:
+        newer = " (made by a newer GRU Lab; update to read it)" if fmt > FORMAT else ""
+        raise BundleError(f"bundle format {fmt} is not one this GRU Lab reads ({FORMAT}){newer}")
+    for key, kind in (("spec", dict), ("versions", dict), ("meta", dict), ("name", str)):
+        if not isinstance(config.get(key), kind):
+            raise BundleError(f"config.json has no {key} {kind.__name__}")
+    return config
+
+
+def _parse_history(content: bytes) -> list[dict]:
+    lines = _text(content, "history.csv").splitlines()
+    try:
+        rows = list(csv.reader(lines))
+    except csv.Error as exc:
+        raise BundleError(f"history.csv is not valid CSV ({_one_line(exc)})") from None
+    if not rows or "epoch" not in rows[0]:
+        raise BundleError("history.csv has no header with an epoch column")
+    header = rows[0]
+    if len(set(header)) != len(header):
+        raise BundleError("history.csv names a column twice")
+    history = []
+    for line, cells in enumerate(rows[1:], start=2):
+        if len(cells) != len(header):
+            raise BundleError(f"history.csv line {line} has {len(cells)} cells, not {len(header)}")
+        row = {}
+        for column, cell in zip(header, cells, strict=True):
+            try:
+                row[column] = None if cell == "" else float(cell)
+            except ValueError:
+                raise BundleError(
+                    f"history.csv line {line}: {cell[:40]!r} is not a number"
+                ) from None
+        epoch = row["epoch"]
+        if epoch is None or not epoch.is_integer() or epoch < 0:
+            raise BundleError(f"history.csv line {line}: the epoch {epoch!r} is not a count")
+        row["epoch"] = int(epoch)
+        history.append(row)
+    return history
+
+
+def _parse_series(content: bytes) -> np.ndarray:
+    _pickle_hint("series.csv", content)
+    try:
+        return load_series(content, column="value")
+    except DataError as exc:
+        raise BundleError(f"series.csv: {exc}") from None
+
+
+def _parse_weights(content: bytes, shapes: Mapping[str, tuple[int, ...]] | None) -> dict:
+    name = "weights.safetensors"
+    try:
+        infos, _ = tensorfile.header(content)
+    except tensorfile.TensorFileError as exc:
+        _pickle_hint(name, content)
+        raise BundleError(f"{name} is not a safetensors file: {exc}") from None
+    for tensor, info in infos.items():
+        if info.dtype not in _DTYPES:
+            raise BundleError(
+                f"{name}: tensor {tensor!r} is {info.dtype}; weights must be F32 or F64"
+            )
+    if shapes is not None:
+        expected = {k: tuple(v) for k, v in shapes.items()}
+        missing = sorted(set(expected) - set(infos))
+        extra = sorted(set(infos) - set(expected))
+        if missing or extra:
+            which = f"lacks {missing[0]!r}" if missing else f"holds an unexpected {extra[0]!r}"
+            raise BundleError(f"{name} {which}; it does not match the run's models")
+        for tensor, shape in expected.items():
+            if infos[tensor].shape != shape:
+                raise BundleError(
+                    f"{name}: tensor {tensor!r} has shape {list(infos[tensor].shape)},"
+                    f" the run's models need {list(shape)}"
+                )
+    try:
+        tensors, _ = tensorfile.from_bytes(content)
+    except tensorfile.TensorFileError as exc:
+        raise BundleError(f"{name} is damaged: {exc}") from None
+    for tensor, value in tensors.items():
+        if not bool(torch.isfinite(value).all()):
+            bad = "NaN" if bool(torch.isnan(value).any()) else "infinite"
+            raise BundleError(f"{name}: tensor {tensor!r} holds {bad} values; refused")
+    return tensors
