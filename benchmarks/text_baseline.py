@@ -6,18 +6,13 @@ tensors, one-hot inputs, a Python loop over time steps), its two minibatch itera
 drawing from Python's global `random`, its `grad_clipping` and its `sgd` with batch size
 1 on the mean loss, the state reset at each epoch and carried (detached) between
 sequential batches. Deliberately not optimised: it is what "the tutorial's algorithm,
-done plainly" costs.
-
-    python -m benchmarks.text_baseline [--corpus tang] [--epochs 1] [--threads 1] [--json]
+done plainly" costs. Names and layout are d2l's.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
 import math
 import random
-import time
 
 import torch
 from torch import nn
@@ -144,41 +139,3 @@ def train_epoch(net, corpus, batch_size, num_steps, lr, theta, use_random_iter):
         total += l.item() * y.numel()
         n += y.numel()
     return math.exp(total / n), n
-
-
-def run(corpus_name="tang", epochs=1, hidden=256, batch_size=32, num_steps=35, lr=100.0,
-        theta=0.01, seed=0) -> dict:  # fmt: skip
-    """Train the from-scratch GRU on a shipped corpus; time the epochs."""
-    from gru_core.text import Vocab, load_corpus, split_text
-
-    train_text, _ = split_text(load_corpus(corpus_name))
-    vocab = Vocab.build(train_text)
-    corpus = vocab.encode(train_text).tolist()
-    random.seed(seed)
-    torch.manual_seed(seed)
-    net = RNNModelScratch(len(vocab), hidden)
-    start = time.perf_counter()
-    chars, ppl = 0, math.nan
-    for _ in range(epochs):
-        ppl, n = train_epoch(net, corpus, batch_size, num_steps, lr, theta, False)
-        chars += n
-    seconds = time.perf_counter() - start
-    return {"epochs": epochs, "train_seconds": seconds, "chars": chars, "perplexity": ppl,
-            "chars_per_second": chars / seconds}  # fmt: skip
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--corpus", default="tang")
-    parser.add_argument("--epochs", type=int, default=1)
-    parser.add_argument("--threads", type=int, help="torch.set_num_threads (default: torch's)")
-    parser.add_argument("--json", action="store_true")
-    args = parser.parse_args()
-    if args.threads is not None:
-        torch.set_num_threads(args.threads)
-    result = run(args.corpus, args.epochs)
-    print(json.dumps(result) if args.json else result)
-
-
-if __name__ == "__main__":
-    main()

@@ -28,6 +28,7 @@ from torch import nn
 
 from gru_core import kernels
 from gru_core.config import _choice, _float, _int, _validate
+from gru_core.rollout import evaluating
 
 CORPORA_DIR = Path(__file__).resolve().parents[1] / "assets" / "corpora"
 CORPORA = {  # name -> (file in CORPORA_DIR, a prefix to continue)
@@ -325,32 +326,29 @@ def train_epoch(
     model: nn.Module,
     corpus: torch.Tensor,
     optimizer: torch.optim.Optimizer,
-    *,
-    batch_size: int,
-    num_steps: int,
-    sampling: str,
-    clip: float,
+    cfg: TextConfig,
     rng: random.Random,
 ) -> EpochStats:
     """One pass of d2l's `train_epoch_ch8` over `corpus` (int64 indices, on the model's device).
 
-    sequential: the state starts at zeros and is carried (detached) from batch to batch;
-    random: every batch starts from zeros. Loss: mean cross-entropy per character; the
-    gradients are clipped to global norm `clip` (0: not clipped) before the step.
+    Batches of cfg.batch_size x cfg.num_steps from `rng`. sequential: the state starts at
+    zeros and is carried (detached) from batch to batch; random: every batch starts from
+    zeros. Loss: mean cross-entropy per character; the gradients are clipped to global norm
+    cfg.clip (0: not clipped) before the optimizer's step.
     """
     model.train()
     params = [p for p in model.parameters() if p.requires_grad]
     state: State = None
     total = torch.zeros((), dtype=torch.float64, device=corpus.device)
-    chars = 0
-    for x, y in BATCHES[sampling](corpus, batch_size, num_steps, rng):
-        state = None if sampling == "random" else detach_state(state)
+    chars, batch_size, num_steps = 0, cfg.batch_size, cfg.num_steps
+    for x, y in BATCHES[cfg.sampling](corpus, batch_size, num_steps, rng):
+        state = None if cfg.sampling == "random" else detach_state(state)
         logits, state = model(x, state)  # (batch, steps, vocab)
         loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1))
         optimizer.zero_grad()
         loss.backward()
-        if clip > 0:
-            grad_clipping(params, clip)
+        if cfg.clip > 0:
+            grad_clipping(params, cfg.clip)
         optimizer.step()
         total += loss.detach() * y.numel()
         chars += y.numel()
@@ -362,7 +360,6 @@ def train_epoch(
     return EpochStats(math.exp(float(total) / chars), chars)
 
 
-@torch.no_grad()
 def perplexity(model: nn.Module, ids: torch.Tensor, rows: int = 1, chunk: int = 256) -> float:
     """exp(mean cross-entropy per character) of `ids` (int64) under the model.
 
@@ -375,19 +372,13 @@ def perplexity(model: nn.Module, ids: torch.Tensor, rows: int = 1, chunk: int = 
     ids = ids.to(_device(model))
     x = ids[: rows * length].reshape(rows, length)
     y = ids[1 : rows * length + 1].reshape(rows, length)
-    was_training = model.training
-    model.eval()
     state: State = None
     total = 0.0
-    for i in range(0, length, chunk):
-        logits, state = model(x[:, i : i + chunk], state)  # (rows, chunk, vocab)
-        target = y[:, i : i + chunk]
-        total += float(
-            F.cross_entropy(
-                logits.reshape(-1, logits.shape[-1]), target.reshape(-1), reduction="sum"
-            )
-        )
-    model.train(was_training)
+    with evaluating(model):
+        for i in range(0, length, chunk):
+            logits, state = model(x[:, i : i + chunk], state)  # (rows, chunk, vocab)
+            target = y[:, i : i + chunk].reshape(-1)
+            total += float(F.cross_entropy(logits.flatten(0, 1), target, reduction="sum"))
     return math.exp(total / (rows * length))
 
 
@@ -400,7 +391,6 @@ def eval_rows(chars: int, most: int) -> int:
     return max(1, min(most, chars // 1000))
 
 
-@torch.no_grad()
 def sample(
     model: nn.Module,
     vocab: Vocab,
@@ -425,20 +415,19 @@ def sample(
         raise TextError(f"temperature must be 0 or more; got {temperature}")
     gen = torch.Generator().manual_seed(seed)  # on the CPU: the same text on every device
     device = _device(model)
-    was_training = model.training
-    model.eval()
-    logits, state = model(vocab.encode(prefix)[None].to(device), None)  # (1, len(prefix), vocab)
     out = []
-    for _ in range(n):
-        last = logits[0, -1].float().cpu()  # (vocab,)
-        last[0] = -math.inf  # never the unknown character
-        if temperature == 0:
-            nxt = int(last.argmax())
-        else:
-            nxt = int(torch.multinomial(F.softmax(last / temperature, -1), 1, generator=gen))
-        out.append(nxt)
-        logits, state = model(torch.tensor([[nxt]], device=device), state)
-    model.train(was_training)
+    with evaluating(model):
+        logits, state = model(vocab.encode(prefix)[None].to(device))  # (1, len(prefix), vocab)
+        for _ in range(n):
+            last = logits[0, -1].float().cpu()  # (vocab,)
+            last[0] = -math.inf  # never the unknown character
+            if temperature == 0:
+                nxt = int(last.argmax())
+            else:
+                probs = F.softmax(last / temperature, -1)
+                nxt = int(torch.multinomial(probs, 1, generator=gen))
+            out.append(nxt)
+            logits, state = model(torch.tensor([[nxt]], device=device), state)
     return prefix + vocab.decode(out)
 
 
@@ -447,7 +436,16 @@ def sample(
 
 @dataclass(frozen=True)
 class TextConfig:
-    """Settings of a character-level language model and its training."""
+    """Settings of a character-level language model and its training; the defaults are seed003.
+
+    seed003 is the tutorial's setting (d2l's first edition, its GRU chapter, on song
+    lyrics): 256 units, 35 steps, batch 32, sequential batches with the state carried
+    between them, plain SGD at lr 100 on the mean loss (d2l's `sgd` with batch size 1),
+    gradient clipping at global norm 0.01, 160 epochs, 50-character samples every 40.
+    d2l's second edition differs: its `train_ch8` always clips at norm 1
+    (`grad_clipping(net, 1)`), and its GRU section trains 500 epochs at lr 1. The preset
+    keeps the first edition's 0.01 (with lr 100, every step moves the weights by at most 1).
+    """
 
     hidden_size: int = _int(256, 1, 1024)  # units in each recurrent layer
     num_layers: int = _int(1, 1, 4)  # stacked recurrent layers
@@ -470,11 +468,6 @@ class TextConfig:
         _validate(self)
 
 
-# seed003, the tutorial's setting (d2l's first edition, GRU chapter, its lyrics corpus):
-# 256 units, 35 steps, batch 32, sequential batches with the state carried, plain SGD at
-# lr 100 on the mean loss (d2l's sgd with batch size 1), clipping at norm 0.01, 160 epochs,
-# 50-character samples every 40 epochs. d2l's second edition (`train_ch8`) clips at norm 1
-# instead (`grad_clipping(net, 1)`) and trains 500 epochs at lr 1; the preset keeps 0.01.
 TEXT_PRESETS: dict[str, TextConfig] = {"seed003": TextConfig()}
 
 
@@ -514,16 +507,7 @@ def fit(
     history = []
     for epoch in range(1, cfg.epochs + 1):
         start = time.perf_counter()
-        stats = train_epoch(
-            model,
-            train_ids,
-            optimizer,
-            batch_size=cfg.batch_size,
-            num_steps=cfg.num_steps,
-            sampling=cfg.sampling,
-            clip=cfg.clip,
-            rng=rng,
-        )
+        stats = train_epoch(model, train_ids, optimizer, cfg, rng)
         seconds = time.perf_counter() - start
         record = EpochRecord(epoch, stats.perplexity, stats.chars, seconds)
         if epoch % cfg.sample_every == 0 or epoch == cfg.epochs:

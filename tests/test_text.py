@@ -16,6 +16,16 @@ from gru_core import text
 from gru_core.config import ConfigError
 from gru_core.text import CharLM, TextError, Vocab, torch_core
 
+
+@pytest.fixture(autouse=True)
+def one_torch_thread():
+    """One thread, as the app trains: on a busy machine a thread pool slows tiny models 10x."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 TINY = "the cat sat on the mat. the rat ate the hat.\n" * 24  # 1,080 characters
 
 
@@ -232,7 +242,7 @@ def test_d2l_init_draws_weights_near_zero_and_zeroes_biases():
     text.d2l_init_(model)
     w = model.core.weight_ih_l0.detach()
     assert abs(float(w.std()) - 0.01) < 0.001
-    assert all(float(b.abs().max()) == 0 for n, b in model.named_parameters() if "bias" in n)
+    assert all(not b.detach().any() for n, b in model.named_parameters() if "bias" in n)
 
 
 # ---------------------------------------------------------------- training pieces
@@ -295,10 +305,8 @@ def test_train_epoch_carries_the_state_detached_or_resets_it(sampling):
     torch.manual_seed(0)
     model = CharLM(len(vocab), core, 8)
     opt = text.make_optimizer(model, "sgd", 1.0)
-    text.train_epoch(
-        model, vocab.encode(TINY), opt, batch_size=4, num_steps=10, sampling=sampling, clip=1.0,
-        rng=random.Random(0),
-    )  # fmt: skip
+    cfg = text.TextConfig(batch_size=4, num_steps=10, sampling=sampling, clip=1.0)
+    text.train_epoch(model, vocab.encode(TINY), opt, cfg, random.Random(0))
     handed, returned = model.core.handed, model.core.returned
     assert len(handed) >= 20 and handed[0] is None
     if sampling == "random":
@@ -472,7 +480,5 @@ def test_a_text_too_short_for_one_batch_is_refused():
     vocab = Vocab.build(TINY)
     model = tiny_model(len(vocab))
     with pytest.raises(TextError, match="too short for one batch of 32 x 35"):
-        text.train_epoch(
-            model, vocab.encode(TINY[:500]), text.make_optimizer(model, "sgd", 1.0),
-            batch_size=32, num_steps=35, sampling="sequential", clip=0.0, rng=random.Random(0),
-        )  # fmt: skip
+        opt = text.make_optimizer(model, "sgd", 1.0)
+        text.train_epoch(model, vocab.encode(TINY[:500]), opt, text.TextConfig(), random.Random(0))
