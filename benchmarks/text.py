@@ -76,11 +76,15 @@ def baseline(vocab_size: int, ids: torch.Tensor, epochs: int) -> float:
     return chars / (time.perf_counter() - start)
 
 
-def preset_run(name: str, epochs: int, embedding: int, device: str) -> list[text.EpochRecord]:
+def preset_run(
+    name: str, epochs: int, embedding: int, device: str, every: int
+) -> list[text.EpochRecord]:
     """Train seed003 (with `epochs` epochs) on the corpus; print each evaluated epoch."""
     vocab, train_ids, held_ids = corpus_ids(name)
-    cfg = dataclasses.replace(PRESET, epochs=epochs, embedding=embedding)
+    cfg = dataclasses.replace(PRESET, epochs=epochs, embedding=embedding, sample_every=every)
     model = text.build_model(cfg, len(vocab), text.torch_core(nn.GRU)).to(device)
+    unknown = int((held_ids == 0).sum())
+    print(f"held out: {len(held_ids)} characters, {unknown} unknown to the training part (skipped)")
     train_ids, held_ids = train_ids.to(device), held_ids.to(device)
 
     def show(r: text.EpochRecord) -> None:
@@ -141,6 +145,7 @@ def main() -> None:
     parser.add_argument("--embedding", type=int, default=64, help="width for `embedding`")
     parser.add_argument("--preset-epochs", type=int, default=0, help="then train seed003")
     parser.add_argument("--preset-embedding", type=int, default=0, help="0: one-hot, as d2l")
+    parser.add_argument("--sample-every", type=int, default=0, help="0: the preset's 40")
     parser.add_argument("--device", default="cpu", help="where seed003 trains (cpu, cuda)")
     parser.add_argument("--json", help="also write every measurement to this file")
     args = parser.parse_args()
@@ -157,7 +162,8 @@ def main() -> None:
         print(
             f"seed003 on {args.corpus}, {args.preset_epochs} epochs, {width} nn.GRU, {args.device}:"
         )
-        preset_run(args.corpus, args.preset_epochs, args.preset_embedding, args.device)
+        every = args.sample_every or PRESET.sample_every
+        preset_run(args.corpus, args.preset_epochs, args.preset_embedding, args.device, every)
 
 
 if __name__ == "__main__":

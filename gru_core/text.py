@@ -364,7 +364,9 @@ def perplexity(model: nn.Module, ids: torch.Tensor, rows: int = 1, chunk: int = 
     """exp(mean cross-entropy per character) of `ids` (int64) under the model.
 
     The text is cut into `rows` contiguous rows, each read from a zero state; every
-    character but the first of each row is predicted. `chunk` bounds the logits held at once.
+    character but the first of each row is predicted, except unknown ones (index 0:
+    held-out characters the training text never showed, which no model can predict).
+    `chunk` bounds the logits held at once.
     """
     length = (len(ids) - 1) // rows
     if length < 1:
@@ -372,14 +374,19 @@ def perplexity(model: nn.Module, ids: torch.Tensor, rows: int = 1, chunk: int = 
     ids = ids.to(_device(model))
     x = ids[: rows * length].reshape(rows, length)
     y = ids[1 : rows * length + 1].reshape(rows, length)
+    known = int((y != 0).sum())
+    if known == 0:
+        raise TextError("every character to predict is unknown to the vocabulary")
     state: State = None
     total = 0.0
     with evaluating(model):
         for i in range(0, length, chunk):
             logits, state = model(x[:, i : i + chunk], state)  # (rows, chunk, vocab)
             target = y[:, i : i + chunk].reshape(-1)
-            total += float(F.cross_entropy(logits.flatten(0, 1), target, reduction="sum"))
-    return math.exp(total / (rows * length))
+            total += float(
+                F.cross_entropy(logits.flatten(0, 1), target, ignore_index=0, reduction="sum")
+            )
+    return math.exp(total / known)
 
 
 def _device(model: nn.Module) -> torch.device:

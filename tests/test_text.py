@@ -322,13 +322,17 @@ def test_perplexity_matches_a_hand_calculation():
     hand = math.exp(-(3 * math.log(0.5) + math.log(0.3)) / 4)
     assert text.perplexity(model, ids) == pytest.approx(hand, rel=1e-6)
     assert text.perplexity(model, ids, rows=2) == pytest.approx(hand, rel=1e-6)
+    with_unknown = torch.tensor([1, 2, 0, 2, 1, 2])  # the unknown target (index 0) is skipped
+    assert text.perplexity(model, with_unknown) == pytest.approx(hand, rel=1e-6)
+    assert text.perplexity(model, ids[:3]) != pytest.approx(hand, rel=1e-3)  # control
 
 
 def test_perplexity_in_chunks_equals_one_pass_over_the_text():
     vocab = Vocab.build(TINY)
     model = tiny_model(len(vocab))
     ids = vocab.encode(TINY[:101])
-    logits, _ = model(ids[None, :-1])
+    with torch.no_grad():
+        logits, _ = model(ids[None, :-1])
     direct = math.exp(float(nn.functional.cross_entropy(logits[0], ids[1:])))
     assert text.perplexity(model, ids, chunk=7) == pytest.approx(direct, rel=1e-5)
     assert model.training  # the mode is restored
