@@ -25,6 +25,7 @@ as if it had trained alone, and can go on alone.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 import time
 from collections.abc import Callable, Sequence
@@ -32,8 +33,9 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import torch
 
-from gru_core import kernels
+from gru_core import kernels, metrics
 from gru_core.config import ConfigError, ModelConfig, TrainConfig
+from gru_core.rollout import evaluating
 from gru_core.train import MODELS, Diverged, Trainer, _copy_state, _test_keys
 
 FREE = ("lr", "seed")  # the settings runs trained together may differ in
@@ -143,9 +145,14 @@ def _cell(params: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
 
 
 @np.errstate(over="ignore", invalid="ignore")
-def _gru_forward(v: np.ndarray, loop: np.ndarray, hidden: int):
-    """`kernels._forward` with `keep` for R runs: v (T+1, R, H+1+I, B), states into
-    v[1:, :, :H]; returns the gates (T, R, 4H, B) and n (T, R, H, B)."""
+def _gru_forward(v: np.ndarray, loop: np.ndarray, hidden: int, head: np.ndarray | None = None):
+    """`kernels._forward` for R runs: v (T+1, R, H+1+I, B), states into v[1:, :, :H];
+    returns the gates (T, R, 4H, B) and n (T, R, H, B).
+
+    With `head` (R, 1, H+1) and one input, it is `kernels._feed_back`'s loop instead:
+    columns [1:] read, at each step after the first, the head's output of the step
+    before (their own forecast); column 0 reads what v holds (the truth).
+    """
     steps, runs, _, batch = v.shape
     steps -= 1
     g = np.empty((steps, runs, 4 * hidden, batch), dtype=v.dtype)
@@ -153,7 +160,12 @@ def _gru_forward(v: np.ndarray, loop: np.ndarray, hidden: int):
     two, three = 2 * hidden, 3 * hidden
     half = v.dtype.type(0.5)
     matmul, multiply, subtract, tanh = np.matmul, np.multiply, np.subtract, np.tanh
-    for v_t, h, h_new, g_t, rz, r, z, n_in, n_h, nt in zip(
+    fed = (
+        itertools.repeat((None, None), steps)
+        if head is None
+        else zip(v[1:, :, : hidden + 1, 1:], v[1:, :, hidden + 1 :, 1:], strict=True)
+    )
+    for v_t, h, h_new, g_t, rz, r, z, n_in, n_h, nt, (h_one, u_next) in zip(
         v[:-1],
         v[:-1, :, :hidden],
         v[1:, :, :hidden],
@@ -164,6 +176,7 @@ def _gru_forward(v: np.ndarray, loop: np.ndarray, hidden: int):
         g[:, :, two:three],
         g[:, :, three:],
         n,
+        fed,
         strict=True,
     ):
         matmul(loop, v_t, out=g_t)  # R products, each the single run's
@@ -176,6 +189,8 @@ def _gru_forward(v: np.ndarray, loop: np.ndarray, hidden: int):
         subtract(h, nt, out=h_new)
         h_new *= z
         h_new += nt
+        if h_one is not None:
+            matmul(head, h_one, out=u_next)
     return g, n
 
 
@@ -275,6 +290,107 @@ def _mlp_loss_and_grads(stack: _Stack, a: np.ndarray, y: np.ndarray) -> np.ndarr
     return losses
 
 
+# -- evaluation ------------------------------------------------------------------------------
+
+
+@np.errstate(over="ignore", invalid="ignore")
+def _mlp_closed_loop(params: list[np.ndarray], window: np.ndarray, horizon: int) -> np.ndarray:
+    """`kernels.mlp_closed_loop` for R runs of one column each: params as `_Stack.params`,
+    window (R, k) -> (R, horizon)."""
+    runs, k = window.shape
+    dtype = window.dtype
+    a = np.ones((runs, k + 1, 1), dtype=dtype)
+    a[:, :k, 0] = window
+    steps, inputs = [], a
+    for i in range(0, len(params), 2):
+        weight = np.concatenate([params[i], params[i + 1][..., None]], axis=2).astype(dtype)
+        out = np.ones((runs, weight.shape[1] + 1, 1), dtype=dtype)
+        steps.append((weight, inputs, out[:, :-1]))
+        if i + 2 < len(params):  # a ReLU after every layer but the last
+            steps.append((None, None, out[:, :-1]))
+        inputs = out
+    preds = np.empty((horizon, runs), dtype=dtype)
+    last = steps[-1][2]  # (R, 1, 1)
+    matmul, maximum = np.matmul, np.maximum
+    for pred in preds:
+        for weight, x, out in steps:
+            if weight is None:
+                maximum(out, 0, out=out)
+            else:
+                matmul(weight, x, out=out)
+        pred[:] = last[:, 0, 0]
+        a[:, : k - 1] = a[:, 1:k]
+        a[:, k - 1] = last[:, 0]
+    return np.ascontiguousarray(preds.T)
+
+
+def _test_row(name: str, teacher: np.ndarray, free: np.ndarray, truth: np.ndarray) -> dict:
+    """A model's test metrics as `Trainer.evaluate` records them."""
+    return {
+        f"{name}_test_one_step_mse": metrics.finite_or_none(metrics.mse(teacher, truth)),
+        f"{name}_test_rollout_mse": metrics.finite_or_none(metrics.mse(free, truth)),
+        f"{name}_test_rollout_mae": metrics.finite_or_none(metrics.mae(free, truth)),
+    }
+
+
+def _evaluate(trainers: list[Trainer], gru: list[np.ndarray], mlp: list[np.ndarray]):
+    """`Trainer.evaluate` of each of R runs of a batch, the forecasts' loops batched: one
+    test row per run. `gru`, `mlp`: the runs' parameters, as `_Stack.params`."""
+    first = trainers[0]
+    n_train, data = first.n_train, first.data
+    truth = first.series[n_train + 1 :]
+    test_x = data[None, n_train:-1, None]  # (1, T, 1)
+    rows: list[dict] = [{} for _ in trainers]
+    # The GRU: read up to the test part from the start state, then forecast.
+    begin = first.eval_start("gru")[0]
+    runs, hidden = len(trainers), first.model_cfg.hidden_size
+    h = np.zeros((runs, hidden), np.float32)
+    for r, t in enumerate(trainers):
+        state = t.eval_start("gru")[1]
+        if state is not None:
+            h[r] = state[0, 0].numpy()
+    _, loop = _cell(gru)
+    if begin < n_train:
+        x = first.rnn.scale_in(data[None, begin:n_train, None]).numpy()  # (1, L, 1)
+        v = np.empty((x.shape[1] + 1, runs, hidden + 2, 1), dtype=np.float32)
+        v[0, :, :hidden, 0], v[:, :, hidden] = h, 1
+        v[:-1, :, hidden + 1 :] = x.transpose(1, 2, 0)[:, None]
+        v[-1, :, hidden + 1 :] = 0
+        _gru_forward(v, loop, hidden)
+        h = v[-1, :, :hidden, 0]
+    inputs = first.rnn.scale_in(test_x)[0, :, 0].numpy()  # (T,)
+    v = np.empty((len(inputs) + 1, runs, hidden + 2, 2), dtype=np.float32)  # truth, own
+    v[0, :, :hidden], v[:, :, hidden], v[0, :, hidden + 1] = h[..., None], 1, inputs[0]
+    v[1:-1, :, hidden + 1, 0] = inputs[1:, None]
+    head = np.concatenate([gru[4], gru[5][..., None]], axis=2)  # (R, 1, H+1)
+    _gru_forward(v, loop, hidden, head)
+    out = (gru[4] @ v[1:, :, :hidden])[:, :, 0] + gru[5][None, :, :]  # (T, R, 2)
+    # The MLP: its reading and first forecast in torch, as alone; the feedback loop batched.
+    firsts, windows, teachers = [], [], []
+    for t in trainers:
+        begin, state = t.eval_start("mlp")
+        with evaluating(t.mlp):
+            if begin < n_train:
+                _, state = t.mlp(data[None, begin:n_train, None], state)
+            teachers.append(t.mlp(test_x, state)[0][0, :, 0].numpy())
+            y, state = t.mlp.core(t.mlp.scale_in(test_x[:, :1]), state)
+        firsts.append(y[:, -1].numpy())  # (1, 1)
+        k = t.mlp.window
+        windows.append(
+            firsts[-1] if k == 1 else np.concatenate([state[..., 0].numpy(), firsts[-1]], 1)
+        )
+    rest = _mlp_closed_loop(mlp, np.concatenate(windows), len(inputs) - 1)  # (R, T-1)
+    for r, t in enumerate(trainers):
+        gru_teacher, gru_free = (
+            t.rnn.scale_out(torch.from_numpy(out[None, :, r, c].copy())) for c in (0, 1)
+        )
+        rows[r].update(_test_row("gru", gru_teacher[0].numpy(), gru_free[0].numpy(), truth))
+        free = np.concatenate([firsts[r], rest[r : r + 1]], axis=1)
+        mlp_free = t.mlp.scale_out(torch.from_numpy(free))[0].numpy()
+        rows[r].update(_test_row("mlp", teachers[r], mlp_free, truth))
+    return rows
+
+
 # -- the trainer -------------------------------------------------------------------------------
 
 
@@ -361,30 +477,38 @@ class BatchedTrainer:
         for stack in self._stacks.values():
             stack.write_back(keep)
         mlp_state = None if mlp_state is None else torch.from_numpy(mlp_state)
-        for j, t in enumerate(active):
-            if keep[j]:
-                t._state["gru"] = torch.from_numpy(self._h[j].copy())[None]
-                t._state["mlp"] = _copy_state(mlp_state)
-                self._finish(t, lrs[j], means[j], seconds)
-            else:  # the run alone, from the same state, diverges with its own message
-                self.errors[self._active[j]] = self._diverge(t)
+        kept = [j for j, ok in enumerate(keep) if ok]
+        for j in kept:
+            active[j]._state["gru"] = torch.from_numpy(self._h[j].copy())[None]
+            active[j]._state["mlp"] = _copy_state(mlp_state)
+            active[j].epoch += 1
+        due = first.epoch % first.cfg.eval_every == 0 or first.epoch >= first.cfg.epochs
+        evaluated = time.perf_counter()
+        if kept and due:
+            params = {name: [p[kept] for p in s.params] for name, s in self._stacks.items()}
+            tests = _evaluate([active[j] for j in kept], params["gru"], params["mlp"])
+        else:
+            tests = [dict.fromkeys(_test_keys())] * len(kept)
+        seconds += (time.perf_counter() - evaluated) / max(1, len(kept))
+        for j, test in zip(kept, tests, strict=True):
+            self._finish(active[j], lrs[j], means[j], test, seconds)
+        for j, ok in enumerate(keep):
+            if not ok:  # the run alone, from the same state, diverges with its own message
+                self.errors[self._active[j]] = self._diverge(active[j])
         if not all(keep):
             self._active = [i for i, ok in zip(self._active, keep, strict=True) if ok]
             if self._active:
                 self._build()
 
     @staticmethod
-    def _finish(t: Trainer, lr: float, means: dict, seconds: float) -> None:
-        """The end of a run's epoch, as `Trainer.run_epoch` ends it: its row, evaluated."""
-        start = time.perf_counter()
-        t.epoch += 1
+    def _finish(t: Trainer, lr: float, means: dict, test: dict, seconds: float) -> None:
+        """The end of a run's epoch, as `Trainer.run_epoch` ends it: its row."""
         t._good = t._weights()
         row: dict = {"epoch": t.epoch, "lr": lr}
         row.update({f"{name}_train_loss": means[name] for name in MODELS})
-        due = t.epoch % t.cfg.eval_every == 0 or t.epoch >= t.cfg.epochs
-        row.update(t.evaluate() if due else dict.fromkeys(_test_keys()))
-        row["seconds"] = seconds + time.perf_counter() - start  # its share of the batch
-        t.elapsed += row["seconds"]
+        row.update(test)
+        row["seconds"] = seconds  # its share of the batch's time
+        t.elapsed += seconds
         row["elapsed"] = t.elapsed
         t.history.append(row)
 
