@@ -77,7 +77,8 @@ class _Stack:
         flat = np.stack([np.concatenate([p.ravel() for p in a.params]) for a in adams])
         runs = len(adams)
         adam = object.__new__(kernels.FlatAdam)  # FlatAdam's own step, on stacked buffers
-        adam.group = {"lr": np.zeros((runs, 1)), **_settings(adams)}
+        group = adams[0].group  # betas and eps: Adam's defaults in every Trainer
+        adam.group = {"lr": np.zeros((runs, 1)), "betas": group["betas"], "eps": group["eps"]}
         adam.params, adam.grad, adam._tmp = [flat], np.zeros_like(flat), np.zeros_like(flat)
         adam._updates = [adam._tmp]
         adam.exp_avg = np.stack([a.exp_avg for a in adams])
@@ -113,15 +114,6 @@ class _Stack:
             source.exp_avg[:] = adam.exp_avg[r]
             source.exp_avg_sq[:] = adam.exp_avg_sq[r]
             source.steps[:] = adam.steps
-
-
-def _settings(adams: list[kernels.FlatAdam]) -> dict:
-    """The betas and eps the runs share (ConfigError if they do not)."""
-    shared = {(tuple(a.group["betas"]), a.group["eps"]) for a in adams}
-    if len(shared) != 1:
-        raise ConfigError("runs trained together must share Adam's betas and eps")
-    betas, eps = shared.pop()
-    return {"betas": betas, "eps": eps}
 
 
 # -- the GRU -----------------------------------------------------------------------------------
