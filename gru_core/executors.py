@@ -18,16 +18,15 @@ queued items never start, running ones are killed.
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
-import sys
 import threading
 import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from multiprocessing import connection, spawn
+from multiprocessing import connection
 
-WORKER_NAME = "gru-lab-sweep"  # the worker processes' name (and how their setup is found)
+from gru_core import process_job
+
 _POLL = 0.05  # seconds between looks at the cancel flag while waiting for results
 
 Fn = Callable[[dict], dict]
@@ -57,22 +56,10 @@ def _call(fn: Fn, index: int, item: dict) -> Done:
 
 # -- local processes ---------------------------------------------------------------------------
 
-_FORKSERVER = sys.platform.startswith("linux")
-_CONTEXT = multiprocessing.get_context("forkserver" if _FORKSERVER else "spawn")
-_prepared = spawn.get_preparation_data
-
-
-def _preparation_data(name: str) -> dict:
-    """A new process's setup, less `__main__` for our workers: under Streamlit `__main__`
-    is the page script, which a worker would otherwise run first."""
-    data = _prepared(name)
-    if name == WORKER_NAME:
-        data.pop("init_main_from_path", None)
-        data.pop("init_main_from_name", None)
-    return data
-
-
-spawn.get_preparation_data = _preparation_data
+# Workers come from the fork server the app's training processes come from (torch already
+# imported there), under their name, so that they too are told nothing of `__main__`.
+_CONTEXT = process_job._FORK
+WORKER_NAME = process_job.PROCESS_NAME
 
 
 def _serve(conn: connection.Connection) -> None:
