@@ -19,7 +19,7 @@ from __future__ import annotations
 import io
 import itertools
 import math
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Hashable, Iterable, Mapping, Sequence
 
 import pandas as pd
 
@@ -129,6 +129,19 @@ def parse_grid(
                 raise SweepError(f"{name}: {word!r} is not a valid {kind}") from None
         grid[name] = values
     return grid
+
+
+def group_runs(
+    runs: Iterable[dict], key: Callable[[dict], Hashable], size: int
+) -> list[list[dict]]:
+    """Runs with equal `key(run)` in groups of at most `size`, in order of first appearance
+    (for training each group as one batch; `gru_core.batched.batch_key` says what may)."""
+    if size < 1:
+        raise SweepError(f"a group holds at least one run, got size {size}")
+    groups: dict[Hashable, list[dict]] = {}
+    for run in runs:
+        groups.setdefault(key(run), []).append(run)
+    return [g[i : i + size] for g in groups.values() for i in range(0, len(g), size)]
 
 
 def best_value(history: Sequence[Mapping], key: str, lower_is_better: bool = True) -> float | None:

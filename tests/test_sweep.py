@@ -14,6 +14,7 @@ from gru_core.sweep import (
     cell_summary,
     eta_seconds,
     expand,
+    group_runs,
     parse_grid,
     run_key,
     run_table,
@@ -172,3 +173,28 @@ def test_eta():
     assert eta_seconds([2.0, 4.0], 0, 2) == 0.0
     assert eta_seconds([2.0, 4.0], 5, 2) == 3.0 * 3  # three waves of two workers
     assert eta_seconds([2.0, 4.0], 4, 1) == 12.0
+
+
+def test_group_runs_keeps_order_and_caps_size():
+    runs = expand({"hidden": [4, 8], "lr": [0.1, 0.2, 0.3]}, seeds=2)
+    groups = group_runs(runs, key=lambda r: r["settings"]["hidden"], size=4)
+    keys = [[r["key"] for r in g] for g in groups]
+    assert keys == [
+        [
+            "hidden=4,lr=0.1,seed=0",
+            "hidden=4,lr=0.2,seed=0",
+            "hidden=4,lr=0.3,seed=0",
+            "hidden=4,lr=0.1,seed=1",
+        ],
+        ["hidden=4,lr=0.2,seed=1", "hidden=4,lr=0.3,seed=1"],
+        [
+            "hidden=8,lr=0.1,seed=0",
+            "hidden=8,lr=0.2,seed=0",
+            "hidden=8,lr=0.3,seed=0",
+            "hidden=8,lr=0.1,seed=1",
+        ],
+        ["hidden=8,lr=0.2,seed=1", "hidden=8,lr=0.3,seed=1"],
+    ]
+    assert sorted(r["key"] for g in groups for r in g) == sorted(r["key"] for r in runs)
+    with pytest.raises(SweepError, match="at least one run"):
+        group_runs(runs, key=lambda r: 0, size=0)
