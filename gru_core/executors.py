@@ -159,33 +159,43 @@ def _ray():
 class RayExecutor:
     """Each item a Ray task; see the module's docstring.
 
-    Connects on first `run`: to the cluster at `address`, or to a Ray already started
-    in this process, or else starts a local one (`workers` CPUs; default all). The
-    connection is left open for later sweeps; `ray.shutdown()` ends it.
+    Connects on first `run`: to a Ray already started in this process, or else to the
+    cluster at `address`, or else starts a local one (`workers` CPUs; default all), with
+    `runtime_env` (Ray's: e.g. {"py_modules": [...]} where the cluster's nodes lack this
+    package). The connection is left open for later sweeps; `ray.shutdown()` ends it.
     """
 
-    def __init__(self, address: str | None = None, workers: int | None = None) -> None:
+    def __init__(
+        self,
+        address: str | None = None,
+        workers: int | None = None,
+        runtime_env: dict | None = None,
+    ) -> None:
         self.address = address
         self.workers = workers
+        self.runtime_env = runtime_env
         self._cancel = threading.Event()
 
     def cancel(self) -> None:
         """Cancel queued tasks and kill running ones; `run` returns soon after."""
         self._cancel.set()
 
-    def _connect(self):
+    def connect(self):
+        """Connect to (or start) Ray now rather than on the first `run`; the ray module."""
         ray = _ray()
         if not ray.is_initialized():
             if self.address is not None:
-                ray.init(address=self.address)
+                ray.init(address=self.address, runtime_env=self.runtime_env)
             else:
-                ray.init(num_cpus=self.workers, include_dashboard=False)
+                ray.init(
+                    num_cpus=self.workers, include_dashboard=False, runtime_env=self.runtime_env
+                )
         return ray
 
     def run(self, fn: Fn, items: Iterable[dict]) -> Iterator[Done]:
         """Yield a `Done` for each item as it finishes (in finishing order)."""
         self._cancel.clear()
-        ray = self._connect()
+        ray = self.connect()
         task = ray.remote(num_cpus=1, max_retries=0)(_call)
         pending = {task.remote(fn, i, item): (i, item) for i, item in enumerate(items)}
         try:
