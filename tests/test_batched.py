@@ -151,3 +151,34 @@ def test_windowed_runs_are_refused(sine):
     cfg = dataclasses.replace(FAST.train, mode="windowed", eval_state="warm", batch_size=8)
     with pytest.raises(ConfigError, match="needs mode 'stateful'"):
         BatchedTrainer(sine, 0.8, FAST.model, [cfg])
+
+
+SMALL = ModelConfig(hidden_size=5, mlp_hidden=(6,))
+SMALL_TRAIN = TrainConfig(epochs=3, seq_len=10, batch_size=2, step_kernel="numpy")
+
+
+def train_group(item: dict) -> dict:
+    """A sweep's unit of work: the runs of one shape, trained as one batch."""
+    torch.set_num_threads(1)
+    model = dataclasses.replace(SMALL, hidden_size=item["hidden"])
+    cfgs = [dataclasses.replace(SMALL_TRAIN, lr=lr, seed=s) for lr, s in item["runs"]]
+    runs = BatchedTrainer(make_sine(DataConfig(points=200)), 0.8, model, cfgs)
+    train_batched(runs)
+    return {"rows": [_rows(t) for t in runs.trainers]}
+
+
+def test_groups_of_a_sweep_through_worker_processes_give_the_single_runs_numbers():
+    from gru_core.executors import LocalExecutor
+
+    groups = [
+        {"hidden": hidden, "runs": [(lr, s) for lr in (1e-2, 3e-2) for s in (0, 1)]}
+        for hidden in (3, 5)
+    ]
+    done = {d.index: d for d in LocalExecutor(2).run(train_group, groups)}
+    assert [done[i].error for i in range(2)] == [None, None]
+    series = make_sine(DataConfig(points=200))
+    for i, group in enumerate(groups):
+        model = dataclasses.replace(SMALL, hidden_size=group["hidden"])
+        for (lr, seed), rows in zip(group["runs"], done[i].result["rows"], strict=True):
+            cfg = dataclasses.replace(SMALL_TRAIN, lr=lr, seed=seed)
+            assert rows == _rows(_single(series, model, cfg))
