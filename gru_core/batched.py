@@ -15,11 +15,12 @@ code reduces a whole array (`np.dot`, `sum`, `np.tensordot`), the batched code r
 a contiguous copy of each run's part in the same order.
 
 Scope: the path of `TrainConfig(step_kernel="numpy")` with stateful streams, i.e.
-`kernels.GRUTrainStep` + `kernels.MLPTrainStep` + `FlatAdam` (any schedule, any
-clipping). `BatchedTrainer` holds one real `Trainer` per run (so building, evaluation and
-everything a run reports are the single run's own code) and replaces only its training
-steps; after every epoch each trainer holds its weights, Adam state and carried states
-as if it had trained alone, and can go on alone.
+`kernels.GRUTrainStep` + `kernels.MLPTrainStep` + `FlatAdam` (any schedule, clipping,
+standardising, MLP window, warm or carried evaluation). `BatchedTrainer` holds one real
+`Trainer` per run (building, seeds, data and batches are the single run's own code) and
+replaces its training steps and its evaluation's two forecast loops; after every epoch each
+trainer holds its weights, Adam state, carried states and history as if it had trained
+alone, and can go on alone.
 """
 
 from __future__ import annotations
