@@ -21,6 +21,7 @@ def _prepare_process() -> bool:
 
 
 _prepare_process()
+state.workspace()
 state.init()
 
 PAGES = [

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
+from gru_core import store as stores
 from gru_core.config import PRESETS, ConfigError, DataConfig, ModelConfig, TrainConfig
 from gru_core.data import DataError, csv_columns, make_sine
 from gru_core.job import MAX_CONCURRENT, JobSlot, Snapshot, TrainingJob, running_jobs
@@ -44,6 +45,47 @@ def init() -> None:
         ss.setdefault(key, getattr(default, name))
     ss.setdefault(FRACTION_KEY, default.train_fraction)
     ss.setdefault(SOURCE_KEY, SOURCES[0])
+
+
+# -- the workspace ----------------------------------------------------------------------------
+
+WS_PARAM = "ws"  # the URL's query parameter holding the workspace id
+
+
+@st.cache_resource(show_spinner=False)
+def store() -> stores.Store:
+    """The process's one workspace store (under GRU_LAB_HOME).
+
+    Opening it marks the runs a stopped server left training as interrupted.
+    """
+    opened = stores.Store()
+    opened.recover_interrupted()
+    return opened
+
+
+def workspace() -> str:
+    """The session's workspace id: the URL's `ws` when it names one, else a new workspace.
+
+    The id is written back to the URL, so a reload, a new tab or a shared link reaches the
+    same workspace. An id that is malformed or unknown here opens a new, empty workspace
+    (and says so once): there is no way to list or guess other workspaces.
+    """
+    ss = st.session_state
+    ws = ss.get("workspace")
+    if ws is None:
+        asked = st.query_params.get(WS_PARAM)
+        if asked is not None and store().workspace_exists(asked):
+            ws = asked
+        else:
+            ws = store().create_workspace()
+            if asked is not None:
+                ss["workspace_notice"] = (
+                    "The workspace in this link does not exist on this server; this is a new one."
+                )
+        ss["workspace"] = ws
+    if st.query_params.get(WS_PARAM) != ws:
+        st.query_params[WS_PARAM] = ws
+    return ws
 
 
 # -- data -------------------------------------------------------------------------------------

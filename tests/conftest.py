@@ -1,7 +1,14 @@
 import io
+import os
 
 import numpy as np
 import pytest
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _private_home(tmp_path_factory):
+    """Workspaces the tests create live in a temporary GRU_LAB_HOME, never the user's."""
+    os.environ["GRU_LAB_HOME"] = str(tmp_path_factory.mktemp("gru_lab_home"))
 
 
 def _tutorial_csv() -> bytes:
