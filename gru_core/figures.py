@@ -104,11 +104,61 @@ def _axis(title: str | None = None, **settings) -> dict:
     return dict(tickfont=dict(size=FONT_SIZE - 2), title=heading, **settings)
 
 
+MAX_DECADES = 8  # a log axis spans at most this many decades; outliers above are clipped
+
+
+def log_ceiling(values: Sequence[float]) -> float | None:
+    """The highest value a log axis of `values` shows, or None when it shows them all.
+
+    One early spike (a loss of 1e19 beside losses of 1e-3) would otherwise stretch the
+    axis over 22 decades and flatten every curve. When the values span more than
+    `MAX_DECADES`, the axis ends a decade above their 95th percentile, and never more than
+    `MAX_DECADES` above the smallest; values above it are drawn on the edge, marked.
+    """
+    positive = np.array([v for v in values if v > 0 and np.isfinite(v)], dtype=np.float64)
+    if not len(positive):
+        return None
+    low, high = np.log10(positive.min()), np.log10(positive.max())
+    if high - low <= MAX_DECADES:
+        return None
+    bulk = np.quantile(positive, 0.95, method="lower")  # an observed value, not interpolated
+    return float(10 ** min(np.log10(bulk) + 1, low + MAX_DECADES))
+
+
 def _log_axis(title: str, values: Sequence[float]) -> dict:
-    """A log axis; labels on whole decades only when the data spans more than one."""
+    """A log axis; labels on whole decades only when the data spans more than one.
+
+    Past `MAX_DECADES` the axis is cut at `log_ceiling` (the caller marks what lies above).
+    """
     positive = [v for v in values if v > 0]
     decades = bool(positive) and np.log10(max(positive) / min(positive)) >= 1.5
-    return _axis(title, type="log", exponentformat="power", **({"dtick": 1} if decades else {}))
+    ceiling = log_ceiling(positive)
+    cut = {}
+    if ceiling is not None:
+        low = np.log10(min(positive))
+        cut = {"range": [low - 0.1, np.log10(ceiling) + 0.1], "autorange": False}
+    return _axis(
+        title, type="log", exponentformat="power", **({"dtick": 1} if decades else {}), **cut
+    )
+
+
+def _clipped_marks(traces: Sequence, ceiling: float) -> go.Scatter:
+    """Markers on the axis's top edge where a trace's values lie above `ceiling`."""
+    xs, texts = [], []
+    for trace in traces:
+        for x, y in zip(trace.x, trace.y, strict=True):
+            if y > ceiling:
+                xs.append(x)
+                texts.append(f"{trace.name}: {y:.3g} (off the chart)")
+    return go.Scatter(
+        x=xs,
+        y=[ceiling] * len(xs),
+        mode="markers",
+        marker=dict(symbol="triangle-up", size=11, color="#444"),
+        name=f"above {ceiling:.2g}: off the chart (clipped)",
+        text=texts,
+        hovertemplate="%{text}<extra></extra>",
+    )
 
 
 def _figure(
@@ -305,12 +355,16 @@ def loss_figure(history: Sequence[dict], title: str | None = None) -> go.Figure:
             if len(values) <= 2:  # a lone point has no line to show it
                 trace.mode = "lines+markers"
             traces.append(trace)
+    values = [v for t in traces for v in t.y]
+    ceiling = log_ceiling(values)
+    if ceiling is not None:
+        traces.append(_clipped_marks(traces, ceiling))
     return _figure(
         traces,
         title,
         height=520,
         xaxis=_axis("epoch"),
-        yaxis=_log_axis("MSE (log scale)", [v for t in traces for v in t.y]),
+        yaxis=_log_axis("MSE (log scale)", values),
         # Two entries a row, whatever the chart's width: a row per measurement, GRU beside MLP.
         legend=dict(entrywidth=0.5, entrywidthmode="fraction"),
     )

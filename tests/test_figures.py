@@ -102,6 +102,31 @@ def test_loss_figure_drops_non_finite_and_non_positive_values():
     assert list(_by_name(fig)["GRU train"].y) == [1.0]
 
 
+def test_one_early_outlier_no_longer_flattens_the_loss_chart():
+    rows = _history(40, 1)
+    rows[0]["gru_train_loss"] = 1e19  # a first epoch that blew up, then recovered
+    fig = figures.loss_figure(rows)
+    values = [v for t in fig.data for v in t.y if t.name != "GRU train" or v < 1e19]
+    # Worked by hand: the ordinary losses lie in [0.5/40, 2]; their 95th percentile is under
+    # 2, so the axis ends a decade above it, far below the outlier and under 8 decades long.
+    low, high = fig.layout.yaxis.range
+    assert high - low <= figures.MAX_DECADES + 0.2
+    assert np.log10(max(values)) <= high < 19
+    assert low <= np.log10(min(values))
+    marks = _by_name(fig)[next(n for n in _by_name(fig) if "clipped" in n)]
+    assert list(marks.x) == [1] and "1e+19" in marks.text[0]
+
+
+def test_losses_within_eight_decades_are_shown_whole_and_unmarked():
+    rows = _history(40, 1)
+    rows[0]["gru_train_loss"] = 1e4  # large, but within MAX_DECADES of the smallest loss
+    fig = figures.loss_figure(rows)
+    assert fig.layout.yaxis.range is None
+    assert not any("clipped" in t.name for t in fig.data)
+    assert figures.log_ceiling([1e-3, 1e5]) is None
+    assert figures.log_ceiling([1e-3] * 19 + [1e19]) == pytest.approx(1e-2)  # q95 x 10
+
+
 def test_loss_figure_without_epochs_says_so():
     fig = figures.loss_figure([])
     assert len(fig.data) == 0
