@@ -281,7 +281,7 @@ def same_data_snapshots(chosen: list[int]) -> tuple[list[tuple[int, Snapshot]], 
 def run_snapshot(run: int) -> Snapshot | None:
     """The live job's snapshot for the live run; a saved run's, read from the store."""
     if run == live_run():
-        return snapshot()
+        return slot().snapshot()
     try:
         updated = store().run(workspace(), run).updated
     except stores.StoreError:
@@ -300,6 +300,16 @@ def viewed_snapshot() -> Snapshot | None:
     chosen = st.session_state.get(VIEW_KEY)
     shown = None if chosen is None else run_snapshot(chosen)
     return snapshot() if shown is None else shown
+
+
+def run_caption(snap: Snapshot) -> str:
+    """Which run a page shows, and with which settings."""
+    settings = runs_views.settings_line(snap.spec.to_dict())
+    if snap.run is None:
+        return f"This run: {settings}."
+    run = next((r for r in runs() if r.id == snap.run), None)
+    name = "" if run is None else f" {runs_views.name_of(run, runs_views.auto_labels(runs()))}"
+    return f"Run #{snap.run}{name}: {settings}."
 
 
 @st.cache_resource(scope="session", max_entries=8, show_spinner=False)
@@ -402,11 +412,17 @@ def job() -> TrainingJob | None:
 
 
 def snapshot() -> Snapshot | None:
-    return slot().snapshot()
+    """The session's run: its job's, or else (a reload, a new tab) the workspace's latest run."""
+    live = slot().snapshot()
+    if live is not None or st.session_state.get("run_reset"):
+        return live
+    latest = store().runs(workspace())
+    return run_snapshot(latest[-1].id) if latest else None
 
 
 def is_running() -> bool:
-    snap = snapshot()
+    """Whether the session's own job is queued or training."""
+    snap = slot().snapshot()
     return snap is not None and snap.running
 
 
@@ -468,13 +484,19 @@ def stop_run() -> None:
 
 
 def resume_run() -> None:
+    """Resume the session's stopped job, or the saved run the session shows."""
     current = job()
     if current is not None:
         current.resume()
+        return
+    shown = snapshot()
+    if shown is not None and shown.run is not None and shown.can_resume:
+        resume_saved(shown.run)
 
 
 def reset_run() -> None:
     slot().clear()
+    st.session_state["run_reset"] = True
     st.session_state.pop("run_error", None)
 
 

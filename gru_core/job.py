@@ -84,6 +84,7 @@ class Snapshot:
     parameters: dict[str, int]  # per model name
     elapsed: float
     can_resume: bool = False  # Resume would continue this run
+    run: int | None = None  # the workspace run it is, if it is saved in one
     weights: dict | None = None  # model name -> CPU state dict (None before the first)
     states: dict | None = None  # model name -> CPU carried state
     _models: dict = field(default_factory=dict, repr=False)
@@ -406,6 +407,7 @@ class TrainingJob:
             parameters=dict(self.parameters),
             elapsed=pub["elapsed"],
             can_resume=self.can_resume,
+            run=None if self.record is None else self.record.run,
             weights=None if weights is None else dict(weights),
             states=pub.get("states"),
         )

@@ -123,6 +123,8 @@ def stored_snapshot(store: stores.Store, ws: str, run_id: int) -> Snapshot:
         device_reason="a saved run, shown from its checkpoint",
         parameters=dict(run.params) or parameter_counts(spec.models),
         elapsed=run.seconds,
+        can_resume=run.status in ("stopped", "interrupted") and run.epoch < spec.train.epochs,
+        run=run_id,
         weights=weights,
         states=states,
     )

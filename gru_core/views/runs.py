@@ -27,12 +27,27 @@ LABEL_SETTINGS = 3  # at most this many differing settings name a run
 DASHES = (("solid", "dash"), ("dot", "dashdot"), ("longdash", "longdashdot"))
 
 
+LINE_SETTINGS = ("models", "hidden", "layers", "seq_len", "lr", "epochs", "batch", "seed", "data")
+
+
 def run_settings(run: Run) -> dict[str, object]:
     """The run's settings as the Train page names them, with its task, models and data."""
-    spec = run.spec
+    return settings_of(run.spec)
+
+
+def settings_line(spec: dict) -> str:
+    """A spec's main settings in one line: "models gru, mlp · hidden 16 · lr 5e-4 · ..."."""
+    s = settings_of(spec)
+    return " · ".join(
+        f"{k.replace('_', ' ')} {show_value(k, s[k])}" for k in LINE_SETTINGS if k in s
+    )
+
+
+def settings_of(spec: dict) -> dict[str, object]:
+    """A spec dict's settings as the Train page names them, with its task, models and data."""
     out: dict[str, object] = {
-        "task": run.task,
-        "models": ", ".join(run.models),
+        "task": spec.get("task", "forecast"),
+        "models": ", ".join(m.get("name", "?") for m in spec.get("models", [])),
         "data": spec.get("data", {}).get("label", ""),
     }
     try:
