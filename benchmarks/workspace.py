@@ -11,6 +11,9 @@
    (history and the whole resumable state every 2 s, in the child) and without,
    interleaved pair by pair. Throughput = epochs / training seconds in the child (the
    trainer's own clock, which the saves are inside of); ratios within a pair, then median.
+   On a shared machine that ratio swings more than saving costs, so the cost of one save
+   as the child makes it (a history row, then the whole resumable state, fsync'd) is
+   timed alone too, and given as a share of the 2 s between saves.
 
     python -m benchmarks.workspace [--rounds 5] [--epochs 150] [--json FILE]
 """
@@ -26,6 +29,7 @@ import time
 from pathlib import Path
 
 from benchmarks.common import machine, median, print_machine
+from gru_core.store import SAVE_EVERY
 
 ROOT = Path(__file__).resolve().parents[1]
 ROWS = 150
@@ -110,6 +114,33 @@ def save_pairs(rounds: int, epochs: int, home: Path) -> dict:
     return out
 
 
+def save_seconds(home: Path, saves: int = 30) -> list[float]:
+    """Seconds of one save as the child makes it (a history row, then the resumable state)."""
+    from gru_core import workspace
+    from gru_core.config import PRESETS
+    from gru_core.data import make_sine
+    from gru_core.recording import RunRecorder
+    from gru_core.spec import Dataset, RunSpec
+    from gru_core.store import Store
+    from gru_core.train import Trainer, train
+
+    preset = PRESETS["fast"]
+    data = Dataset(make_sine(preset.data), preset.data.train_fraction, "sine", sine=preset.data)
+    spec = RunSpec.of(data, preset.model, preset.train)
+    store = Store(home)
+    record, _ = workspace.record_run(store, store.create_workspace(), spec)
+    trainer = Trainer(spec)
+    train(trainer, should_stop=lambda: trainer.epoch >= 3)
+    recorder = RunRecorder(record, trainer.resumable_state)
+    out = []
+    for i in range(saves):
+        recorder._recorder._pending.append({**trainer.history[-1], "epoch": 4 + i})
+        start = time.perf_counter()
+        recorder.flush()
+        out.append(time.perf_counter() - start)
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
@@ -139,9 +170,16 @@ def main() -> None:
             f" with/without per pair {' '.join(f'{v:.3f}' for v in ratios)},"
             f" median {median(ratios):.3f}"
         )
+        one = save_seconds(home)
+        print(
+            f"one save: median {median(one) * 1e3:.1f} ms, that is"
+            f" {median(one) / SAVE_EVERY:.2%} of training time at one save every {SAVE_EVERY:g} s"
+        )
     if args.json:
         Path(args.json).write_text(
-            json.dumps({"machine": info, "opening": opened, "saving": saved}, indent=2)
+            json.dumps(
+                {"machine": info, "opening": opened, "saving": saved, "one_save": one}, indent=2
+            )
         )
 
 

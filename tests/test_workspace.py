@@ -95,13 +95,19 @@ def test_a_saved_run_resumes_from_its_checkpoint_to_the_uninterrupted_result(sto
             assert torch.equal(job.snapshot().weights[name][key], value)
 
 
+def _trained(store, ws: str, spec: RunSpec) -> tuple[workspace.RunRecord, TrainingJob]:
+    """A recorded run of `spec`, trained to its end in a thread."""
+    record, _ = workspace.record_run(store, ws, spec)
+    job = TrainingJob(spec, record=record)
+    job.start()
+    assert job.join(60)
+    return record, job
+
+
 def test_a_process_job_resumes_a_saved_run_too(store):
     ws = store.create_workspace()
     spec = _spec(epochs=4)
-    record, _ = workspace.record_run(store, ws, spec)
-    first = TrainingJob(spec, record=record)
-    first.start()
-    assert first.join(60)
+    record, first = _trained(store, ws, spec)
     store.truncate_history(ws, record.run, 2)  # as if the last save had been at epoch 2 ...
     trainer = Trainer(spec)
     train(trainer, should_stop=lambda: trainer.epoch >= 2)
@@ -118,10 +124,7 @@ def test_a_process_job_resumes_a_saved_run_too(store):
 def test_a_stored_snapshot_shows_the_saved_run(store):
     ws = store.create_workspace()
     spec = _spec(epochs=3)
-    record, _ = workspace.record_run(store, ws, spec)
-    job = TrainingJob(spec, record=record)
-    job.start()
-    assert job.join(60)
+    record, job = _trained(store, ws, spec)
     snap = workspace.stored_snapshot(store, ws, record.run)
     live = job.snapshot()
     assert snap.status == "finished" and snap.epoch == 3
@@ -133,10 +136,7 @@ def test_a_stored_snapshot_shows_the_saved_run(store):
 
 def _bundle(store, ws) -> tuple[bytes, RunSpec, int]:
     spec = spec_for(make_sine(DataConfig(points=240, periods=3)), 0.8, SMALL, _cfg(epochs=3))
-    record, _ = workspace.record_run(store, ws, spec)
-    job = TrainingJob(spec, record=record)
-    job.start()
-    assert job.join(60)
+    record, _ = _trained(store, ws, spec)
     return workspace.bundle_bytes(store, ws, record.run, "hidden 6"), spec, record.run
 
 

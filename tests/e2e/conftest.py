@@ -157,6 +157,18 @@ class AppPage:
         return path
 
 
+def train_trace(app: AppPage) -> dict | None:
+    """The Train page's GRU training-loss trace, as drawn."""
+    traces = app.chart_data("train_losses") or []
+    return next((t for t in traces if t["name"] == "GRU train"), None)
+
+
+def epochs_drawn(app: AppPage) -> int:
+    """How many epochs the Train page's loss chart draws."""
+    trace = train_trace(app)
+    return 0 if trace is None else trace["n"]
+
+
 def _safe_name(nodeid: str) -> str:
     return "".join(c if c.isalnum() or c in "-_" else "_" for c in nodeid.split("::")[-1])
 

@@ -9,17 +9,7 @@ import pytest
 
 from scripts.harness import AppServer
 
-from .conftest import AppPage, wait_for
-
-
-def _train_trace(app) -> dict | None:
-    traces = app.chart_data("train_losses") or []
-    return next((t for t in traces if t["name"] == "GRU train"), None)
-
-
-def _epochs_drawn(app) -> int:
-    trace = _train_trace(app)
-    return 0 if trace is None else trace["n"]
+from .conftest import AppPage, epochs_drawn, train_trace, wait_for
 
 
 def _ws(app) -> str:
@@ -44,7 +34,7 @@ def _value(app, key: str) -> str:
 
 def _shows_the_run(app, base: str, ws: str) -> None:
     _visit(app, base, ws, "train")
-    assert wait_for(lambda: _epochs_drawn(app) == 6, 15), "the run's curves are not there"
+    assert wait_for(lambda: epochs_drawn(app) == 6, 15), "the run's curves are not there"
     assert _value(app, "train_hidden") == "5"
     assert "finished" in app.status()
     assert "Run #" in app.page.locator("[data-testid='stMain']").inner_text()
@@ -128,7 +118,7 @@ def test_a_run_interrupted_by_a_server_restart_resumes_to_its_end(browser, home)
         app.set_number("train_epochs", 300)
         app.click("train_start")
         # past the first saves (every 2 s), well before the end
-        assert wait_for(lambda: _epochs_drawn(app) >= 60, 60), "the run did not get going"
+        assert wait_for(lambda: epochs_drawn(app) >= 60, 60), "the run did not get going"
         ws = _ws(app)
     finally:
         first.proc.kill()  # the server dies mid-run, as in a crash or a power cut
@@ -141,14 +131,14 @@ def test_a_run_interrupted_by_a_server_restart_resumes_to_its_end(browser, home)
     try:
         _visit(app, second.url, ws, "train")
         assert "interrupted" in app.status()
-        saved = _epochs_drawn(app)
+        saved = epochs_drawn(app)
         assert 0 < saved < 300
         app.click("train_resume")
         assert wait_for(lambda: "finished" in app.status(), 120), app.status()
         app.page.reload()
         app.wait_for_run()
-        assert wait_for(lambda: _epochs_drawn(app) == 300, 15)
-        trace = _train_trace(app)
+        assert wait_for(lambda: epochs_drawn(app) == 300, 15)
+        trace = train_trace(app)
         assert trace["last_x"] == 300  # epochs 1..300, the lost ones trained again once
         assert app.exceptions() == [] and app.console_errors == []
     finally:
