@@ -8,8 +8,10 @@ import pytest
 from apptest_utils import APP, chart, go, job, new_app, release, texts, traces, train_tiny
 from streamlit.testing.v1 import AppTest
 
-from gru_core import bundle
+from gru_core import bundle, workspace
+from gru_core import store as stores
 from gru_core.store import Store
+from gru_core.views import rollouts
 
 
 @pytest.fixture
@@ -124,8 +126,6 @@ def test_download_a_bundle_then_upload_it_into_another_workspace(at):
 
 
 def _bundle_bytes(at, run: int) -> bytes:
-    from gru_core import workspace
-
     return workspace.bundle_bytes(Store(), at.session_state["workspace"], run)
 
 
@@ -169,3 +169,30 @@ def test_settings_and_data_come_back_in_a_new_session_on_the_same_link(at):
         assert json.dumps(Store().settings(ws))  # saved as plain JSON
     finally:
         release(again)
+
+
+def test_a_full_workspace_removes_the_oldest_unpinned_run_and_says_so(at, monkeypatch):
+    monkeypatch.setattr(stores, "MAX_RUNS", 2)
+    first, second = _two_runs(at)
+    at.selectbox(key="runs_one").set_value(first).run()
+    at.toggle(key=f"runs_pin_{first}").set_value(True).run()
+    train_tiny(at, None, hidden=6)
+    go(at, "runs")
+    kept = _store_runs(at)
+    assert [r.id for r in kept][0] == first and kept[0].pinned  # pinned: kept
+    assert [r.spec["models"][0]["hidden_size"] for r in kept] == [4, 6]  # hidden 5 went
+    (notice,) = [i.value for i in at.info if "at most 2 runs" in i.value]
+    assert f"#{second}" in notice and "removed" in notice
+
+
+def test_rollouts_show_the_run_picked_from_the_workspace(at):
+    first, second = _two_runs(at)
+    go(at, "rollouts")
+    live = chart(at, "rollouts_free")
+    at.selectbox(key="view_run").set_value(first).run()
+    assert not at.exception
+    picked = chart(at, "rollouts_free")
+    saved = workspace.stored_snapshot(Store(), at.session_state["workspace"], first)
+    expected = rollouts.forecasts_from(saved, 0)
+    assert traces(picked)["GRU"]["y"] == pytest.approx(expected.free_run["gru"].tolist())
+    assert traces(picked)["GRU"]["y"] != traces(live)["GRU"]["y"]
