@@ -35,29 +35,33 @@ ROOT = Path(__file__).resolve().parents[1]
 ROWS = 150
 
 
-def fill(ws_home: Path) -> str:
-    """A workspace at the cap in `ws_home`; its id."""
-    from gru_core import workspace
+def fast_spec(**train):
+    """The `fast` preset's run on its own data, with `train`'s settings changed."""
     from gru_core.config import PRESETS
     from gru_core.data import make_sine
     from gru_core.spec import Dataset, RunSpec
+
+    preset = PRESETS["fast"]
+    data = Dataset(make_sine(preset.data), preset.data.train_fraction, "sine", sine=preset.data)
+    return RunSpec.of(data, preset.model, dataclasses.replace(preset.train, **train))
+
+
+def fill(ws_home: Path) -> str:
+    """A workspace at the cap in `ws_home`; its id."""
+    from gru_core import workspace
     from gru_core.store import MAX_RUNS, Store
     from gru_core.train import Trainer, train
 
     store = Store(ws_home)
     ws = store.create_workspace()
-    preset = PRESETS["fast"]
-    data = Dataset(make_sine(preset.data), preset.data.train_fraction, "sine", sine=preset.data)
-    spec = RunSpec.of(data, preset.model, preset.train)
+    spec = fast_spec()
     trainer = Trainer(spec)
     train(trainer, should_stop=lambda: trainer.epoch >= 3)
     tensors, meta = trainer.resumable_state()
     rows = [{**trainer.history[-1], "epoch": e, "elapsed": 0.05 * e} for e in range(1, ROWS + 1)]
     for i in range(MAX_RUNS):
         lr = [1e-3, 3e-3, 1e-2, 3e-2][i % 4]
-        record, _ = workspace.record_run(
-            store, ws, RunSpec.of(data, preset.model, dataclasses.replace(preset.train, lr=lr))
-        )
+        record, _ = workspace.record_run(store, ws, fast_spec(lr=lr))
         store.append_history(ws, record.run, rows)
         store.save_checkpoint(ws, record.run, tensors, {**meta, "history": [], "epoch": ROWS})
         store.update_run(ws, record.run, status="finished")
@@ -87,15 +91,10 @@ def open_rounds(ws: str, rounds: int) -> dict:
 def save_pairs(rounds: int, epochs: int, home: Path) -> dict:
     """Throughput of the app's job with and without recording, interleaved."""
     from gru_core import process_job, workspace
-    from gru_core.config import PRESETS
-    from gru_core.data import make_sine
-    from gru_core.spec import Dataset, RunSpec
     from gru_core.store import Store
 
     process_job.prepare_process(threads=1)
-    preset = PRESETS["fast"]
-    data = Dataset(make_sine(preset.data), preset.data.train_fraction, "sine", sine=preset.data)
-    spec = RunSpec.of(data, preset.model, dataclasses.replace(preset.train, epochs=epochs))
+    spec = fast_spec(epochs=epochs)
     store = Store(home)
     ws = store.create_workspace()
     out: dict[str, list[float]] = {"without": [], "with": []}
@@ -117,16 +116,11 @@ def save_pairs(rounds: int, epochs: int, home: Path) -> dict:
 def save_seconds(home: Path, saves: int = 30) -> list[float]:
     """Seconds of one save as the child makes it (a history row, then the resumable state)."""
     from gru_core import workspace
-    from gru_core.config import PRESETS
-    from gru_core.data import make_sine
     from gru_core.recording import RunRecorder
-    from gru_core.spec import Dataset, RunSpec
     from gru_core.store import Store
     from gru_core.train import Trainer, train
 
-    preset = PRESETS["fast"]
-    data = Dataset(make_sine(preset.data), preset.data.train_fraction, "sine", sine=preset.data)
-    spec = RunSpec.of(data, preset.model, preset.train)
+    spec = fast_spec()
     store = Store(home)
     record, _ = workspace.record_run(store, store.create_workspace(), spec)
     trainer = Trainer(spec)
