@@ -23,6 +23,9 @@ def _prepare_process() -> bool:
 _prepare_process()
 state.workspace()
 state.init()
+if "workspace_notice" in st.session_state and "workspace_notice_shown" not in st.session_state:
+    st.session_state["workspace_notice_shown"] = True
+    st.toast(st.session_state["workspace_notice"], icon=":material/info:")
 
 PAGES = [
     st.Page("app_pages/overview.py", title="Overview", icon=":material/home:", default=True),
@@ -30,6 +33,7 @@ PAGES = [
     st.Page("app_pages/train.py", title="Train", icon=":material/model_training:"),
     st.Page("app_pages/gates.py", title="Gates", icon=":material/tune:"),
     st.Page("app_pages/rollouts.py", title="Rollouts", icon=":material/timeline:"),
+    st.Page("app_pages/runs.py", title="Runs", icon=":material/table_rows:"),
 ]
 page = st.navigation(PAGES)
 
@@ -58,5 +62,7 @@ def show_data() -> None:
 
 
 show_data()
+state.save_workspace()  # the widget changes this rerun brings
 page.run()
 show_data()  # again: the page may have just changed the data (a page that stops skips this)
+state.save_workspace()  # and the data the page may have just made

@@ -30,7 +30,7 @@ start, end = gates.clamp_segment(st.session_state["gates_segment"], n_points, n_
 
 @st.fragment(run_every=state.SLOW_POLL_SECONDS if running else None)
 def gates_view() -> None:
-    snap = state.snapshot()
+    snap = state.viewed_snapshot()
     view = gates.gate_view(snap, start, end, name=gated)
     note = f" ({view.layer_note})" if view.layer_note else ""
     st.caption(

@@ -69,7 +69,8 @@ with live_area:
         disabled=running or problem is not None,
         on_click=state.start_run,
         width="stretch",
-        help="Train both models from scratch with these settings (replaces a finished run).",
+        help="Train the models from scratch with these settings, as a new run (the runs"
+        " before it stay on the Runs page).",
     )
     stop.button(
         "Stop",
@@ -112,6 +113,7 @@ def live() -> None:
         st.info("Choose settings and press Start: the models train together, live.")
         return
     render.status_block(snap)
+    st.caption(state.run_caption(snap))
     st.plotly_chart(
         figures.loss_figure(snap.history),
         key="train_losses",

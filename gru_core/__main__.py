@@ -4,7 +4,8 @@
     python -m gru_core train [--preset seed|fast] [--task forecast] [--data FILE.csv]
                              [--models gru,mlp] [--hidden N] [--seq-len N] [--lr X]
                              [--epochs N] [--seed K] [--device auto|cpu|cuda|mps]
-                             [--target-mse X] [--json]
+                             [--target-mse X] [--save RUN.zip] [--json]
+    python -m gru_core show  RUN.zip [--json]
 
 The settings' options (--hidden, --lr, ...) come from their declarations in
 gru_core.config (the `flag` of a field's metadata), with its help and range.
@@ -18,7 +19,9 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import shlex
 import sys
+from pathlib import Path
 
 from gru_core.config import MODEL_KINDS, PRESETS, TASK_NAMES, ConfigError, DataConfig, settings
 
@@ -68,7 +71,12 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument(
         "--target-mse", type=float, help="stop once the first model's test error is <= X"
     )
+    train.add_argument("--save", metavar="RUN.zip", help="write the run as a bundle (a zip)")
     train.add_argument("--json", action="store_true", help="print the result as JSON last")
+
+    show = sub.add_parser("show", help="evaluate a run bundle's saved weights on its saved data")
+    show.add_argument("bundle", metavar="RUN.zip", help="a bundle from train --save or the app")
+    show.add_argument("--json", action="store_true", help="print the result as JSON last")
     return parser
 
 
@@ -81,12 +89,12 @@ def _data(args: argparse.Namespace) -> int:
     return 0
 
 
-def _train(args: argparse.Namespace) -> int:
+def _train(args: argparse.Namespace, argv: list[str] | None = None) -> int:
     import torch
 
     from gru_core.data import load_series, make_sine
     from gru_core.spec import Dataset, RunSpec
-    from gru_core.tasks import metric_names, primary
+    from gru_core.tasks import primary
     from gru_core.train import Trainer, train
 
     preset = PRESETS[args.preset]
@@ -122,36 +130,87 @@ def _train(args: argparse.Namespace) -> int:
     result = train(trainer, on_epoch=progress, target=args.target_mse)
     if trainer.history[-1][f"{names[0]}_{main}"] is None:  # last epoch skipped evaluation
         trainer.history[-1].update(trainer.evaluate())
-    last = trainer.history[-1]
+    reached = result.outcome == "reached_target" if args.target_mse is not None else None
+    report = _report(trainer, args.preset, result.seconds, reached, trainer.history[-1])
+    if args.save:
+        from gru_core import bundle, workspace
+
+        tensors, meta = workspace.bundle_state(*trainer.resumable_state())
+        command = "python -m gru_core " + shlex.join(sys.argv[1:] if argv is None else argv)
+        bundle.write_bundle(
+            spec.to_dict(),
+            trainer.history,
+            tensors,
+            spec.data.series,
+            command,
+            name=Path(args.save).stem,
+            meta={**meta, "preset": args.preset, "seconds": result.seconds,
+                  "reached_target": reached},
+            path=args.save,
+        )  # fmt: skip
+        print(f"wrote the run to {args.save}", file=sys.stderr)
+    return _print(report, args.json)
+
+
+def _report(trainer, preset: str, seconds: float, reached: bool | None, last: dict) -> dict:
+    """What `train --json` prints: the run's settings in brief and each model's metrics."""
+    from gru_core.tasks import metric_names
+
     keys = metric_names(trainer.task)
-    report = {
-        "preset": args.preset,
+    return {
+        "preset": preset,
         "device": str(trainer.device),
         "epochs": trainer.epoch,
-        "train_seconds": result.seconds,
-        "reached_target": result.outcome == "reached_target"
-        if args.target_mse is not None
-        else None,
-        **{name: {key: last[f"{name}_{key}"] for key in keys} for name in names},
+        "train_seconds": seconds,
+        "reached_target": reached,
+        **{name: {key: last[f"{name}_{key}"] for key in keys} for name in trainer.names},
     }
-    if args.json:
+
+
+def _show(args: argparse.Namespace) -> int:
+    """Re-evaluate a bundle's saved weights on its saved data; print what `train` printed."""
+    import torch
+
+    from gru_core import workspace
+
+    torch.set_num_threads(1)
+    found, spec = workspace.read_run_bundle(args.bundle)
+    meta = found.config["meta"]
+    trainer = workspace.trainer_of(spec, found.tensors, meta)
+    print(f"{found.config['name'] or args.bundle}: {found.command.strip()}", file=sys.stderr)
+    report = _report(
+        trainer,
+        str(meta.get("preset", "")),
+        float(meta.get("seconds", meta.get("elapsed", 0.0))),
+        meta.get("reached_target"),
+        {**(found.history[-1] if found.history else {}), **trainer.evaluate()},  # train loss: saved
+    )
+    return _print(report, args.json)
+
+
+def _print(report: dict, as_json: bool) -> int:
+    names = [k for k, v in report.items() if isinstance(v, dict)]
+    if as_json:
         print(json.dumps(report))
     else:
         for name in names:
             shown = {k: "-" if v is None else f"{v:.4f}" for k, v in report[name].items()}
             print(f"{name}: " + ", ".join(f"{k} {v}" for k, v in shown.items()))
-        print(f"{trainer.epoch} epochs in {result.seconds:.2f} s on {trainer.device}")
+        print(f"{report['epochs']} epochs in {report['train_seconds']:.2f} s on {report['device']}")
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
+    from gru_core.bundle import BundleError
     from gru_core.data import DataError
     from gru_core.train import Diverged
 
     args = _parser().parse_args(argv)
     try:
-        return _data(args) if args.command == "data" else _train(args)
-    except (ConfigError, DataError) as exc:
+        if args.command == "data":
+            return _data(args)
+        return _show(args) if args.command == "show" else _train(args, argv)
+    except (ConfigError, DataError, BundleError) as exc:
         print(f"python -m gru_core: error: {exc}", file=sys.stderr)
         return 2
     except Diverged as exc:

@@ -588,3 +588,12 @@ def horizon_figure(
         xaxis=_axis("steps ahead"),
         yaxis=_log_axis("MSE (log scale)", [float(v) for e in errors.values() for v in e]),
     )
+
+
+def compare_figure(traces: Sequence, x_title: str, y_title: str, log_y: bool = False) -> go.Figure:
+    """Lines of several runs on one chart (the Runs page's overlays)."""
+    if not traces:
+        return _empty(_figure([]), "Nothing to draw for these runs yet")
+    values = [v for t in traces for v in t.y]
+    yaxis = _log_axis(y_title, values) if log_y else _axis(y_title)
+    return _figure(traces, height=560, xaxis=_axis(x_title), yaxis=yaxis)

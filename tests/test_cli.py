@@ -1,6 +1,7 @@
 import json
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -136,3 +137,41 @@ def test_every_settings_flag_comes_from_its_declaration():
         if s.flag is not None:
             assert flags[s.flag].help == s.help and flags[s.flag].choices == s.choices, s.key
     assert "--hidden" in flags and "--device" in flags and "--models" in flags
+
+
+def test_train_save_then_show_prints_the_same_json(tmp_path):
+    data = tmp_path / "series.csv"
+    assert _run("data", "--out", str(data), "--points", "300").returncode == 0
+    bundle = tmp_path / "hidden 4, lr 0.01.zip"
+    trained = _run(
+        "train", "--data", str(data), "--epochs", "3", "--hidden", "4", "--lr", "0.01",
+        "--save", str(bundle), "--json",
+    )  # fmt: skip
+    assert trained.returncode == 0, trained.stderr
+    report = json.loads(trained.stdout.strip().splitlines()[-1])
+    shown = _run("show", str(bundle), "--json")
+    assert shown.returncode == 0, shown.stderr
+    again = json.loads(shown.stdout.strip().splitlines()[-1])
+    assert again == report  # the test metrics are computed again from the saved weights
+    assert report["gru"]["test_rollout_mse"] > 0
+    with zipfile.ZipFile(bundle) as zf:
+        command = zf.read("command.txt").decode()
+    assert "train" in command and "--hidden 4" in command and "--save" in command
+
+
+def test_show_refuses_a_bundle_whose_weights_were_changed_in_one_line(tmp_path):
+    bundle = tmp_path / "run.zip"
+    assert _run("train", "--epochs", "2", "--hidden", "4", "--save", str(bundle)).returncode == 0
+    tampered = tmp_path / "tampered.zip"
+    with zipfile.ZipFile(bundle) as zin, zipfile.ZipFile(tampered, "w") as zout:
+        for info in zin.infolist():
+            content = zin.read(info)
+            if info.filename == "config.json":
+                config = json.loads(content)
+                for model in config["spec"]["models"]:  # the MLP's saved weights: (32, 16)
+                    model["mlp_hidden"] = [9]
+                content = json.dumps(config).encode()
+            zout.writestr(info.filename, content)
+    proc = _run("show", str(tampered), "--json")
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert len(proc.stderr.strip().splitlines()) == 1 and "weights.safetensors" in proc.stderr

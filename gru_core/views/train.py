@@ -9,6 +9,7 @@ from gru_core import device as devices
 from gru_core import process_job
 from gru_core.config import PRESETS, ConfigError, ModelConfig, TrainConfig, settings
 from gru_core.job import Snapshot, TrainingJob, check_spec
+from gru_core.recording import RunRecord
 from gru_core.spec import Dataset, RunSpec
 from gru_core.tasks import primary, task_class
 from gru_core.views.status import format_metric, seconds_per_epoch
@@ -98,9 +99,37 @@ def run_spec(dataset: Dataset, model: ModelConfig, train: TrainConfig) -> RunSpe
 JOB_TYPE: type[TrainingJob] = process_job.ProcessJob
 
 
-def make_job(spec: RunSpec) -> TrainingJob:
-    """A new (not yet started) job for `spec`; ConfigError if it cannot train here."""
-    return JOB_TYPE(spec)
+def make_job(spec: RunSpec, record: RunRecord | None = None) -> TrainingJob:
+    """A new (not yet started) job for `spec`; ConfigError if it cannot train here.
+
+    With a `record`, the job saves its run in the workspace as it trains.
+    """
+    return JOB_TYPE(spec, record=record)
+
+
+def spec_settings(spec: RunSpec) -> dict[str, object]:
+    """The Train page's settings that give `spec` (its first model's sizes stand for all)."""
+    return config_settings(model_config(spec.to_dict()), spec.train)
+
+
+def model_config(spec: dict) -> ModelConfig:
+    """The shared model settings of a spec dict: its kinds, its first model's sizes.
+
+    (The Train page gives every model the same sizes: `spec.model_specs`.)
+    """
+    models = spec["models"]
+    first = models[0]
+    return ModelConfig(
+        models=tuple(m["kind"] for m in models),
+        hidden_size=first["hidden_size"],
+        num_layers=first["num_layers"],
+        mlp_hidden=tuple(
+            next((m["mlp_hidden"] for m in models if m["kind"] == "mlp"), first["mlp_hidden"])
+        ),
+        mlp_window=next(
+            (m["mlp_window"] for m in models if m["kind"] == "mlp"), first["mlp_window"]
+        ),
+    )
 
 
 def setting_changes(running: RunSpec, chosen: RunSpec) -> list[str]:
