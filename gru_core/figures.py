@@ -24,6 +24,11 @@ from gru_core.config import MODEL_KINDS
 COLORS = {
     "gru": "#0072B2",  # blue
     "mlp": "#D55E00",  # vermillion
+    "rnn": "#E69F00",  # orange
+    "lstm": "#6A3D9A",  # purple
+    "gru_d2l": "#56B4E9",  # sky blue: a GRU too
+    "gru_update_only": "#1B7837",  # dark green
+    "gru_reset_only": "#A6761D",  # ochre
     "truth": "#222222",  # near black
     "context": "#9A9A9A",  # grey: values the models read before forecasting
     "train": "#009E73",  # bluish green
@@ -304,15 +309,31 @@ def loss_figure(history: Sequence[dict], title: str | None = None) -> go.Figure:
             )
             if len(values) <= 2:  # a lone point has no line to show it
                 trace.mode = "lines+markers"
+            trace.legendgroup = model
             traces.append(trace)
+    models = len(history_models(history))
+    # Two models: two entries a row above the plot, a row per measurement. More: one column
+    # beside the plot, grouped by model, so 6 models' 18 entries stay one readable list.
+    legend = (
+        dict(entrywidth=0.5, entrywidthmode="fraction")
+        if models <= 2
+        else dict(
+            orientation="v",
+            x=1.01,
+            y=1,
+            yanchor="top",
+            traceorder="grouped",
+            tracegroupgap=4,
+            font=dict(size=FONT_SIZE - 4),
+        )
+    )
     return _figure(
         traces,
         title,
         height=520,
         xaxis=_axis("epoch"),
         yaxis=_log_axis("MSE (log scale)", [v for t in traces for v in t.y]),
-        # Two entries a row, whatever the chart's width: a row per measurement, GRU beside MLP.
-        legend=dict(entrywidth=0.5, entrywidthmode="fraction"),
+        legend=legend,
     )
 
 

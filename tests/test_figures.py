@@ -214,3 +214,23 @@ def test_ambiguity_figure_marks_one_value_rising_and_falling():
 def test_colours_are_distinct(name):
     others = {k: v for k, v in COLORS.items() if k != name}
     assert COLORS[name] not in others.values()
+
+
+def _histories(names) -> list[dict]:
+    metrics = figures.METRIC_STYLES
+    return [
+        {"epoch": e, **{f"{n}_{m}": 0.1 / e for n in names for m in metrics}} for e in (1, 2, 3)
+    ]
+
+
+def test_loss_chart_with_six_models_has_distinct_colours_and_a_grouped_legend():
+    from gru_core.config import MODEL_KINDS
+
+    names = [k for k in MODEL_KINDS if k != "gru_reset_only"]  # six models
+    fig = figures.loss_figure(_histories(names))
+    colours = {t.legendgroup: t.line.color for t in fig.data}
+    assert list(colours) == names and len(set(colours.values())) == 6
+    assert fig.layout.legend.orientation == "v" and fig.layout.legend.traceorder == "grouped"
+    two = figures.loss_figure(_histories(["gru", "mlp"]))
+    assert two.layout.legend.orientation == "h"  # control: two models keep the row layout
+    assert len(set(map(figures.model_color, MODEL_KINDS))) == len(MODEL_KINDS)
