@@ -155,10 +155,42 @@ def test_gates_figure_picks_units_bins_long_segments_and_marks_a_cell():
     )
     heatmaps = [t for t in fig.data if isinstance(t, go.Heatmap)]
     assert all(np.asarray(h.z).shape == (2, 500) for h in heatmaps)
-    assert list(heatmaps[0].y) == [1, 3]
+    assert list(heatmaps[0].y) == [0, 1]  # rows top to bottom, labelled with their units
+    assert list(fig.layout.yaxis2.ticktext) == ["1", "3"]
     np.testing.assert_allclose(np.asarray(heatmaps[0].z)[0, 0], g["r"][:4, 1].mean(), atol=1e-4)
     marks = [t for t in fig.data if isinstance(t, go.Scatter) and t.mode == "markers"]
-    assert len(marks) == 4 and all(list(m.x) == [700] and list(m.y) == [3] for m in marks)
+    assert len(marks) == 4 and all(list(m.x) == [700] and list(m.y) == [1] for m in marks)
+
+
+def test_gates_figure_of_an_lstm_has_a_row_per_gate_and_shades_the_slopes():
+    rng = np.random.default_rng(0)
+    names = ("i", "f", "g", "o", "c", "h")
+    g = {n: rng.uniform(-1, 1, (40, 3)) for n in names}
+    spans = [(0, 19, "rising"), (20, 39, "falling")]
+    fig = figures.gates_figure(np.arange(40), np.zeros(40), g, spans=spans)
+    heatmaps = [t for t in fig.data if isinstance(t, go.Heatmap)]
+    assert [h.name for h in heatmaps] == [figures.GATE_LABELS[n] for n in names]
+    axes = [h.coloraxis for h in heatmaps]
+    assert axes == ["coloraxis", "coloraxis", "coloraxis2", "coloraxis", "coloraxis2", "coloraxis2"]
+    shaded = [(s.x0, s.x1, s.fillcolor) for s in fig.layout.shapes]
+    assert shaded == [
+        (-0.5, 19.5, figures.SLOPE_COLORS["rising"]),
+        (19.5, 39.5, figures.SLOPE_COLORS["falling"]),
+    ]
+
+
+def test_unit_over_input_draws_the_units_gates_on_a_second_axis():
+    g = _gates(30, 4)
+    fig = figures.unit_over_input_figure(np.arange(30), np.ones(30), g, 2, [(0, 29, "rising")])
+    assert [t.name for t in fig.data] == [
+        "input x",
+        "r (unit 2)",
+        "z (unit 2)",
+        "n (unit 2)",
+        "h (unit 2)",
+    ]
+    np.testing.assert_allclose(fig.data[2].y, g["z"][:, 2])
+    assert all(t.yaxis == "y2" for t in fig.data[1:]) and len(fig.layout.shapes) == 1
 
 
 def test_unit_lines_figure_draws_every_gate_of_every_chosen_unit():
