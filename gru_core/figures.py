@@ -633,3 +633,104 @@ def horizon_figure(
         xaxis=_axis("steps ahead"),
         yaxis=_log_axis("MSE (log scale)", [float(v) for e in errors.values() for v in e]),
     )
+
+
+# -- memory -----------------------------------------------------------------------------------
+
+
+def influence_figure(curves: dict[str, tuple[np.ndarray, np.ndarray]]) -> go.Figure:
+    """Gradient influence || d y_T / d x_{T-k} || against the lag k (log y), per model.
+
+    `curves` maps a model name to (at the start, now), each (lags,): the start dotted,
+    now solid, in the model's colour.
+    """
+    traces = []
+    for name, (start, now) in curves.items():
+        for values, when, dash in ((now, "now", "solid"), (start, "at the start", "dot")):
+            values = np.asarray(values, dtype=np.float64)
+            lags = np.arange(len(values))
+            keep = values > 0
+            trace = line(
+                lags[keep],
+                values[keep],
+                f"{model_label(name)} {when}",
+                model_color(name),
+                dash=dash,
+            )
+            trace.legendgroup = name
+            traces.append(trace)
+    return _figure(
+        traces,
+        "How much the last forecast owes to the input k steps back",
+        height=460,
+        xaxis=_axis("lag k (steps back)"),
+        yaxis=_log_axis("gradient norm (log scale)", [v for t in traces for v in t.y]),
+        legend=dict(traceorder="grouped"),
+    )
+
+
+def time_scale_bins(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Counts of `values` in the bins `edges` (values beyond the last edge in the last bin)."""
+    clipped = np.clip(np.asarray(values, dtype=np.float64), edges[0], edges[-1])
+    counts, _ = np.histogram(clipped, bins=edges)
+    return counts
+
+
+def time_scale_figure(scales: dict[str, tuple[np.ndarray, np.ndarray]]) -> go.Figure:
+    """Histogram of the units' time scales 1 / (1 - mean keep gate), log-spaced bins.
+
+    `scales` maps a model name to (at the start, now), each (hidden,) in steps.
+    """
+    everything = np.concatenate([np.ravel(v) for pair in scales.values() for v in pair] or [[1]])
+    top = max(2.0, float(np.max(everything)))
+    edges = np.geomspace(1.0, top * 1.0001, 16)
+    centers = np.sqrt(edges[:-1] * edges[1:])
+    traces = []
+    for name, (start, now) in scales.items():
+        for values, when, opacity in ((start, "at the start", 0.35), (now, "now", 0.9)):
+            bar = go.Bar(
+                x=centers,
+                y=time_scale_bins(values, edges),
+                width=np.diff(edges) * 0.9,
+                name=f"{model_label(name)} {when}",
+                marker_color=model_color(name),
+                opacity=opacity,
+                legendgroup=name,
+                hovertemplate="%{x:.1f} steps: %{y} units<extra></extra>",
+            )
+            traces.append(bar)
+    return _figure(
+        traces,
+        "Each unit's time scale, 1 / (1 - mean keep gate)",
+        height=420,
+        xaxis=_axis("steps (log scale)", type="log"),
+        yaxis=_axis("units"),
+        barmode="overlay",
+        hovermode="closest",
+    )
+
+
+def length_figure(table) -> go.Figure:
+    """Best test error against the sequence length trained on, one line per model (log y).
+
+    `table`: lengths x models (`memory.by_length`).
+    """
+    traces = [
+        line(
+            np.asarray(table.index),
+            table[name].to_numpy(dtype=np.float64),
+            model_label(name),
+            model_color(name),
+            width=3,
+        )
+        for name in table.columns
+    ]
+    for t in traces:
+        t.mode = "lines+markers"
+    return _figure(
+        traces,
+        "Best test error at each sequence length",
+        height=420,
+        xaxis=_axis("sequence length (steps)", type="log"),
+        yaxis=_log_axis("test MSE, free-running (log)", [v for t in traces for v in t.y]),
+    )

@@ -266,3 +266,28 @@ def test_loss_chart_with_six_models_has_distinct_colours_and_a_grouped_legend():
     two = figures.loss_figure(_histories(["gru", "mlp"]))
     assert two.layout.legend.orientation == "h"  # control: two models keep the row layout
     assert len(set(map(figures.model_color, MODEL_KINDS))) == len(MODEL_KINDS)
+
+
+def test_influence_figure_draws_start_dotted_and_now_solid_on_log_y():
+    fig = figures.influence_figure({"rnn": (np.array([1.0, 0.1, 0.0]), np.array([2.0, 0.5, 0.2]))})
+    start, now = _by_name(fig)["RNN at the start"], _by_name(fig)["RNN now"]
+    assert list(start.y) == [1.0, 0.1] and list(start.x) == [0, 1]  # a zero has no log
+    assert start.line.dash == "dot" and now.line.dash == "solid"
+    assert fig.layout.yaxis.type == "log" and now.line.color == figures.COLORS["rnn"]
+
+
+def test_time_scale_bins_count_every_unit_once():
+    edges = np.array([1.0, 2.0, 4.0, 8.0])
+    counts = figures.time_scale_bins(np.array([1.0, 1.5, 3.0, 7.9, 1e6]), edges)
+    assert counts.tolist() == [2, 1, 2]  # the capped value lands in the last bin
+    fig = figures.time_scale_figure({"gru": (np.array([1.2, 1.3]), np.array([5.0, 60.0]))})
+    assert [t.name for t in fig.data] == ["GRU at the start", "GRU now"]
+    assert sum(fig.data[1].y) == 2 and fig.layout.xaxis.type == "log"
+
+
+def test_length_figure_has_one_line_per_model():
+    import pandas as pd
+
+    table = pd.DataFrame({"rnn": [0.5, 0.4], "gru": [0.3, 0.01]}, index=[5, 80])
+    fig = figures.length_figure(table)
+    assert [t.name for t in fig.data] == ["RNN", "GRU"] and list(fig.data[1].y) == [0.3, 0.01]
