@@ -24,6 +24,7 @@ def measures() -> None:
         f" from; solid: now. Measured on the last {memory_views.PROBE_STEPS} (gradients) and"
         f" {memory_views.TRACE_STEPS} (gates) points of the training part, first layer."
     )
+    st.markdown("**How much the last forecast owes to the input k steps back**")
     st.plotly_chart(
         figures.influence_figure(
             {m.name: (m.initial.influence, m.current.influence) for m in memories}
@@ -38,6 +39,7 @@ def measures() -> None:
     keeping = [m for m in memories if m.keep_gate is not None]
     left, right = st.columns([3, 2])
     if keeping:
+        left.markdown("**Each unit's time scale**, 1 / (1 - mean keep gate)")
         left.plotly_chart(
             figures.time_scale_figure(
                 {m.name: (m.initial.time_scales, m.current.time_scales) for m in keeping}
@@ -55,8 +57,7 @@ def measures() -> None:
         hide_index=True,
         key="memory_saturation",
         column_config={
-            c: st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1)
-            for c in ("at the start", "now")
+            c: st.column_config.NumberColumn(format="percent") for c in ("at the start", "now")
         },
     )
 
@@ -114,6 +115,7 @@ table = ss.get("memory_experiment")
 if table is not None:
     wide = memory.by_length(table)
     chart, numbers = st.columns([3, 2])
+    chart.markdown("**Best test error at each sequence length**")
     chart.plotly_chart(figures.length_figure(wide), key="memory_lengths_chart", width="stretch")
     numbers.dataframe(
         wide.rename(columns=lambda k: cells.KINDS[k].label).reset_index(),

@@ -11,6 +11,7 @@ survive) and drawn with WebGL.
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -24,7 +25,7 @@ from gru_core.config import MODEL_KINDS
 COLORS = {
     "gru": "#0072B2",  # blue
     "mlp": "#D55E00",  # vermillion
-    "rnn": "#E69F00",  # orange
+    "rnn": "#E7298A",  # magenta
     "lstm": "#6A3D9A",  # purple
     "gru_d2l": "#56B4E9",  # sky blue: a GRU too
     "gru_update_only": "#1B7837",  # dark green
@@ -112,8 +113,10 @@ def _axis(title: str | None = None, **settings) -> dict:
 def _log_axis(title: str, values: Sequence[float]) -> dict:
     """A log axis; labels on whole decades only when the data spans more than one."""
     positive = [v for v in values if v > 0]
-    decades = bool(positive) and np.log10(max(positive) / min(positive)) >= 1.5
-    return _axis(title, type="log", exponentformat="power", **({"dtick": 1} if decades else {}))
+    span = float(np.log10(max(positive) / min(positive))) if positive else 0.0
+    # Every decade labelled up to 8 of them, then every 2nd, 3rd, ...: labels never overlap.
+    step = {"dtick": max(1, math.ceil(span / 8))} if span >= 1.5 else {}
+    return _axis(title, type="log", exponentformat="power", **step)
 
 
 def _figure(
@@ -661,7 +664,7 @@ def influence_figure(curves: dict[str, tuple[np.ndarray, np.ndarray]]) -> go.Fig
             traces.append(trace)
     return _figure(
         traces,
-        "How much the last forecast owes to the input k steps back",
+        None,
         height=460,
         xaxis=_axis("lag k (steps back)"),
         yaxis=_log_axis("gradient norm (log scale)", [v for t in traces for v in t.y]),
@@ -701,7 +704,7 @@ def time_scale_figure(scales: dict[str, tuple[np.ndarray, np.ndarray]]) -> go.Fi
             traces.append(bar)
     return _figure(
         traces,
-        "Each unit's time scale, 1 / (1 - mean keep gate)",
+        None,
         height=420,
         xaxis=_axis("steps (log scale)", type="log"),
         yaxis=_axis("units"),
@@ -729,7 +732,7 @@ def length_figure(table) -> go.Figure:
         t.mode = "lines+markers"
     return _figure(
         traces,
-        "Best test error at each sequence length",
+        None,
         height=420,
         xaxis=_axis("sequence length (steps)", type="log"),
         yaxis=_log_axis("test MSE, free-running (log)", [v for t in traces for v in t.y]),

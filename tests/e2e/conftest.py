@@ -83,14 +83,19 @@ class AppPage:
         Streamlit probe /page/_stcore/... first, which logs 404s in the console)."""
         if not self.page.url.startswith(self.base_url):
             self.open()
+        from urllib.parse import urlparse
+
         from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
         path = "" if title == "Overview" else title.lower()
-        if self.page.url.rstrip("/") == f"{self.base_url}/{path}".rstrip("/"):
+
+        def target(url: str) -> bool:  # the page's path, whatever the query (?ws=...)
+            return urlparse(url).path.rstrip("/") == f"/{path}".rstrip("/")
+
+        if target(self.page.url):
             self.wait_for_run()  # already there: a click would only start a racing rerun
             return
         link = self.page.locator("[data-testid='stSidebarNav']").get_by_role("link", name=title)
-        target = f"**/{path}"
         for attempt in range(3):  # a click that lands during a rerun can be dropped: retry
             link.click()
             try:
