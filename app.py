@@ -32,6 +32,7 @@ PAGES = [
     st.Page("app_pages/data.py", title="Data", icon=":material/dataset:"),
     st.Page("app_pages/train.py", title="Train", icon=":material/model_training:"),
     st.Page("app_pages/gates.py", title="Gates", icon=":material/tune:"),
+    st.Page("app_pages/memory.py", title="Memory", icon=":material/memory:"),
     st.Page("app_pages/rollouts.py", title="Rollouts", icon=":material/timeline:"),
     st.Page("app_pages/runs.py", title="Runs", icon=":material/table_rows:"),
 ]

@@ -2,7 +2,8 @@
 
     python -m gru_core data  --out FILE.csv [--points N --periods P --noise S --seed K]
     python -m gru_core train [--preset seed|fast] [--task forecast] [--data FILE.csv]
-                             [--models gru,mlp] [--hidden N] [--seq-len N] [--lr X]
+                             [--models mlp,rnn,lstm,gru] [--match-params] [--layers N]
+                             [--dropout X] [--hidden N] [--seq-len N] [--lr X]
                              [--epochs N] [--seed K] [--device auto|cpu|cuda|mps]
                              [--target-mse X] [--save RUN.zip] [--json]
     python -m gru_core show  RUN.zip [--json]
@@ -65,7 +66,9 @@ def _parser() -> argparse.ArgumentParser:
         " default: the preset's",
     )
     for s in settings().values():
-        if s.flag is not None:
+        if s.flag is not None and s.widget == "toggle":
+            train.add_argument(s.flag, dest=s.key, action="store_true", default=None, help=s.help)
+        elif s.flag is not None:
             kind = str if s.choices else int if isinstance(s.range[0], int) else float
             train.add_argument(s.flag, dest=s.key, type=kind, choices=s.choices, help=s.help)
     train.add_argument(

@@ -24,7 +24,7 @@ from torch import nn
 from gru_core import device as devices
 from gru_core import kernels
 from gru_core.models import Forecaster, build_model
-from gru_core.spec import ModelSpec, RunSpec
+from gru_core.spec import ModelSpec, RunSpec, model_seed
 from gru_core.tasks import Batch, make_task, primary
 
 # Model construction seeds torch's process-wide generator; two jobs building at once
@@ -48,9 +48,21 @@ def _seed_run(spec: RunSpec, build: Callable[[ModelSpec], None]) -> None:
         build(model)
 
 
-# Seeding mode (RunSpec.seeding) -> how the models are built under it. A per-model mode
-# (each model seeded from the run's seed and its name) goes here.
-_SEEDINGS: dict[str, Callable[[RunSpec, Callable[[ModelSpec], None]], None]] = {"run": _seed_run}
+def _seed_each(spec: RunSpec, build: Callable[[ModelSpec], None]) -> None:
+    """Each model and its optimizer built right after numpy and torch are seeded with
+    `spec.model_seed(run seed, its name)`: no model's weights depend on another's."""
+    for model in spec.models:
+        seed = model_seed(spec.train.seed, model.name)
+        np.random.seed(seed)
+        torch.manual_seed(seed)
+        build(model)
+
+
+# Seeding mode (RunSpec.seeding) -> how the models are built under it.
+_SEEDINGS: dict[str, Callable[[RunSpec, Callable[[ModelSpec], None]], None]] = {
+    "run": _seed_run,
+    "model": _seed_each,
+}
 
 
 class Trainer:

@@ -113,7 +113,10 @@ def test_models_picks_and_orders_the_kinds(tmp_path, capsys):
 @pytest.mark.parametrize(
     ("args", "words"),
     [
-        (["--models", "gru,lstm9"], "unknown model kind(s) lstm9; choose from gru, mlp"),
+        (
+            ["--models", "gru,lstm9"],
+            "unknown model kind(s) lstm9; choose from gru, mlp, rnn, lstm, gru_d2l,",
+        ),
         (["--models", "gru,gru"], "models must be distinct kinds"),
         (["--task", "poetry"], "argument --task: invalid choice: 'poetry'"),
     ],
@@ -175,3 +178,30 @@ def test_show_refuses_a_bundle_whose_weights_were_changed_in_one_line(tmp_path):
     proc = _run("show", str(tampered), "--json")
     assert proc.returncode == 2 and proc.stdout == ""
     assert len(proc.stderr.strip().splitlines()) == 1 and "weights.safetensors" in proc.stderr
+
+
+def test_train_many_kinds_matched_and_stacked(tmp_path, capsys):
+    data = tmp_path / "d.csv"
+    main(["data", "--out", str(data), "--points", "300", "--periods", "3"])
+    args = ["train", "--data", str(data), "--epochs", "2", "--json", "--models", "mlp,rnn,lstm,gru"]
+    assert main([*args, "--match-params", "--layers", "2", "--dropout", "0.1"]) == 0
+    report = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert [k for k in report if k in ("mlp", "rnn", "lstm", "gru")] == [
+        "mlp",
+        "rnn",
+        "lstm",
+        "gru",
+    ]
+    fields = {"train_loss", "test_one_step_mse", "test_rollout_mse", "test_rollout_mae"}
+    for name in ("mlp", "rnn", "lstm", "gru"):
+        assert set(report[name]) == fields
+        assert all(isinstance(v, float) for v in report[name].values()), name
+
+
+def test_unknown_kind_names_every_valid_kind():
+    proc = _run("train", "--epochs", "1", "--models", "mlp,transformer")
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [
+        "python -m gru_core train: error: argument --models: unknown model kind(s) transformer;"
+        " choose from gru, mlp, rnn, lstm, gru_d2l, gru_update_only, gru_reset_only"
+    ]

@@ -5,10 +5,13 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
+import pandas as pd
+
+from gru_core import cells, process_job
 from gru_core import device as devices
-from gru_core import process_job
 from gru_core.config import PRESETS, ConfigError, ModelConfig, TrainConfig, settings
 from gru_core.job import Snapshot, TrainingJob, check_spec
+from gru_core.models import parameter_counts
 from gru_core.recording import RunRecord
 from gru_core.spec import Dataset, RunSpec
 from gru_core.tasks import primary, task_class
@@ -24,6 +27,7 @@ def config_settings(model: ModelConfig, train: TrainConfig) -> dict[str, object]
     configs = {"model": model, "train": train}
     out = {key: getattr(configs[s.section], s.name) for key, s in SETTINGS.items()}
     out["mlp_hidden"] = format_widths(model.mlp_hidden)  # edited as text: "32, 16"
+    out["models"] = list(model.models)  # a multiselect's value is a list
     return out
 
 
@@ -160,6 +164,25 @@ def _show(value: object) -> str:
     if isinstance(value, float):
         return f"{value:g}"
     return str(value)
+
+
+def parameter_table(spec: RunSpec) -> pd.DataFrame:
+    """One row per model of `spec`: its kind, hidden size, layers and trainable parameters."""
+    counts = parameter_counts(spec.models)
+    recurrent = [m for m in spec.models if m.kind in cells.KINDS]
+    return pd.DataFrame(
+        {
+            "model": [m.label for m in spec.models],
+            "hidden size": [
+                str(m.hidden_size) if m in recurrent else format_widths(m.mlp_hidden)
+                for m in spec.models
+            ],
+            "layers": [
+                m.num_layers if m in recurrent else len(m.mlp_hidden) + 1 for m in spec.models
+            ],
+            "parameters": [counts[m.name] for m in spec.models],
+        }
+    )
 
 
 @dataclass(frozen=True)
