@@ -9,9 +9,10 @@ as one batched model, each still with exactly its single-run numbers; `train_gro
 the worker's function and `run_sweep` yields each run's result as its group finishes.
 `SweepJob` runs a sweep in a background thread (for the app), with cancel.
 
-A run's result is a dict: {"index", "key", "settings", "seed", "train_seconds",
-"history", "metrics", "error"}: `metrics` as `train --json` reports them per model
-(None when the run failed), `error` None or one line.
+A run's result is a dict: {"status", "index", "key", "settings", "seed",
+"train_seconds", "history", "metrics", "error"}: `status` "finished", "diverged" or
+"failed", `metrics` as `train --json` reports them per model (None when the run did not
+finish), `error` None or one line.
 """
 
 from __future__ import annotations
@@ -103,13 +104,20 @@ class Sweep:
         expanded = sweep.expand(
             self.grid, self.seeds, sweepable(), self.max_runs, first_seed=self.train.seed
         )
+        for name, values in self.grid.items():  # every value in its setting's range
+            for value in values:
+                try:
+                    _apply(self.model, self.train, {name: value})
+                except ConfigError as exc:
+                    raise sweep.SweepError(f"{name}={value}: {exc}") from None
         object.__setattr__(self, "runs", [{"index": i, **r} for i, r in enumerate(expanded)])
 
-    def spec(self, run: Mapping) -> RunSpec:
+    def spec(self, run: Mapping, validate: bool = True) -> RunSpec:
         """Run `run`'s spec; ConfigError when its settings cannot train on this data."""
         model, train = _apply(self.model, self.train, run["settings"])
         train = dataclasses.replace(train, seed=run["seed"])
-        return RunSpec.of(self.data, model, train, self.task).validate()
+        spec = RunSpec.of(self.data, model, train, self.task)
+        return spec.validate() if validate else spec
 
     def items(self, workers: int = 1, runs: Iterable[Mapping] | None = None) -> list[dict]:
         """`runs` (default all) in groups for an executor: runs of one shape together, in
@@ -182,10 +190,13 @@ def _plain(d: dict) -> dict:
 # -- the worker's side -------------------------------------------------------------------------
 
 
-def _result(run: Mapping, trainer=None, seconds: float = 0.0, error: str | None = None) -> dict:
+def _result(
+    run: Mapping, trainer=None, seconds: float = 0.0, error: str | None = None, status: str = ""
+) -> dict:
     from gru_core.train import final_metrics
 
     return {
+        "status": status or ("finished" if error is None else "failed"),
         "index": run["index"],
         "key": run["key"],
         "settings": dict(run["settings"]),
@@ -205,7 +216,7 @@ def train_group(item: Mapping) -> dict:
     """
     import torch
 
-    from gru_core.batched import BatchedTrainer, batchable, train_batched
+    from gru_core.batched import BatchedTrainer, batch_key, batchable, train_batched
     from gru_core.train import Diverged, Trainer, train
 
     torch.set_num_threads(1)  # small models: threads cost more than they give
@@ -217,18 +228,21 @@ def train_group(item: Mapping) -> dict:
             ready.append((run, plan.spec(run)))
         except ConfigError as exc:
             results[run["index"]] = _result(run, error=str(exc))
-    if len(ready) > 1 and all(batchable(spec) for _, spec in ready):
-        batched = BatchedTrainer([spec for _, spec in ready])
+    specs = [spec for _, spec in ready]
+    if len(ready) > 1 and all(map(batchable, specs)) and len(set(map(batch_key, specs))) == 1:
+        batched = BatchedTrainer(specs)
         train_batched(batched)
         for (run, _), trainer, error in zip(ready, batched.trainers, batched.errors, strict=True):
-            results[run["index"]] = _result(run, trainer, trainer.elapsed, error)
+            status = "finished" if error is None else "diverged"
+            results[run["index"]] = _result(run, trainer, trainer.elapsed, error, status)
     else:
         for run, spec in ready:
             trainer = Trainer(spec)
             try:
                 outcome = train(trainer)
             except Diverged as exc:
-                results[run["index"]] = _result(run, trainer, trainer.elapsed, str(exc))
+                error = str(exc)
+                results[run["index"]] = _result(run, trainer, trainer.elapsed, error, "diverged")
             else:
                 results[run["index"]] = _result(run, trainer, outcome.seconds)
     return {"runs": [results[run["index"]] for run in item["runs"]]}
@@ -271,8 +285,9 @@ def run_sweep(items: list[dict], executor) -> Iterator[dict]:
 class SweepJob:
     """A sweep's runs in a background thread; results arrive in `results` as they finish.
 
-    `on_result(result)` is called in that thread for each (e.g. to save it); `cancel()`
-    stops the executor: finished results stay, queued runs never start.
+    `on_result(result)` is called in that thread for each (e.g. to save it), `on_tick()`
+    every `tick` seconds while it runs (e.g. to tell a store its queued runs are alive);
+    `cancel()` stops the executor: finished results stay, queued runs never start.
     """
 
     def __init__(
@@ -281,8 +296,12 @@ class SweepJob:
         executor,
         runs: Iterable[Mapping] | None = None,
         on_result: Callable[[dict], None] | None = None,
+        on_tick: Callable[[], None] | None = None,
+        tick: float = 30.0,
     ) -> None:
         self.plan = plan
+        self.on_tick, self.tick = on_tick, tick
+        self._ended = threading.Event()
         self.executor = executor
         self.todo = list(plan.runs if runs is None else runs)
         self.on_result = on_result
@@ -295,7 +314,13 @@ class SweepJob:
 
     def start(self) -> SweepJob:
         self._thread.start()
+        if self.on_tick is not None:
+            threading.Thread(target=self._ticker, name="sweep-tick", daemon=True).start()
         return self
+
+    def _ticker(self) -> None:
+        while not self._ended.wait(self.tick):
+            self.on_tick()
 
     def _main(self) -> None:
         workers = getattr(self.executor, "workers", None) or 1
@@ -308,6 +333,7 @@ class SweepJob:
             self.error = f"{type(exc).__name__}: {exc}".splitlines()[0]
         finally:
             self.finished = time.time()
+            self._ended.set()
 
     @property
     def running(self) -> bool:
