@@ -549,8 +549,8 @@ def sweep_heatmap_figure(
     column_name: str,
     metric_label: str,
 ) -> go.Figure:
-    """A sweep's grid coloured by the mean of a metric over seeds (rows, columns), lower
-    darker; hover gives the mean, standard deviation and seeds done. Empty cells stay blank."""
+    """A sweep's grid coloured by the mean of a metric over seeds (rows, columns), the lowest
+    brightest; hover gives the mean, standard deviation and seeds done. Empty cells stay blank."""
     text = [[f"{m:.3g}" if np.isfinite(m) else "" for m in row] for row in mean]
     trace = go.Heatmap(
         z=mean,
