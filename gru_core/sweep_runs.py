@@ -325,10 +325,14 @@ class SweepJob:
     def _main(self) -> None:
         workers = getattr(self.executor, "workers", None) or 1
         try:
-            for result in run_sweep(self.plan.items(workers, self.todo), self.executor):
+            results = run_sweep(self.plan.items(workers, self.todo), self.executor)
+            for result in results:
                 self.results.append(result)
                 if self.on_result is not None:
                     self.on_result(result)
+                if self.cancelled:  # even if the executor had not started when told
+                    results.close()  # ends the executor's run: its workers are stopped
+                    break
         except Exception as exc:  # noqa: BLE001  shown on the page; finished runs stay
             self.error = f"{type(exc).__name__}: {exc}".splitlines()[0]
         finally:

@@ -55,7 +55,7 @@ def new_sweep_id() -> str:
 def create_runs(store: Store, ws: str, plan: Sweep, sweep_id: str) -> dict[int, int]:
     """One queued run in the store per run of `plan`; {sweep index: store run id}."""
     ids = {}
-    meta = plan.to_dict()
+    meta = {k: v for k, v in plan.to_dict().items() if k != "data"}  # each spec has the data
     for run in plan.runs:
         spec = plan.spec(run, validate=False).to_dict()
         spec["sweep"] = {"id": sweep_id, "plan": meta, "index": run["index"]}
@@ -83,7 +83,7 @@ def load(runs: Iterable[Run], sweep_id: str) -> tuple[Sweep, list[SweepRun]]:
     mine = [r for r in runs if r.sweep == sweep_id and "sweep" in r.spec]
     if not mine:
         raise KeyError(f"no sweep {sweep_id!r} in this workspace")
-    plan = Sweep.from_dict(mine[0].spec["sweep"]["plan"])
+    plan = Sweep.from_dict({**mine[0].spec["sweep"]["plan"], "data": mine[0].spec["data"]})
     out = []
     for r in mine:
         index = r.spec["sweep"]["index"]
