@@ -47,7 +47,6 @@ def test_a_sweep_fills_its_heatmap_shows_a_band_and_survives_a_reload(app):
         app.screenshot(f"sweep-{width}x{height}")
 
     assert "ws=" in app.page.url
-    # Loading /sweep directly makes Streamlit probe /sweep/_stcore/... first (404s, logged).
     assert app.exceptions() == [] and app.console_errors == []
     app.page.reload()
     app.wait_for_run()
