@@ -7,6 +7,9 @@
                              [--epochs N] [--seed K] [--device auto|cpu|cuda|mps]
                              [--target-mse X] [--save RUN.zip] [--json]
     python -m gru_core show  RUN.zip [--json]
+    python -m gru_core sweep [run options as for train] --grid NAME=V1,V2,... [--grid ...]
+                             [--seeds K] [--workers N] [--backend local|ray]
+                             [--ray-address ADDR] [--json]
 
 The settings' options (--hidden, --lr, ...) come from their declarations in
 gru_core.config (the `flag` of a field's metadata), with its help and range.
@@ -55,22 +58,7 @@ def _parser() -> argparse.ArgumentParser:
     data.add_argument("--seed", type=int, default=DataConfig.seed)
 
     train = sub.add_parser("train", help="train a run's models (default: the GRU and the MLP)")
-    train.add_argument("--preset", choices=sorted(PRESETS), default="fast")
-    train.add_argument("--task", choices=TASK_NAMES, default="forecast", help="what to learn")
-    train.add_argument("--data", help="CSV series to train on (default: the preset's sine)")
-    train.add_argument("--column", help="CSV column to use when there are several")
-    train.add_argument(
-        "--models",
-        type=_kinds,
-        help=f"comma-separated model kinds, trained in this order ({', '.join(MODEL_KINDS)});"
-        " default: the preset's",
-    )
-    for s in settings().values():
-        if s.flag is not None and s.widget == "toggle":
-            train.add_argument(s.flag, dest=s.key, action="store_true", default=None, help=s.help)
-        elif s.flag is not None:
-            kind = str if s.choices else int if isinstance(s.range[0], int) else float
-            train.add_argument(s.flag, dest=s.key, type=kind, choices=s.choices, help=s.help)
+    _run_options(train)
     train.add_argument(
         "--target-mse", type=float, help="stop once the first model's test error is <= X"
     )
@@ -80,7 +68,66 @@ def _parser() -> argparse.ArgumentParser:
     show = sub.add_parser("show", help="evaluate a run bundle's saved weights on its saved data")
     show.add_argument("bundle", metavar="RUN.zip", help="a bundle from train --save or the app")
     show.add_argument("--json", action="store_true", help="print the result as JSON last")
+
+    sweep = sub.add_parser("sweep", help="train a grid of settings x seeds, in parallel")
+    _run_options(sweep)
+    sweep.add_argument(
+        "--grid",
+        action="append",
+        required=True,
+        metavar="NAME=V1,V2,...",
+        help="a setting to vary and its values (repeat for more); names: the options above"
+        " without dashes, or a setting's key (layers, batch, schedule, ...)",
+    )
+    sweep.add_argument("--seeds", type=int, default=1, help="seeds per cell, from --seed on")
+    sweep.add_argument("--workers", type=int, default=1, help="runs in parallel")
+    sweep.add_argument("--backend", choices=("local", "ray"), default="local")
+    sweep.add_argument(
+        "--ray-address", help="the Ray cluster (default: $GRU_LAB_RAY_ADDRESS, else a local Ray)"
+    )
+    sweep.add_argument("--json", action="store_true", help="print the result as JSON last")
     return parser
+
+
+def _run_options(parser: argparse.ArgumentParser) -> None:
+    """What a run trains: preset, task, data, models and every setting that has an option."""
+    parser.add_argument("--preset", choices=sorted(PRESETS), default="fast")
+    parser.add_argument("--task", choices=TASK_NAMES, default="forecast", help="what to learn")
+    parser.add_argument("--data", help="CSV series to train on (default: the preset's sine)")
+    parser.add_argument("--column", help="CSV column to use when there are several")
+    parser.add_argument(
+        "--models",
+        type=_kinds,
+        help=f"comma-separated model kinds, trained in this order ({', '.join(MODEL_KINDS)});"
+        " default: the preset's",
+    )
+    for s in settings().values():
+        if s.flag is not None and s.widget == "toggle":
+            parser.add_argument(s.flag, dest=s.key, action="store_true", default=None, help=s.help)
+        elif s.flag is not None:
+            kind = str if s.choices else int if isinstance(s.range[0], int) else float
+            parser.add_argument(s.flag, dest=s.key, type=kind, choices=s.choices, help=s.help)
+
+
+def _chosen(args: argparse.Namespace):
+    """The run the options describe: (its data, model settings, training settings)."""
+    from gru_core.data import load_series, make_sine
+    from gru_core.spec import Dataset
+
+    preset = PRESETS[args.preset]
+    chosen = {"model": {}, "train": {}}
+    for s in settings().values():
+        if s.flag is not None and getattr(args, s.key) is not None:
+            chosen[s.section][s.name] = getattr(args, s.key)
+    if args.models is not None:
+        chosen["model"]["models"] = args.models
+    model_cfg = dataclasses.replace(preset.model, **chosen["model"])
+    train_cfg = dataclasses.replace(preset.train, **chosen["train"])
+    if args.data:
+        data = Dataset(load_series(args.data, args.column), preset.data.train_fraction, args.data)
+    else:
+        data = Dataset(make_sine(preset.data), preset.data.train_fraction, "sine", sine=preset.data)
+    return data, model_cfg, train_cfg
 
 
 def _data(args: argparse.Namespace) -> int:
@@ -95,26 +142,13 @@ def _data(args: argparse.Namespace) -> int:
 def _train(args: argparse.Namespace, argv: list[str] | None = None) -> int:
     import torch
 
-    from gru_core.data import load_series, make_sine
-    from gru_core.spec import Dataset, RunSpec
+    from gru_core.spec import RunSpec
     from gru_core.tasks import primary
-    from gru_core.train import Trainer, train
+    from gru_core.train import Trainer, final_metrics, train
 
-    preset = PRESETS[args.preset]
-    chosen = {"model": {}, "train": {}}
-    for s in settings().values():
-        if s.flag is not None and getattr(args, s.key) is not None:
-            chosen[s.section][s.name] = getattr(args, s.key)
-    if args.models is not None:
-        chosen["model"]["models"] = args.models
-    model_cfg = dataclasses.replace(preset.model, **chosen["model"])
-    train_cfg = dataclasses.replace(preset.train, **chosen["train"])
     if args.target_mse is not None and not args.target_mse > 0:
         raise ConfigError(f"--target-mse must be a positive number, got {args.target_mse}")
-    if args.data:
-        data = Dataset(load_series(args.data, args.column), preset.data.train_fraction, args.data)
-    else:
-        data = Dataset(make_sine(preset.data), preset.data.train_fraction, "sine", sine=preset.data)
+    data, model_cfg, train_cfg = _chosen(args)
     spec = RunSpec.of(data, model_cfg, train_cfg, args.task)
     torch.set_num_threads(1)  # these models are small: threads cost more than they give
     trainer = Trainer(spec)
@@ -131,10 +165,8 @@ def _train(args: argparse.Namespace, argv: list[str] | None = None) -> int:
         print(f"epoch {row['epoch']:>4}: " + " | ".join(parts), file=sys.stderr)
 
     result = train(trainer, on_epoch=progress, target=args.target_mse)
-    if trainer.history[-1][f"{names[0]}_{main}"] is None:  # last epoch skipped evaluation
-        trainer.history[-1].update(trainer.evaluate())
     reached = result.outcome == "reached_target" if args.target_mse is not None else None
-    report = _report(trainer, args.preset, result.seconds, reached, trainer.history[-1])
+    report = _report(trainer, args.preset, result.seconds, reached, final_metrics(trainer))
     if args.save:
         from gru_core import bundle, workspace
 
@@ -155,18 +187,15 @@ def _train(args: argparse.Namespace, argv: list[str] | None = None) -> int:
     return _print(report, args.json)
 
 
-def _report(trainer, preset: str, seconds: float, reached: bool | None, last: dict) -> dict:
+def _report(trainer, preset: str, seconds: float, reached: bool | None, metrics: dict) -> dict:
     """What `train --json` prints: the run's settings in brief and each model's metrics."""
-    from gru_core.tasks import metric_names
-
-    keys = metric_names(trainer.task)
     return {
         "preset": preset,
         "device": str(trainer.device),
         "epochs": trainer.epoch,
         "train_seconds": seconds,
         "reached_target": reached,
-        **{name: {key: last[f"{name}_{key}"] for key in keys} for name in trainer.names},
+        **metrics,
     }
 
 
@@ -175,18 +204,24 @@ def _show(args: argparse.Namespace) -> int:
     import torch
 
     from gru_core import workspace
+    from gru_core.tasks import metric_names
 
     torch.set_num_threads(1)
     found, spec = workspace.read_run_bundle(args.bundle)
     meta = found.config["meta"]
     trainer = workspace.trainer_of(spec, found.tensors, meta)
     print(f"{found.config['name'] or args.bundle}: {found.command.strip()}", file=sys.stderr)
+    last = {
+        **(found.history[-1] if found.history else {}),
+        **trainer.evaluate(),
+    }  # train loss: saved
+    keys = metric_names(trainer.task)
     report = _report(
         trainer,
         str(meta.get("preset", "")),
         float(meta.get("seconds", meta.get("elapsed", 0.0))),
         meta.get("reached_target"),
-        {**(found.history[-1] if found.history else {}), **trainer.evaluate()},  # train loss: saved
+        {name: {key: last[f"{name}_{key}"] for key in keys} for name in trainer.names},
     )
     return _print(report, args.json)
 
@@ -203,6 +238,72 @@ def _print(report: dict, as_json: bool) -> int:
     return 0
 
 
+def _show_run(result: dict, done: int, total: int, metric: str) -> None:
+    """One finished run of a sweep on stderr: its key and each model's `metric`, or its error."""
+    shown = result["error"] or ", ".join(
+        f"{name} {metric} {values[metric]:.4f}"
+        for name, values in result["metrics"].items()
+        if values[metric] is not None
+    )
+    print(f"run {done}/{total} {result['key']}: {shown}", file=sys.stderr)
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    import time
+
+    from gru_core.executors import RAY_MISSING
+    from gru_core.sweep_runs import Sweep, make_executor, parse_grid, run_sweep
+    from gru_core.tasks import primary, task_class
+
+    if args.workers < 1:
+        raise ConfigError(f"--workers must be a positive integer, got {args.workers}")
+    data, model_cfg, train_cfg = _chosen(args)
+    plan = Sweep(data, model_cfg, train_cfg, parse_grid(args.grid), args.seeds, args.task)
+    executor = make_executor(args.backend, args.workers, args.ray_address)
+    metric = primary(task_class(args.task)).name
+    start = time.perf_counter()
+    results = []
+    try:
+        for result in run_sweep(plan.items(args.workers), executor):
+            results.append(result)
+            _show_run(result, len(results), len(plan.runs), metric)
+    except RuntimeError as exc:
+        if str(exc) != RAY_MISSING:
+            raise
+        print(f"python -m gru_core: error: {exc}", file=sys.stderr)
+        return 2
+    wall = time.perf_counter() - start
+    results.sort(key=lambda r: r["index"])
+    runs = [
+        {
+            "settings": r["settings"],
+            "seed": r["seed"],
+            "train_seconds": r["train_seconds"],
+            **(r["metrics"] or {}),
+            "error": r["error"],
+        }
+        for r in results
+    ]
+    failed = sum(r["error"] is not None for r in results)
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "backend": args.backend,
+                    "workers": args.workers,
+                    "wall_seconds": wall,
+                    "runs": runs,
+                }
+            )
+        )
+    else:
+        print(
+            f"{len(results)} runs ({failed} failed) in {wall:.2f} s on {args.workers}"
+            f" {args.backend} worker(s)"
+        )
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     from gru_core.bundle import BundleError
     from gru_core.data import DataError
@@ -210,9 +311,9 @@ def main(argv: list[str] | None = None) -> int:
 
     args = _parser().parse_args(argv)
     try:
-        if args.command == "data":
-            return _data(args)
-        return _show(args) if args.command == "show" else _train(args, argv)
+        if args.command == "train":
+            return _train(args, argv)
+        return {"data": _data, "show": _show, "sweep": _sweep}[args.command](args)
     except (ConfigError, DataError, BundleError) as exc:
         print(f"python -m gru_core: error: {exc}", file=sys.stderr)
         return 2

@@ -798,3 +798,87 @@ def length_figure(table) -> go.Figure:
         xaxis=_axis("sequence length (steps)", type="log"),
         yaxis=_log_axis("test MSE, free-running (log)", [v for t in traces for v in t.y]),
     )
+
+
+# -- sweeps -----------------------------------------------------------------------------------
+
+
+def sweep_heatmap_figure(
+    rows: Sequence,
+    columns: Sequence,
+    mean: np.ndarray,
+    std: np.ndarray,
+    seeds: np.ndarray,
+    row_name: str,
+    column_name: str,
+    metric_label: str,
+) -> go.Figure:
+    """A sweep's grid coloured by the mean of a metric over seeds (rows, columns), the lowest
+    brightest; hover gives the mean, standard deviation and seeds done. Empty cells stay blank."""
+    text = [[f"{m:.3g}" if np.isfinite(m) else "" for m in row] for row in mean]
+    trace = go.Heatmap(
+        z=mean,
+        x=[str(c) for c in columns],
+        y=[str(r) for r in rows],
+        customdata=np.dstack([std, seeds]),
+        text=text,
+        texttemplate="%{text}",
+        textfont=dict(size=FONT_SIZE - 2),
+        colorscale="Viridis",
+        reversescale=True,
+        colorbar=dict(
+            title=dict(text=metric_label, side="right"), tickfont=dict(size=FONT_SIZE - 4)
+        ),
+        hovertemplate=(
+            f"{column_name}=%{{x}}"
+            + (f", {row_name}=%{{y}}" if row_name else "")
+            + "<br>mean %{z:.4g}<br>std %{customdata[0]:.3g}<br>seeds done %{customdata[1]}"
+            "<extra></extra>"
+        ),
+        xgap=2,
+        ygap=2,
+    )
+    return _figure(
+        [trace],
+        height=180 + 60 * len(rows) if row_name else 220,
+        xaxis=_axis(column_name, type="category"),
+        yaxis=_axis(row_name or None, type="category", showticklabels=bool(row_name)),
+        hovermode="closest",
+    )
+
+
+def band_figure(bands: dict, title: str | None = None, y_title: str = "train loss") -> go.Figure:
+    """Per model (name -> `views.sweep.Band`): the mean line and a +/- one standard deviation
+    band over the runs, on a log axis."""
+    traces = []
+    values = []
+    for name, band in bands.items():
+        if band is None:
+            continue
+        color = model_color(name)
+        low = np.maximum(band.mean - band.std, band.mean * 1e-3)  # a log axis has no zero
+        high = band.mean + band.std
+        label = model_label(name)
+        traces.append(
+            go.Scatter(
+                x=np.concatenate([band.epochs, band.epochs[::-1]]),
+                y=np.concatenate([high, low[::-1]]),
+                fill="toself",
+                fillcolor=color,
+                opacity=0.25,
+                line=dict(width=0),
+                name=f"{label} ± 1 std",
+                hoverinfo="skip",
+            )
+        )
+        traces.append(line(band.epochs, band.mean, f"{label} mean of {band.runs}", color))
+        values += [*low, *high]
+    if not traces:
+        return _empty(_figure([], title), "No finished run in this cell yet")
+    return _figure(
+        traces,
+        title,
+        height=420,
+        xaxis=_axis("epoch"),
+        yaxis=_log_axis(f"{y_title} (log scale)", values),
+    )

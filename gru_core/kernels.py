@@ -215,6 +215,7 @@ def _bptt(v, cache, grad_matrix: np.ndarray, d_out, d_hn) -> tuple[np.ndarray, n
     return d_g, dh
 
 
+@np.errstate(over="ignore", invalid="ignore")
 def _backward(v, cache, cell: _Cell, d_out, d_hn, need_dx: bool):
     """BPTT for `_forward`: d_out (T, H, B), d_hn (H, B) -> dx (T, I, B) or None, dh0 (H, B),
     and the gradients of the four nn.GRU tensors."""

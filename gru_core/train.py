@@ -25,7 +25,7 @@ from gru_core import device as devices
 from gru_core import kernels
 from gru_core.models import Forecaster, build_model
 from gru_core.spec import ModelSpec, RunSpec, model_seed
-from gru_core.tasks import Batch, make_task, primary
+from gru_core.tasks import Batch, make_task, metric_names, primary
 
 # Model construction seeds torch's process-wide generator; two jobs building at once
 # would interleave draws, so building is serialised.
@@ -387,3 +387,15 @@ def train(
             outcome = "reached_target"
             break
     return TrainResult(outcome, time.perf_counter() - start)
+
+
+def final_metrics(trainer: Trainer) -> dict[str, dict] | None:
+    """Each model's metrics after its last epoch, as `train --json` reports them (None before
+    any epoch). A last epoch that skipped evaluation is evaluated now, into its row."""
+    if not trainer.history:
+        return None
+    last = trainer.history[-1]
+    if last[f"{trainer.names[0]}_{primary(trainer.task).name}"] is None:
+        last.update(trainer.evaluate())
+    keys = metric_names(trainer.task)
+    return {name: {key: last[f"{name}_{key}"] for key in keys} for name in trainer.names}
