@@ -60,8 +60,18 @@ def _boolean(text: str) -> bool:
 _boolean.__name__ = "true/false"
 
 
+def _kinds(text: str) -> tuple[str, ...]:
+    """One value of the `models` setting: model kinds joined by '+' (`mlp+lstm`)."""
+    return tuple(kind.strip() for kind in text.split("+"))
+
+
+_kinds.__name__ = "kinds joined by +"
+
+
 def value_type(s: Setting) -> Callable[[str], object]:
-    """How to read one value of setting `s` from text (int, float, a choice, a boolean)."""
+    """How to read one value of setting `s` from text (int, float, a choice, a boolean, kinds)."""
+    if s.widget == "multiselect":
+        return _kinds
     if s.choices:
         return str
     if s.widget == "toggle":

@@ -117,7 +117,7 @@ def test_failing_run_in_json(capsys):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--grid", "width=3"], "unknown setting 'width'; settings that can be swept: hidden"),
+        (["--grid", "width=3"], "unknown setting 'width'; settings that can be swept: models, hid"),
         (["--grid", "hidden=4", "--seeds", "11"], "seeds must be an integer in [1, 10]"),
         (["--grid", "hidden=4", "--workers", "0"], "--workers must be a positive integer"),
     ],
@@ -173,3 +173,11 @@ def test_cancel_keeps_the_finished_runs_and_never_starts_the_queued():
     assert 1 <= len(job.results) < 6
     assert seen == job.results  # each finished run was handed on
     assert all(r["metrics"] is not None for r in job.results)
+
+
+def test_model_kinds_are_swept_as_kinds_joined_by_plus():
+    assert parse_grid(["models=mlp+gru,lstm"]) == {"models": [("mlp", "gru"), ("lstm",)]}
+    plan = _plan(**parse_grid(["models=mlp+gru,lstm"]))
+    assert [r["settings"]["models"] for r in plan.runs] == [("mlp", "gru"), ("lstm",)]
+    kinds = [[m.kind for m in plan.spec(r).models] for r in plan.runs]
+    assert kinds == [["mlp", "gru"], ["lstm"]]
