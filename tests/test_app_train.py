@@ -193,3 +193,7 @@ def test_four_kinds_train_side_by_side_with_matched_sizes(at):
     assert len(set(colours.values())) == len(colours) == 4  # one distinct colour per model
     cards = [m.label for m in at.metric]
     assert {"RNN test", "LSTM test", "GRU test", "MLP test"} <= set(cards)
+    go(at, "rollouts")  # the rollouts key by model name too
+    assert not at.exception
+    drawn = {t["name"] for t in chart(at, "rollouts_free")["data"]}
+    assert {"MLP", "RNN", "LSTM", "GRU"} <= {n.split(" ")[0] for n in drawn}
