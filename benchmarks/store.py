@@ -27,12 +27,12 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
 
 from benchmarks.common import machine, median, print_machine
 from gru_core.config import PRESETS
 from gru_core.data import make_sine
+from gru_core.spec import spec_for
 from gru_core.store import MAX_RUNS, SAVE_EVERY, Recorder, Store
 from gru_core.train import Trainer
 
@@ -43,27 +43,12 @@ EPOCHS = {"fast": 60, "seed": 150}  # each preset's own epoch count
 
 def resumable(trainer: Trainer) -> dict[str, torch.Tensor]:
     """The trainer's whole resumable state as one flat dict of contiguous CPU tensors."""
-    flat: dict[str, torch.Tensor] = {}
-    for name, model, opt in (
-        ("gru", trainer.rnn, trainer.rnn_opt),
-        ("mlp", trainer.mlp, trainer.mlp_opt),
-    ):
-        for key, value in model.state_dict().items():
-            flat[f"model/{name}/{key}"] = value.detach().to("cpu", copy=True).contiguous()
-        for index, state in opt.state_dict()["state"].items():
-            for key, value in state.items():
-                if torch.is_tensor(value):
-                    flat[f"optim/{name}/{index}/{key}"] = value.detach().to("cpu", copy=True)
-        carried = trainer._state[name]
-        for i, part in enumerate(carried if isinstance(carried, (tuple, list)) else [carried]):
-            if part is not None:
-                flat[f"state/{name}/{i}"] = torch.as_tensor(np.asarray(part)).contiguous()
-    return flat
+    return trainer.resumable_state()[0]
 
 
 def fill(store: Store, ws: str) -> None:
     """A workspace at the cap: MAX_RUNS finished runs with history and a checkpoint each."""
-    trainer = Trainer(make_sine(), 0.8, PRESETS["fast"].model, PRESETS["fast"].train)
+    trainer = Trainer(spec_for(make_sine(), 0.8, PRESETS["fast"].model, PRESETS["fast"].train))
     state = resumable(trainer)
     ds = store.add_dataset(ws, make_sine(), "sine", {"points": 1000})
     store.save_settings(ws, {"data": {"points": 1000}, "train": {"lr": 3e-2, "hidden": 32}})
@@ -114,7 +99,7 @@ def train(preset: str, epochs: int, store: Store | None, ws: str, every: float) 
     Returns the wall time of the loop and the time spent in the recorder's calls.
     """
     p = PRESETS[preset]
-    trainer = Trainer(make_sine(), p.data.train_fraction, p.model, p.train)
+    trainer = Trainer(spec_for(make_sine(), p.data.train_fraction, p.model, p.train))
     recorder = None
     if store is not None:
         recorder = Recorder(store, ws, store.create_run(ws, SPEC, status="running")[0], every)
