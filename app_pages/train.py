@@ -16,7 +16,7 @@ settings, live_area = st.columns([5, 7], gap="large")
 with settings:
     st.selectbox(
         "Preset",
-        list(PRESETS),
+        [name for name, p in PRESETS.items() if p.task == "forecast"],
         key="train_preset",
         on_change=state.apply_preset,
         persist_state="session",

@@ -1,7 +1,7 @@
 """Headless command line: generate data, train a run's models, print the result.
 
     python -m gru_core data  --out FILE.csv [--points N --periods P --noise S --seed K]
-    python -m gru_core train [--preset seed|fast] [--task forecast] [--data FILE.csv]
+    python -m gru_core train [--preset NAME] [--task forecast|window] [--data FILE.csv]
                              [--models gru,mlp] [--hidden N] [--seq-len N] [--lr X]
                              [--epochs N] [--seed K] [--device auto|cpu|cuda|mps]
                              [--target-mse X] [--json]
@@ -20,7 +20,15 @@ import dataclasses
 import json
 import sys
 
-from gru_core.config import MODEL_KINDS, PRESETS, TASK_NAMES, ConfigError, DataConfig, settings
+from gru_core.config import (
+    DEFAULT_PRESETS,
+    MODEL_KINDS,
+    PRESETS,
+    TASK_NAMES,
+    ConfigError,
+    DataConfig,
+    settings,
+)
 
 
 def _kinds(text: str) -> tuple[str, ...]:
@@ -51,8 +59,12 @@ def _parser() -> argparse.ArgumentParser:
     data.add_argument("--seed", type=int, default=DataConfig.seed)
 
     train = sub.add_parser("train", help="train a run's models (default: the GRU and the MLP)")
-    train.add_argument("--preset", choices=sorted(PRESETS), default="fast")
-    train.add_argument("--task", choices=TASK_NAMES, default="forecast", help="what to learn")
+    train.add_argument(
+        "--preset", choices=sorted(PRESETS), help="named settings (default: the task's own)"
+    )
+    train.add_argument(
+        "--task", choices=TASK_NAMES, help="what to learn (default: the preset's, else forecast)"
+    )
     train.add_argument("--data", help="CSV series to train on (default: the preset's sine)")
     train.add_argument("--column", help="CSV column to use when there are several")
     train.add_argument(
@@ -89,7 +101,10 @@ def _train(args: argparse.Namespace) -> int:
     from gru_core.tasks import metric_names, primary
     from gru_core.train import Trainer, train
 
-    preset = PRESETS[args.preset]
+    task = args.task or (PRESETS[args.preset].task if args.preset else "forecast")
+    preset = PRESETS[args.preset or DEFAULT_PRESETS[task]]
+    if preset.task != task:
+        raise ConfigError(f"preset {preset.name} is for the {preset.task} task, not {task}")
     chosen = {"model": {}, "train": {}}
     for s in settings().values():
         if s.flag is not None and getattr(args, s.key) is not None:
@@ -104,7 +119,9 @@ def _train(args: argparse.Namespace) -> int:
         data = Dataset(load_series(args.data, args.column), preset.data.train_fraction, args.data)
     else:
         data = Dataset(make_sine(preset.data), preset.data.train_fraction, "sine", sine=preset.data)
-    spec = RunSpec.of(data, model_cfg, train_cfg, args.task)
+    spec = dataclasses.replace(
+        RunSpec.of(data, model_cfg, train_cfg, task), options=dict(preset.options)
+    )
     torch.set_num_threads(1)  # these models are small: threads cost more than they give
     trainer = Trainer(spec)
     print(f"device: {trainer.device} ({trainer.device_choice.reason})", file=sys.stderr)
@@ -125,7 +142,7 @@ def _train(args: argparse.Namespace) -> int:
     last = trainer.history[-1]
     keys = metric_names(trainer.task)
     report = {
-        "preset": args.preset,
+        "preset": preset.name,
         "device": str(trainer.device),
         "epochs": trainer.epoch,
         "train_seconds": result.seconds,

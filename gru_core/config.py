@@ -156,7 +156,7 @@ class DataConfig:
 # (gru_core.models.KINDS) imports torch; this list does not, so configs validate without it.
 # tests/test_models.py checks that the two agree.
 MODEL_KINDS = {"gru": "GRU", "mlp": "MLP"}  # kind -> label on cards, charts and tables
-TASK_NAMES = ("forecast",)  # tasks by name; gru_core.tasks.TASKS builds them
+TASK_NAMES = ("forecast", "window")  # tasks by name; gru_core.tasks.TASKS builds them
 
 
 @dataclass(frozen=True)
@@ -380,7 +380,12 @@ class Preset:
     data: DataConfig
     model: ModelConfig
     train: TrainConfig
+    task: str = "forecast"  # one of TASK_NAMES
+    options: dict = field(default_factory=dict)  # the task's own settings (spec.TASK_OPTIONS)
 
+
+# The window presets train every window at once (batch 240 = the training windows).
+_WINDOW_TRAIN = TrainConfig(epochs=100, lr=5e-3, batch_size=240, mode="windowed", seed=42)
 
 PRESETS: dict[str, Preset] = {
     "seed": Preset(
@@ -408,7 +413,26 @@ PRESETS: dict[str, Preset] = {
             step_kernel="numpy",
         ),
     ),
+    "seed004": Preset(
+        "seed004",
+        "The window tutorial exactly: 300 windows of 30, target = the window's last point,"
+        " GRU(1, 32), Adam 5e-3, 100 full-batch epochs, seed 42.",
+        DataConfig(),
+        ModelConfig(hidden_size=32),
+        _WINDOW_TRAIN,
+        "window",
+        {"target": "last"},
+    ),
+    "window": Preset(
+        "window",
+        "Windows of the tutorial's sines; the target is the value after each window.",
+        DataConfig(),
+        ModelConfig(hidden_size=32),
+        _WINDOW_TRAIN,
+        "window",
+    ),
 }
+DEFAULT_PRESETS = {"forecast": "fast", "window": "window"}  # a task's preset when none is named
 
 
 def check_compatible(

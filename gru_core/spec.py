@@ -10,7 +10,8 @@ training process turns it into one (`gru_core.train.Trainer(spec)`). `to_dict` a
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+import importlib
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -29,6 +30,30 @@ from gru_core.config import (
 # and its optimizer built in order: the tutorial's order, which the `seed` preset keeps
 # exactly. Other modes (a seed per model) add a builder in gru_core.train._SEEDINGS.
 SEEDINGS = ("run",)
+
+# Task name -> "module:class" of its own settings (a frozen config built from
+# `RunSpec.options`); a task without an entry takes no options. Imported only for those
+# tasks, so a forecast spec validates without torch.
+TASK_OPTIONS: dict[str, str] = {
+    "window": "gru_core.tasks.window:WindowConfig",
+}
+
+
+def task_options(task: str, options: dict):
+    """The settings object of `task` built from `options`; ConfigError when they do not fit."""
+    if task not in TASK_OPTIONS:
+        if options:
+            raise ConfigError(f"the {task} task takes no options; got {sorted(options)}")
+        return None
+    module, _, cls = TASK_OPTIONS[task].partition(":")
+    config = getattr(importlib.import_module(module), cls)
+    known = {f.name for f in dataclasses.fields(config)}
+    unknown = sorted(set(options) - known)
+    if unknown:
+        raise ConfigError(
+            f"unknown {task} option(s) {', '.join(unknown)}; choose from {', '.join(sorted(known))}"
+        )
+    return config(**options)
 
 
 @dataclass(frozen=True)
@@ -129,6 +154,7 @@ class RunSpec:
     train: TrainConfig
     task: str = "forecast"  # one of config.TASK_NAMES
     seeding: str = "run"  # one of SEEDINGS
+    options: dict = field(default_factory=dict)  # the task's own settings (TASK_OPTIONS)
 
     @classmethod
     def of(
@@ -143,6 +169,7 @@ class RunSpec:
             raise ConfigError(f"task must be one of {', '.join(TASK_NAMES)}; got {self.task!r}")
         if self.seeding not in SEEDINGS:
             raise ConfigError(f"seeding must be one of {', '.join(SEEDINGS)}; got {self.seeding!r}")
+        task_options(self.task, self.options)
         names = [m.name for m in self.models]
         if not names or len(set(names)) != len(names):
             raise ConfigError(f"a run needs one or more models with distinct names; got {names}")
@@ -168,6 +195,7 @@ class RunSpec:
             "data": self.data.to_dict(),
             "models": [_plain(dataclasses.asdict(m)) for m in self.models],
             "train": dataclasses.asdict(self.train),
+            "options": dict(self.options),
         }
 
     @classmethod
@@ -179,6 +207,7 @@ class RunSpec:
             TrainConfig(**d["train"]),
             d["task"],
             d["seeding"],
+            dict(d.get("options", {})),
         )
 
 

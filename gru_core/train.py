@@ -23,9 +23,9 @@ from torch import nn
 
 from gru_core import device as devices
 from gru_core import kernels
-from gru_core.models import Forecaster, build_model
+from gru_core.models import Forecaster
 from gru_core.spec import ModelSpec, RunSpec
-from gru_core.tasks import Batch, make_task, primary
+from gru_core.tasks import Batch, build_model, make_task, primary
 
 # Model construction seeds torch's process-wide generator; two jobs building at once
 # would interleave draws, so building is serialised.
@@ -72,7 +72,7 @@ class Trainer:
         self.optimizers: dict[str, torch.optim.Optimizer] = {}
 
         def build(model_spec: ModelSpec) -> None:
-            model = self.models[model_spec.name] = build_model(model_spec).to(dev)
+            model = self.models[model_spec.name] = build_model(spec, model_spec).to(dev)
             self.optimizers[model_spec.name] = _adam(model, cfg.lr)
 
         with _BUILD_LOCK:
