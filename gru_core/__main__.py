@@ -96,7 +96,7 @@ def _data(args: argparse.Namespace) -> int:
 def _train(args: argparse.Namespace) -> int:
     import torch
 
-    from gru_core.data import load_series, make_sine
+    from gru_core.data import load_series
     from gru_core.spec import Dataset, RunSpec
     from gru_core.tasks import metric_names, primary
     from gru_core.train import Trainer, train
@@ -115,13 +115,10 @@ def _train(args: argparse.Namespace) -> int:
     train_cfg = dataclasses.replace(preset.train, **chosen["train"])
     if args.target_mse is not None and not args.target_mse > 0:
         raise ConfigError(f"--target-mse must be a positive number, got {args.target_mse}")
+    data = None
     if args.data:
         data = Dataset(load_series(args.data, args.column), preset.data.train_fraction, args.data)
-    else:
-        data = Dataset(make_sine(preset.data), preset.data.train_fraction, "sine", sine=preset.data)
-    spec = dataclasses.replace(
-        RunSpec.of(data, model_cfg, train_cfg, task), options=dict(preset.options)
-    )
+    spec = RunSpec.from_preset(preset, model_cfg, train_cfg, data)
     torch.set_num_threads(1)  # these models are small: threads cost more than they give
     trainer = Trainer(spec)
     print(f"device: {trainer.device} ({trainer.device_choice.reason})", file=sys.stderr)

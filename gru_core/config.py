@@ -156,7 +156,7 @@ class DataConfig:
 # (gru_core.models.KINDS) imports torch; this list does not, so configs validate without it.
 # tests/test_models.py checks that the two agree.
 MODEL_KINDS = {"gru": "GRU", "mlp": "MLP"}  # kind -> label on cards, charts and tables
-TASK_NAMES = ("forecast", "window")  # tasks by name; gru_core.tasks.TASKS builds them
+TASK_NAMES = ("forecast", "window", "classify")  # tasks by name; gru_core.tasks.TASKS builds them
 
 
 @dataclass(frozen=True)
@@ -431,8 +431,19 @@ PRESETS: dict[str, Preset] = {
         _WINDOW_TRAIN,
         "window",
     ),
+    "classify": Preset(
+        "classify",
+        "Rising or falling at the window's end: a GRU reading the window against an MLP"
+        " that sees only its last value; 600 windows of 30, Adam 1e-2, batches of 64.",
+        DataConfig(),
+        ModelConfig(hidden_size=32),
+        TrainConfig(epochs=30, lr=1e-2, batch_size=64, mode="windowed"),
+        "classify",
+        {"windows": 600, "train_windows": 480},
+    ),
 }
-DEFAULT_PRESETS = {"forecast": "fast", "window": "window"}  # a task's preset when none is named
+# A task's preset when none is named.
+DEFAULT_PRESETS = {"forecast": "fast", "window": "window", "classify": "classify"}
 
 
 def check_compatible(

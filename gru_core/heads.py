@@ -62,10 +62,11 @@ class SequenceHead(Forecaster):
 
 
 class WindowMLP(Forecaster):
-    """An MLP on the whole window (batch, time, 1) -> (batch, outputs)."""
+    """An MLP on a window's last `window` values: (batch, time >= window, 1) -> (batch, outputs)."""
 
     def __init__(self, window: int, hidden: tuple[int, ...] = (32, 16), outputs: int = 1) -> None:
         super().__init__()
+        self.window = window
         layers: list[nn.Module] = []
         width = window
         for h in hidden:
@@ -75,7 +76,7 @@ class WindowMLP(Forecaster):
         self.net = nn.Sequential(*layers)
 
     def core(self, x: torch.Tensor, state):
-        return self.net(x[..., 0]), None  # (batch, outputs)
+        return self.net(x[:, -self.window :, 0]), None  # (batch, outputs)
 
 
 def build_head(spec: ModelSpec, window: int, outputs: int, bidirectional: bool) -> Forecaster:

@@ -21,6 +21,7 @@ from gru_core.config import (
     ConfigError,
     DataConfig,
     ModelConfig,
+    Preset,
     TrainConfig,
     check_compatible,
     split_index,
@@ -36,6 +37,7 @@ SEEDINGS = ("run",)
 # tasks, so a forecast spec validates without torch.
 TASK_OPTIONS: dict[str, str] = {
     "window": "gru_core.tasks.window:WindowConfig",
+    "classify": "gru_core.tasks.classify:ClassifyConfig",
 }
 
 
@@ -162,6 +164,24 @@ class RunSpec:
     ) -> RunSpec:
         """The spec for the Train page's settings: `model`'s kinds with its shared sizes."""
         return cls(data, model_specs(model), train, task)
+
+    @classmethod
+    def from_preset(
+        cls,
+        preset: Preset,
+        model: ModelConfig | None = None,
+        train: TrainConfig | None = None,
+        data: Dataset | None = None,
+    ) -> RunSpec:
+        """The run of a preset: its task, options and settings, `model`, `train` or `data`
+        in place of the preset's where given (data: the preset's sine by default)."""
+        if data is None:
+            from gru_core.data import make_sine
+
+            sine = preset.data
+            data = Dataset(make_sine(sine), sine.train_fraction, "sine", sine=sine)
+        spec = cls.of(data, model or preset.model, train or preset.train, preset.task)
+        return dataclasses.replace(spec, options=dict(preset.options))
 
     def validate(self) -> RunSpec:
         """Raise ConfigError when this run cannot train; the spec itself otherwise."""

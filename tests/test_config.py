@@ -177,7 +177,7 @@ def test_importing_config_loads_no_torch_and_models_first_works():
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "['fast', 'seed', 'seed004', 'window']"
+    assert result.stdout.strip() == "['classify', 'fast', 'seed', 'seed004', 'window']"
 
 
 def test_every_setting_is_declared_once_with_its_widget_and_help():

@@ -8,9 +8,8 @@ import torch
 from benchmarks import window_baseline
 from gru_core.__main__ import main
 from gru_core.config import PRESETS, ConfigError, TrainConfig
-from gru_core.data import make_sine
 from gru_core.heads import SequenceHead, WindowMLP, build_head
-from gru_core.spec import Dataset, ModelSpec, RunSpec
+from gru_core.spec import ModelSpec, RunSpec
 from gru_core.tasks import parameter_counts
 from gru_core.tasks.window import WindowConfig, make_windows
 from gru_core.train import Trainer, train
@@ -18,27 +17,28 @@ from gru_core.train import Trainer, train
 
 def _spec(preset: str = "seed004", **train) -> RunSpec:
     p = PRESETS[preset]
-    data = Dataset(make_sine(p.data), p.data.train_fraction, "sine", sine=p.data)
-    spec = RunSpec.of(data, p.model, dataclasses.replace(p.train, **train), p.task)
-    return dataclasses.replace(spec, options=dict(p.options))
+    return RunSpec.from_preset(p, train=dataclasses.replace(p.train, **train))
 
 
 def test_windows_shapes_and_determinism():
     cfg = WindowConfig(windows=20, steps=7, train_windows=15)
-    x, y, f = make_windows(cfg)
-    assert x.shape == (20, 7) and y.shape == (20,) and f.shape == (20,)
-    assert ((f >= 0.5) & (f <= 1.5)).all()
+    x, f, p = make_windows(cfg)
+    assert x.shape == (20, 7) and f.shape == (20,) and p.shape == (20,)
+    assert ((f >= 0.5) & (f <= 1.5)).all() and ((p >= 0) & (p <= np.pi)).all()
+    assert make_windows(cfg, extra=2)[0].shape == (20, 9)
     again = make_windows(cfg)
-    assert all(np.array_equal(a, b) for a, b in zip((x, y, f), again, strict=True))
+    assert all(np.array_equal(a, b) for a, b in zip((x, f, p), again, strict=True))
     other = make_windows(dataclasses.replace(cfg, seed=1))
     assert not np.array_equal(x, other[0])
 
 
 def test_last_target_is_the_visible_point_and_next_continues_the_sine():
-    x, y, _ = make_windows(WindowConfig(target="last"))
-    assert np.array_equal(y, x[:, -1])
+    torch.set_num_threads(1)
+    task = Trainer(_spec(epochs=1)).task
+    assert torch.equal(task.y, task.x[:, -1])  # seed004: the target is the last point
     cfg = WindowConfig(windows=10, train_windows=8, noise=0.0, target="next", seed=3)
-    x, y, _ = make_windows(cfg)
+    points, _, _ = make_windows(cfg, extra=1)
+    x, y = points[:, :-1], points[:, -1]
     rng = np.random.RandomState(3)  # the draws worked by hand: f, then p, then the noise
     dt = cfg.span / (cfg.steps - 1)
     for i in range(10):

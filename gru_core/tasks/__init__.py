@@ -93,6 +93,7 @@ def primary(task: Task) -> Metric:
 TASKS: dict[str, str] = {
     "forecast": "gru_core.tasks.forecast:ForecastTask",
     "window": "gru_core.tasks.window:WindowTask",
+    "classify": "gru_core.tasks.classify:ClassifyTask",
 }
 
 
