@@ -1,7 +1,8 @@
 """Headless command line: generate data, train a run's models, print the result.
 
     python -m gru_core data  --out FILE.csv [--points N --periods P --noise S --seed K]
-    python -m gru_core train [--preset NAME] [--task forecast|window] [--data FILE.csv]
+    python -m gru_core train [--preset NAME] [--task forecast|window|classify|text]
+                             [--data FILE.csv] [--corpus tang|shakespeare|FILE.txt]
                              [--models gru,mlp] [--hidden N] [--seq-len N] [--lr X]
                              [--epochs N] [--seed K] [--device auto|cpu|cuda|mps]
                              [--target-mse X] [--json]
@@ -78,6 +79,10 @@ def _parser() -> argparse.ArgumentParser:
             kind = str if s.choices else int if isinstance(s.range[0], int) else float
             train.add_argument(s.flag, dest=s.key, type=kind, choices=s.choices, help=s.help)
     train.add_argument(
+        "--corpus",
+        help="text task: tang, shakespeare or a UTF-8 .txt file (default: the preset's)",
+    )
+    train.add_argument(
         "--target-mse", type=float, help="stop once the first model's test error is <= X"
     )
     train.add_argument("--json", action="store_true", help="print the result as JSON last")
@@ -91,6 +96,17 @@ def _data(args: argparse.Namespace) -> int:
     save_series(make_sine(cfg), args.out)
     print(f"wrote {cfg.points} points to {args.out}", file=sys.stderr)
     return 0
+
+
+def _corpus(name: str) -> dict:
+    """The text task's options for --corpus: a shipped corpus by name, or a file read as text."""
+    from pathlib import Path
+
+    from gru_core.text import CORPORA, read_upload
+
+    if name in CORPORA:
+        return {"corpus": name, "text": ""}
+    return {"corpus": "upload", "text": read_upload(Path(name).read_bytes())}
 
 
 def _train(args: argparse.Namespace) -> int:
@@ -119,6 +135,8 @@ def _train(args: argparse.Namespace) -> int:
     if args.data:
         data = Dataset(load_series(args.data, args.column), preset.data.train_fraction, args.data)
     spec = RunSpec.from_preset(preset, model_cfg, train_cfg, data)
+    if args.corpus is not None:
+        spec = dataclasses.replace(spec, options={**spec.options, **_corpus(args.corpus)})
     torch.set_num_threads(1)  # these models are small: threads cost more than they give
     trainer = Trainer(spec)
     print(f"device: {trainer.device} ({trainer.device_choice.reason})", file=sys.stderr)
@@ -146,13 +164,21 @@ def _train(args: argparse.Namespace) -> int:
         "reached_target": result.outcome == "reached_target"
         if args.target_mse is not None
         else None,
-        **{name: {key: last[f"{name}_{key}"] for key in keys} for name in names},
+        **{
+            name: {
+                key: last[f"{name}_{key}"] for key in (*keys, *getattr(trainer.task, "texts", ()))
+            }
+            for name in names
+        },
     }
     if args.json:
         print(json.dumps(report))
     else:
         for name in names:
-            shown = {k: "-" if v is None else f"{v:.4f}" for k, v in report[name].items()}
+            shown = {
+                k: "-" if v is None else repr(v) if isinstance(v, str) else f"{v:.4f}"
+                for k, v in report[name].items()
+            }
             print(f"{name}: " + ", ".join(f"{k} {v}" for k, v in shown.items()))
         print(f"{trainer.epoch} epochs in {result.seconds:.2f} s on {trainer.device}")
     return 0
@@ -160,12 +186,13 @@ def _train(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     from gru_core.data import DataError
+    from gru_core.text import TextError
     from gru_core.train import Diverged
 
     args = _parser().parse_args(argv)
     try:
         return _data(args) if args.command == "data" else _train(args)
-    except (ConfigError, DataError) as exc:
+    except (ConfigError, DataError, TextError) as exc:
         print(f"python -m gru_core: error: {exc}", file=sys.stderr)
         return 2
     except Diverged as exc:

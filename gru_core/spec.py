@@ -38,6 +38,7 @@ SEEDINGS = ("run",)
 TASK_OPTIONS: dict[str, str] = {
     "window": "gru_core.tasks.window:WindowConfig",
     "classify": "gru_core.tasks.classify:ClassifyConfig",
+    "text": "gru_core.tasks.text:TextOptions",
 }
 
 

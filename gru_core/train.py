@@ -73,7 +73,8 @@ class Trainer:
 
         def build(model_spec: ModelSpec) -> None:
             model = self.models[model_spec.name] = build_model(spec, model_spec).to(dev)
-            self.optimizers[model_spec.name] = _adam(model, cfg.lr)
+            make = getattr(self.task, "optimizer", None)  # a task's own, else Adam
+            self.optimizers[model_spec.name] = (make or _adam)(model, cfg.lr)
 
         with _BUILD_LOCK:
             _SEEDINGS[spec.seeding](spec, build)
@@ -139,6 +140,8 @@ class Trainer:
                 group["lr"] = lr
         for model in self.models.values():
             model.train()
+        if getattr(self.task, "fresh_state_each_epoch", False):
+            self._state = dict.fromkeys(self.models)
         losses: dict[str, list] = {name: [] for name in self.models}
         for batch in self.task.batches():
             for name in self.models:

@@ -94,6 +94,7 @@ TASKS: dict[str, str] = {
     "forecast": "gru_core.tasks.forecast:ForecastTask",
     "window": "gru_core.tasks.window:WindowTask",
     "classify": "gru_core.tasks.classify:ClassifyTask",
+    "text": "gru_core.tasks.text:TextTask",
 }
 
 
