@@ -30,6 +30,7 @@ PAGES = [
     st.Page("app_pages/train.py", title="Train", icon=":material/model_training:"),
     st.Page("app_pages/gates.py", title="Gates", icon=":material/tune:"),
     st.Page("app_pages/rollouts.py", title="Rollouts", icon=":material/timeline:"),
+    st.Page("app_pages/results.py", title="Results", icon=":material/insights:"),
 ]
 page = st.navigation(PAGES)
 

@@ -61,3 +61,14 @@ def need_run() -> Snapshot:
         st.info("The run is starting: its models appear here in a moment.")
         st.stop()
     return snap
+
+
+def need_forecast(snap: Snapshot) -> None:
+    """Stop a forecast-only page for a run of another task, pointing to its Results page."""
+    if snap.spec.task != "forecast":
+        st.info(
+            f"This page shows forecasting runs; the current run is a {snap.spec.task} run."
+            " Its results are on the Results page."
+        )
+        st.page_link("app_pages/results.py", label="Go to Results", icon=":material/insights:")
+        st.stop()
