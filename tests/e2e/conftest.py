@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 import waiting
@@ -86,15 +87,17 @@ class AppPage:
         from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
         path = "" if title == "Overview" else title.lower()
-        if self.page.url.rstrip("/") == f"{self.base_url}/{path}".rstrip("/"):
+        def here(url: str) -> bool:  # the page's path; the URL also carries ?ws=<workspace>
+            return urlsplit(url).path.strip("/") == path
+
+        if here(self.page.url):
             self.wait_for_run()  # already there: a click would only start a racing rerun
             return
         link = self.page.locator("[data-testid='stSidebarNav']").get_by_role("link", name=title)
-        target = f"**/{path}"
         for attempt in range(3):  # a click that lands during a rerun can be dropped: retry
             link.click()
             try:
-                self.page.wait_for_url(target, wait_until="commit", timeout=10_000)
+                self.page.wait_for_url(here, wait_until="commit", timeout=10_000)
                 break
             except PlaywrightTimeout:
                 if attempt == 2:
@@ -145,6 +148,12 @@ class AppPage:
         box = self.key(key).locator("input")
         box.fill(str(value))
         box.press("Enter")
+        self.wait_for_run()
+
+    def select(self, key: str, option: str) -> None:
+        """Choose `option` (its shown text) in the selectbox with this key."""
+        self.key(key).locator("input, [role='combobox']").first.click()
+        self.page.get_by_role("option", name=option).click()
         self.wait_for_run()
 
     def exceptions(self) -> list[str]:
