@@ -90,9 +90,8 @@ class TextModel(Forecaster):
 
 
 def core_factory(spec: ModelSpec) -> chars.CoreFactory:
-    """How `spec`'s recurrent core is built; nn.GRU runs on gru_core.kernels where they apply."""
-    if spec.kind == "gru" and spec.num_layers == 1:
-        return chars.kernel_gru_core
+    """How `spec`'s recurrent core is built (torch's nn.GRU for "gru": at 256 units and a
+    batch of 32 the products dominate, and the numpy kernels are no faster; BENCHMARKS.md 8)."""
     if spec.kind not in cells.KINDS:
         raise ConfigError(
             f"model kind {spec.kind!r} cannot model text; choose one of {', '.join(cells.KINDS)}"

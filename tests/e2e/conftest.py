@@ -87,6 +87,7 @@ class AppPage:
         from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
         path = "" if title == "Overview" else title.lower()
+
         def here(url: str) -> bool:  # the page's path; the URL also carries ?ws=<workspace>
             return urlsplit(url).path.strip("/") == path
 
