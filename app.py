@@ -23,14 +23,20 @@ def _prepare_process() -> bool:
 _prepare_process()
 state.workspace()
 state.init()
+if "workspace_notice" in st.session_state and "workspace_notice_shown" not in st.session_state:
+    st.session_state["workspace_notice_shown"] = True
+    st.toast(st.session_state["workspace_notice"], icon=":material/info:")
 
 PAGES = [
     st.Page("app_pages/overview.py", title="Overview", icon=":material/home:", default=True),
     st.Page("app_pages/data.py", title="Data", icon=":material/dataset:"),
     st.Page("app_pages/train.py", title="Train", icon=":material/model_training:"),
     st.Page("app_pages/gates.py", title="Gates", icon=":material/tune:"),
+    st.Page("app_pages/memory.py", title="Memory", icon=":material/memory:"),
     st.Page("app_pages/rollouts.py", title="Rollouts", icon=":material/timeline:"),
     st.Page("app_pages/results.py", title="Results", icon=":material/insights:"),
+    st.Page("app_pages/runs.py", title="Runs", icon=":material/table_rows:"),
+    st.Page("app_pages/sweep.py", title="Sweep", icon=":material/grid_on:"),
 ]
 page = st.navigation(PAGES)
 
@@ -59,5 +65,7 @@ def show_data() -> None:
 
 
 show_data()
+state.save_workspace()  # the widget changes this rerun brings
 page.run()
 show_data()  # again: the page may have just changed the data (a page that stops skips this)
+state.save_workspace()  # and the data the page may have just made

@@ -65,7 +65,8 @@ VIEWS = {"windows": windows, "classes": classes, "samples": samples}
 
 @st.fragment(run_every=state.SLOW_POLL_SECONDS if running else None)
 def results() -> None:
-    snap = state.snapshot()
+    snap = state.viewed_snapshot()
+    st.caption(state.run_caption(snap))
     if view == "rollouts":
         st.info("Forecasting runs show their results on the Rollouts and Gates pages.")
         st.page_link("app_pages/rollouts.py", label="Go to Rollouts", icon=":material/timeline:")

@@ -29,7 +29,7 @@ if hi > lo:  # a slider needs a range: a 2-point test part has a single start
 
 @st.fragment(run_every=state.SLOW_POLL_SECONDS if running else None)
 def rollouts_view(offset: int) -> None:
-    snap = state.snapshot()
+    snap = state.viewed_snapshot()
     f = rollouts.forecasts_from(snap, offset)
     how = (
         "the state training left, then the series from where that state stopped up to the start"

@@ -1,4 +1,4 @@
-"""Train: choose the settings, then train the GRU and the MLP side by side and watch them learn."""
+"""Train: choose the models and settings, then train them side by side and watch them learn."""
 
 import streamlit as st
 
@@ -39,6 +39,7 @@ with settings:
             f" (training share {preset.data.train_fraction:g}); the current data differs.",
         )
     with st.container(border=True):
+        widgets.setting(st, "models")
         left, right = st.columns(2)
         for name in ("hidden", "seq_len", "lr", "epochs"):
             widgets.setting(left, name)
@@ -46,10 +47,12 @@ with settings:
             widgets.setting(right, name)
     with st.expander("More settings"):
         left, right = st.columns(2)
-        for name in ("seed", "layers", "eval_every", "clip", "eval_warmup", "standardize"):
+        for name in ("seed", "layers", "dropout", "eval_every", "clip", "eval_warmup"):
             widgets.setting(left, name)
-        for name in ("device", "kernel", "chunking", "eval_state", "schedule"):
+        for name in ("device", "kernel", "chunking", "eval_state", "schedule", "seeding"):
             widgets.setting(right, name)
+        for name in ("match_params", "standardize"):
+            widgets.setting(left, name)
 
     problem = None
     try:
@@ -57,6 +60,14 @@ with settings:
     except ConfigError as exc:
         problem = str(exc)
         st.error(problem)
+    if problem is None:
+        matched = (
+            " Hidden sizes matched to the GRU's parameter count."
+            if chosen.models and (st.session_state[state.TRAIN_KEYS["match_params"]])
+            else ""
+        )
+        st.caption(f"The models this run trains, side by side.{matched}")
+        st.dataframe(train_views.parameter_table(chosen), hide_index=True, key="train_parameters")
     if running:
         changes = [] if problem else train_views.setting_changes(snap.spec, chosen)
         note = f" Changed: {', '.join(changes)}." if changes else ""
@@ -73,7 +84,8 @@ with live_area:
         disabled=running or problem is not None,
         on_click=state.start_run,
         width="stretch",
-        help="Train both models from scratch with these settings (replaces a finished run).",
+        help="Train the models from scratch with these settings, as a new run (the runs"
+        " before it stay on the Runs page).",
     )
     stop.button(
         "Stop",
@@ -116,6 +128,7 @@ def live() -> None:
         st.info("Choose settings and press Start: the models train together, live.")
         return
     render.status_block(snap)
+    st.caption(state.run_caption(snap))
     chart = task_views.chart(snap.spec.task)
     st.plotly_chart(
         figures.loss_figure(snap.history, None, chart.styles, chart.y_title, chart.log),

@@ -42,6 +42,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from urllib.parse import urlparse
 
 from benchmarks.common import ROOT, load_average, machine, median, print_machine, run_json
 from scripts.harness import CHROMIUM_ARGS, AppServer, chromium_path
@@ -94,7 +95,8 @@ def _go(page, title: str) -> float:
     """Switch page through the sidebar; seconds until the new page's script has finished."""
     start = time.monotonic()
     page.locator("[data-testid='stSidebarNav']").get_by_role("link", name=title).click()
-    page.wait_for_url(f"**/{'' if title == 'Overview' else title.lower()}")
+    path = "" if title == "Overview" else title.lower()
+    page.wait_for_url(lambda url: urlparse(url).path.rstrip("/") == f"/{path}".rstrip("/"))
     _wait_for_script(page)
     return time.monotonic() - start
 

@@ -22,22 +22,31 @@ LRS = (3e-3, 1e-2, 3e-2, 1e-1)
 SEEDS = (0, 1, 2)
 
 
-def _configs(epochs: int) -> list:
+def _specs(series, epochs: int) -> list:
     from gru_core.config import PRESETS
+    from gru_core.spec import spec_for
 
-    base = PRESETS["fast"].train
-    return [dataclasses.replace(base, lr=lr, seed=s, epochs=epochs) for lr in LRS for s in SEEDS]
+    fast = PRESETS["fast"]
+    return [
+        spec_for(
+            series,
+            fast.data.train_fraction,
+            fast.model,
+            dataclasses.replace(fast.train, lr=lr, seed=s, epochs=epochs),
+        )
+        for lr in LRS
+        for s in SEEDS
+    ]
 
 
 def one_after_another(series, epochs: int) -> tuple[float, list]:
     """Seconds for the 12 runs through Trainer + train(), and the trainers."""
-    from gru_core.config import PRESETS
     from gru_core.train import Trainer, train
 
     start = time.perf_counter()
     trainers = []
-    for cfg in _configs(epochs):
-        trainer = Trainer(series, PRESETS["fast"].data.train_fraction, PRESETS["fast"].model, cfg)
+    for spec in _specs(series, epochs):
+        trainer = Trainer(spec)
         train(trainer)
         trainers.append(trainer)
     return time.perf_counter() - start, trainers
@@ -46,11 +55,9 @@ def one_after_another(series, epochs: int) -> tuple[float, list]:
 def batched(series, epochs: int) -> tuple[float, list]:
     """Seconds for the 12 runs as one batch (building included), and the trainers."""
     from gru_core.batched import BatchedTrainer, train_batched
-    from gru_core.config import PRESETS
 
     start = time.perf_counter()
-    fast = PRESETS["fast"]
-    runs = BatchedTrainer(series, fast.data.train_fraction, fast.model, _configs(epochs))
+    runs = BatchedTrainer(_specs(series, epochs))
     train_batched(runs)
     return time.perf_counter() - start, runs.trainers
 

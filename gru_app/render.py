@@ -6,6 +6,7 @@ import streamlit as st
 
 from gru_app import state
 from gru_core.job import Snapshot
+from gru_core.views import runs as runs_views
 from gru_core.views import status
 from gru_core.views import train as train_views
 
@@ -51,8 +52,12 @@ def metric_cards(snap: Snapshot, per_row: int = 4, cards: list | None = None) ->
 
 
 def need_run() -> Snapshot:
-    """The session's snapshot with trained weights; otherwise say where to start and stop."""
-    snap = state.snapshot()
+    """The chosen run's snapshot with trained weights; otherwise say where to start and stop.
+
+    A picker above offers the workspace's runs (default: the session's run, the latest).
+    """
+    run_picker()
+    snap = state.viewed_snapshot()
     if snap is None:
         st.info("Nothing trained yet. Start a run on the Train page, or use the one-click run.")
         st.page_link("app_pages/train.py", label="Go to Train", icon=":material/model_training:")
@@ -72,3 +77,22 @@ def need_forecast(snap: Snapshot) -> None:
         )
         st.page_link("app_pages/results.py", label="Go to Results", icon=":material/insights:")
         st.stop()
+
+
+def run_picker() -> None:
+    """Choose the run a page shows: the session's run (the latest), or any saved one."""
+    saved = state.runs()
+    if not saved:
+        return
+    labels = runs_views.auto_labels(saved)
+    names = {r.id: f"#{r.id} {runs_views.name_of(r, labels)} ({r.status})" for r in saved}
+    options = [None, *reversed(names)]
+    if st.session_state.get(state.VIEW_KEY) not in options:
+        st.session_state[state.VIEW_KEY] = None
+    st.selectbox(
+        "Run",
+        options,
+        key=state.VIEW_KEY,
+        format_func=lambda r: "this session's run (the latest)" if r is None else names[r],
+        help="Any run of this workspace; saved runs are shown from their last checkpoint.",
+    )

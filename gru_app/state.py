@@ -8,12 +8,15 @@ cache whose release hook stops it, and ends its process, when the session ends.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 
 import numpy as np
 import streamlit as st
 
 from gru_core import store as stores
+from gru_core import workspace as workspaces
+from gru_core.bundle import BundleError
 from gru_core.config import (
     DEFAULT_PRESETS,
     PRESETS,
@@ -27,6 +30,7 @@ from gru_core.data import DataError, csv_columns, make_sine
 from gru_core.job import MAX_CONCURRENT, JobSlot, Snapshot, TrainingJob, running_jobs
 from gru_core.spec import Dataset, RunSpec, task_options
 from gru_core.views import data as data_views
+from gru_core.views import runs as runs_views
 from gru_core.views import tasks as task_views
 from gru_core.views import train as train_views
 
@@ -48,8 +52,14 @@ OPTIONS_KEY = "task_options"  # task -> its options, as the Data page set them
 
 
 def init() -> None:
-    """Give every setting its default once per session (before any widget shows it)."""
+    """Give every setting its default once per session (before any widget shows it).
+
+    A session opening a workspace first gets the workspace's saved settings and data.
+    """
     ss = st.session_state
+    if "workspace_restored" not in ss:
+        ss["workspace_restored"] = True
+        _restore_workspace()
     ss.setdefault("train_preset", train_views.DEFAULT_PRESET)
     for name, value in train_views.preset_settings(ss["train_preset"]).items():
         ss.setdefault(TRAIN_KEYS[name], value)
@@ -130,6 +140,226 @@ def workspace() -> str:
     if st.query_params.get(WS_PARAM) != ws:
         st.query_params[WS_PARAM] = ws
     return ws
+
+
+SAVED_KEYS = ("train_preset", *TRAIN_KEYS.values(), *DATA_KEYS.values(), FRACTION_KEY, SOURCE_KEY)
+
+
+def _restore_workspace() -> None:
+    """Put the workspace's saved widget values and data into this new session."""
+    ss = st.session_state
+    saved = store().settings(workspace())
+    for key, value in saved.get("widgets", {}).items():
+        if key in SAVED_KEYS:
+            ss.setdefault(key, value)
+    if saved.get("dataset") is not None:
+        try:
+            found = store().dataset(workspace(), saved["dataset"])
+        except stores.StoreError:
+            return  # removed meanwhile: the default data
+        ss["dataset"] = workspaces.stored_data(found)
+        ss["saved_dataset"] = (ss["dataset"], saved["dataset"])
+    ss["saved_settings"] = saved
+
+
+def save_workspace() -> None:
+    """Save the session's widget values and data in its workspace, when they changed.
+
+    Called at the end of every script run: a reload, a new tab or another browser on the
+    same link, or a restarted server, finds them again.
+    """
+    ss = st.session_state
+    data = ss.get("dataset")
+    kept = ss.get("saved_dataset")
+    if data is not None and (kept is None or not (kept[0] is data or _same_data(kept[0], data))):
+        kept = ss["saved_dataset"] = (data, workspaces.add_data(store(), workspace(), data))
+    settings = {
+        "widgets": {key: ss[key] for key in SAVED_KEYS if key in ss},
+        "dataset": None if kept is None else kept[1],
+    }
+    if settings != ss.get("saved_settings"):
+        store().save_settings(workspace(), settings)
+        ss["saved_settings"] = settings
+
+
+def _same_data(a: Dataset, b: Dataset) -> bool:
+    return a.label == b.label and a.same_as(b.series, b.n_train)
+
+
+# -- the workspace's runs ---------------------------------------------------------------------
+
+
+def record_job(spec: RunSpec, *, name: str = "", sweep: str | None = None) -> workspaces.RunRecord:
+    """Create this workspace's run for `spec`; give the record to the job that trains it.
+
+    The job then saves the run's history, resumable state and status as it trains. When
+    the workspace was full, the notice naming the runs removed to make room is kept in
+    `st.session_state["runs_notice"]` for the Runs page.
+    """
+    record, removed = workspaces.record_run(store(), workspace(), spec, name=name, sweep=sweep)
+    if removed:
+        names = ", ".join(r.name or f"#{r.id}" for r in removed)
+        st.session_state["runs_notice"] = (
+            f"This workspace keeps at most {stores.MAX_RUNS} runs: the oldest unpinned"
+            f" {'run was' if len(removed) == 1 else f'{len(removed)} runs were'} removed ({names})."
+        )
+    return record
+
+
+def live_run() -> int | None:
+    """The id of the run the session's job trains (or last trained), if it is recorded."""
+    current = job()
+    record = None if current is None else current.record
+    return None if record is None else record.run
+
+
+def resume_saved(run: int) -> None:
+    """Make a saved (stopped or interrupted) run the session's job again, and resume it."""
+    record = workspaces.RunRecord(str(store().root), workspace(), run)
+    try:
+        resumed = workspaces.resume_job(record, train_views.JOB_TYPE)
+    except (stores.StoreError, ConfigError) as exc:
+        st.session_state["runs_error"] = str(exc)
+        return
+    slot().replace(resumed)
+    if not resumed.resume():  # no saved state: train it again from its first epoch
+        resumed.start()
+
+
+def train_again(run: int) -> None:
+    """Load a saved run's settings and data into the Train page."""
+    ss = st.session_state
+    spec = workspaces.run_spec(store(), workspace(), store().run(workspace(), run))
+    for name, value in train_views.spec_settings(spec).items():
+        ss[TRAIN_KEYS[name]] = value
+    set_dataset(spec.data)
+    ss[FRACTION_KEY] = spec.data.train_fraction
+    if spec.data.sine is not None:
+        for name, key in DATA_KEYS.items():
+            ss[key] = getattr(spec.data.sine, name)
+        ss[SOURCE_KEY] = SOURCES[0]
+    else:
+        ss[SOURCE_KEY] = SOURCES[1]
+    ss[TASK_KEY] = spec.task
+    ss[OPTIONS_KEY][spec.task] = dict(spec.options)
+    ss["train_loaded"] = run
+
+
+def runs() -> list[stores.Run]:
+    """The workspace's runs, oldest first."""
+    return store().runs(workspace())
+
+
+def rename_run(run: int) -> None:
+    """The name box's callback: the run's new name ('' goes back to the automatic label)."""
+    try:
+        store().rename(workspace(), run, st.session_state[f"runs_name_{run}"])
+    except stores.StoreError as exc:
+        st.session_state["runs_error"] = str(exc)
+
+
+def pin_run(run: int) -> None:
+    store().pin(workspace(), run, st.session_state[f"runs_pin_{run}"])
+
+
+def delete_run(run: int) -> None:
+    """Delete a run (Undo brings it back); the live one is stopped and let go first."""
+    if run == live_run():
+        reset_run()
+    store().delete(workspace(), run)
+    st.session_state.setdefault("runs_deleted", []).append(run)
+
+
+def undo_delete() -> None:
+    """Bring back the runs deleted last."""
+    for run in st.session_state.pop("runs_deleted", []):
+        with contextlib.suppress(stores.StoreError):  # purged meanwhile
+            store().restore(workspace(), run)
+
+
+def import_bundle(file) -> None:
+    """Add an uploaded bundle's run to the workspace; a refusal is one line, nothing changes."""
+    ss = st.session_state
+    if ss.get("runs_imported") == file.file_id:  # each upload once
+        return
+    ss["runs_imported"] = file.file_id
+    try:
+        run, _ = workspaces.import_bundle(store(), workspace(), file.getvalue())
+    except (BundleError, stores.StoreError) as exc:
+        ss["runs_error"] = str(exc)
+        return
+    ss["runs_notice"] = f"Added run {run} from {file.name}."
+
+
+def run_history(run: int) -> list[dict]:
+    """A saved run's history (the live run's as the job has it, which is ahead of the store)."""
+    if run == live_run():
+        return snapshot().history
+    return store().history(workspace(), run)
+
+
+def run_bundle(run: int, updated: float) -> bytes:
+    """A saved run's bundle (made once per change of the run); StoreError if not yet saved."""
+    return _bundle(workspace(), run, updated)
+
+
+@st.cache_resource(scope="session", max_entries=2, show_spinner=False)
+def _bundle(ws: str, run: int, updated: float) -> bytes:
+    labels = runs_views.auto_labels(runs())
+    return workspaces.bundle_bytes(store(), ws, run, labels.get(run, ""))
+
+
+def same_data_snapshots(chosen: list[int]) -> tuple[list[tuple[int, Snapshot]], list[str]]:
+    """Snapshots with weights of the chosen runs trained on the first one's data; the others."""
+    shown, skipped = [], []
+    for run in chosen:
+        snap = run_snapshot(run)
+        if snap is None or snap.weights is None:
+            skipped.append(f"#{run} (no weights yet)")
+        elif shown and not shown[0][1].spec.data.same_as(snap.series, snap.n_train):
+            skipped.append(f"#{run}")
+        else:
+            shown.append((run, snap))
+    return shown, skipped
+
+
+def run_snapshot(run: int) -> Snapshot | None:
+    """The live job's snapshot for the live run; a saved run's, read from the store."""
+    if run == live_run():
+        return slot().snapshot()
+    try:
+        updated = store().run(workspace(), run).updated
+    except stores.StoreError:
+        return None
+    return _stored_snapshot(workspace(), run, updated)
+
+
+VIEW_KEY = "view_run"  # the run Gates and Rollouts show (None: the live one)
+
+
+def viewed_snapshot() -> Snapshot | None:
+    """The snapshot of the run the session chose to look at: the live job's, or a saved run's.
+
+    Saved runs are read from the store once per change (their checkpoint's weights).
+    """
+    chosen = st.session_state.get(VIEW_KEY)
+    shown = None if chosen is None else run_snapshot(chosen)
+    return snapshot() if shown is None else shown
+
+
+def run_caption(snap: Snapshot) -> str:
+    """Which run a page shows, and with which settings."""
+    settings = runs_views.settings_line(snap.spec.to_dict())
+    if snap.run is None:
+        return f"This run: {settings}."
+    run = next((r for r in runs() if r.id == snap.run), None)
+    name = "" if run is None else f" {runs_views.name_of(run, runs_views.auto_labels(runs()))}"
+    return f"Run #{snap.run}{name}: {settings}."
+
+
+@st.cache_resource(scope="session", max_entries=8, show_spinner=False)
+def _stored_snapshot(ws: str, run: int, updated: float) -> Snapshot:
+    return workspaces.stored_snapshot(store(), ws, run)
 
 
 # -- data -------------------------------------------------------------------------------------
@@ -227,11 +457,17 @@ def job() -> TrainingJob | None:
 
 
 def snapshot() -> Snapshot | None:
-    return slot().snapshot()
+    """The session's run: its job's, or else (a reload, a new tab) the workspace's latest run."""
+    live = slot().snapshot()
+    if live is not None or st.session_state.get("run_reset"):
+        return live
+    latest = store().runs(workspace())
+    return run_snapshot(latest[-1].id) if latest else None
 
 
 def is_running() -> bool:
-    snap = snapshot()
+    """Whether the session's own job is queued or training."""
+    snap = slot().snapshot()
     return snap is not None and snap.running
 
 
@@ -276,10 +512,12 @@ def start_run(replace: bool = False) -> None:
     if holder.busy() and not replace:
         return
     try:
-        new = train_views.make_job(chosen_spec())
-    except ConfigError as exc:
+        spec = chosen_spec()
+        new = train_views.make_job(spec, record_job(spec))
+    except (ConfigError, stores.StoreError) as exc:
         st.session_state["run_error"] = str(exc)
         return
+    st.session_state[VIEW_KEY] = None  # Gates and Rollouts follow the new run
     holder.start(new, replace=replace)
 
 
@@ -292,13 +530,19 @@ def stop_run() -> None:
 
 
 def resume_run() -> None:
+    """Resume the session's stopped job, or the saved run the session shows."""
     current = job()
     if current is not None:
         current.resume()
+        return
+    shown = snapshot()
+    if shown is not None and shown.run is not None and shown.can_resume:
+        resume_saved(shown.run)
 
 
 def reset_run() -> None:
     slot().clear()
+    st.session_state["run_reset"] = True
     st.session_state.pop("run_error", None)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 from gru_app.state import TRAIN_KEYS
-from gru_core.config import PRESETS, bounds
+from gru_core.config import MODEL_KINDS, PRESETS, bounds
 from gru_core.views import train as train_views
 
 
@@ -38,6 +38,8 @@ def setting(column, name: str) -> None:
         column.radio(s.label, s.choices, horizontal=True, **common)
     elif s.widget == "select":
         column.selectbox(s.label, s.choices, **common)
+    elif s.widget == "multiselect":
+        column.multiselect(s.label, s.choices, format_func=MODEL_KINDS.get, **common)
     elif s.widget == "text":
         column.text_input(s.label, **common)
     elif s.widget == "toggle":

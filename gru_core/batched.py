@@ -14,11 +14,13 @@ BLAS call the single-run kernel makes (same shapes, same strides); where the sin
 code reduces a whole array (`np.dot`, `sum`, `np.tensordot`), the batched code reduces
 a contiguous copy of each run's part in the same order.
 
-Scope: the path of `TrainConfig(step_kernel="numpy")` with stateful streams, i.e.
-`kernels.GRUTrainStep` + `kernels.MLPTrainStep` + `FlatAdam` (any schedule, clipping,
-standardising, MLP window, warm or carried evaluation). `BatchedTrainer` holds one real
-`Trainer` per run (building, seeds, data and batches are the single run's own code) and
-replaces its training steps and its evaluation's two forecast loops; after every epoch each
+Scope: the forecast task on the path of `TrainConfig(step_kernel="numpy")` with stateful
+streams, i.e. models on `kernels.GRUTrainStep` or `kernels.MLPTrainStep` + `FlatAdam` (any
+schedule, clipping, standardising, MLP window, warm or carried evaluation), one lane per
+model of the run (`_LANES`). The GRU loops are `kernels._forward` and `kernels._bptt`
+themselves, on stacked arrays. `BatchedTrainer` holds one real `Trainer(spec)` per run
+(building, seeds, data and batches are the single run's own code) and replaces its training
+steps and its evaluation's two forecast loops; after every epoch each
 trainer holds its weights, Adam state, carried states and history as if it had trained
 alone, and can go on alone.
 """
@@ -26,7 +28,7 @@ alone, and can go on alone.
 from __future__ import annotations
 
 import dataclasses
-import itertools
+import hashlib
 import math
 import time
 from collections.abc import Callable, Sequence
@@ -35,31 +37,55 @@ import numpy as np
 import torch
 
 from gru_core import kernels, metrics
-from gru_core.config import ConfigError, ModelConfig, TrainConfig
+from gru_core.config import ConfigError
 from gru_core.rollout import evaluating
-from gru_core.train import MODELS, Diverged, Trainer, _copy_state, _test_keys
+from gru_core.spec import RunSpec
+from gru_core.tasks.forecast import read_begin
+from gru_core.train import Diverged, Trainer
 
 FREE = ("lr", "seed")  # the settings runs trained together may differ in
 
 
-def batch_key(model_cfg: ModelConfig, train_cfg: TrainConfig) -> tuple:
+def batch_key(spec: RunSpec) -> tuple:
     """What runs must share to train together: everything but the learning rate and seed."""
-    shared = {f.name: getattr(train_cfg, f.name) for f in dataclasses.fields(train_cfg)}
-    return (model_cfg, *(v for k, v in shared.items() if k not in FREE))
+    train = tuple(
+        (f.name, getattr(spec.train, f.name))
+        for f in dataclasses.fields(spec.train)
+        if f.name not in FREE
+    )
+    series = np.ascontiguousarray(spec.data.series, dtype=np.float64)
+    data = (spec.data.train_fraction, hashlib.sha256(series.tobytes()).hexdigest())
+    return (spec.task, spec.seeding, spec.models, train, data)
+
+
+def batchable(spec: RunSpec) -> bool:
+    """Whether runs like `spec` can train as one batch: the forecast task's stateful streams
+    with every model on a numpy whole-step kernel (`step_kernel` "numpy", one-layer GRUs,
+    MLPs). Where the kernels do not apply `BatchedTrainer` still refuses with the reason."""
+    return (
+        spec.task == "forecast"
+        and spec.train.mode == "stateful"
+        and spec.train.step_kernel == "numpy"
+        and spec.train.device in ("auto", "cpu")
+        and all(m.kind in ("gru", "mlp") and m.num_layers == 1 for m in spec.models)
+    )
 
 
 def _check(trainers: list[Trainer]) -> None:
     """ConfigError unless these runs can train as one batch."""
     first = trainers[0]
-    if len({batch_key(t.model_cfg, t.cfg) for t in trainers}) != 1:
+    if len({batch_key(t.spec) for t in trainers}) != 1:
         raise ConfigError(f"runs trained together may differ only in {', '.join(FREE)}")
+    if first.spec.task != "forecast":
+        raise ConfigError("batched training needs the forecast task")
     if first.cfg.mode != "stateful":
         raise ConfigError("batched training needs mode 'stateful' (windows are shuffled per seed)")
     for t in trainers:
-        if t.device.type != "cpu" or set(t._kernels) != set(MODELS):
+        kinds = [type(t._kernels.get(name)) for name in t.names]
+        if t.device.type != "cpu" or any(k not in _LANES for k in kinds):
             raise ConfigError(
-                "batched training needs the numpy step of both models on the CPU"
-                " (step_kernel 'numpy', a one-layer GRU, hidden <= 512)"
+                "batched training needs the numpy step of every model on the CPU"
+                " (step_kernel 'numpy', one-layer GRUs and MLPs, hidden <= 512)"
             )
 
 
@@ -120,114 +146,17 @@ class _Stack:
 # -- the GRU -----------------------------------------------------------------------------------
 
 
-def _cell(params: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """`kernels._Cell`'s matrices for R runs: (R, 4H, H+1+I) gradient and loop matrices."""
-    w_ih, w_hh, b_ih, b_hh = params[:4]
-    runs, hidden, inputs = w_hh.shape[0], w_hh.shape[2], w_ih.shape[2]
-    two, three = 2 * hidden, 3 * hidden
-    m = np.zeros((runs, 4 * hidden, hidden + inputs + 1), dtype=w_hh.dtype)
-    m[:, :two, :hidden] = w_hh[:, :two]
-    m[:, three:, :hidden] = w_hh[:, two:]
-    m[:, :two, hidden] = b_ih[:, :two] + b_hh[:, :two]
-    m[:, two:three, hidden] = b_ih[:, two:]
-    m[:, three:, hidden] = b_hh[:, two:]
-    m[:, :three, hidden + 1 :] = w_ih
-    loop = m.copy()
-    loop[:, :two] *= m.dtype.type(0.5)
-    return m, loop
-
-
-@np.errstate(over="ignore", invalid="ignore")
-def _gru_forward(v: np.ndarray, loop: np.ndarray, hidden: int, head: np.ndarray | None = None):
-    """`kernels._forward` for R runs: v (T+1, R, H+1+I, B), states into v[1:, :, :H];
-    returns the gates (T, R, 4H, B) and n (T, R, H, B).
-
-    With `head` (R, 1, H+1) and one input, it is `kernels._feed_back`'s loop instead:
-    columns [1:] read, at each step after the first, the head's output of the step
-    before (their own forecast); column 0 reads what v holds (the truth).
-    """
-    steps, runs, _, batch = v.shape
-    steps -= 1
-    g = np.empty((steps, runs, 4 * hidden, batch), dtype=v.dtype)
-    n = np.empty((steps, runs, hidden, batch), dtype=v.dtype)
-    two, three = 2 * hidden, 3 * hidden
-    half = v.dtype.type(0.5)
-    matmul, multiply, subtract, tanh = np.matmul, np.multiply, np.subtract, np.tanh
-    fed = (
-        itertools.repeat((None, None), steps)
-        if head is None
-        else zip(v[1:, :, : hidden + 1, 1:], v[1:, :, hidden + 1 :, 1:], strict=True)
-    )
-    for v_t, h, h_new, g_t, rz, r, z, n_in, n_h, nt, (h_one, u_next) in zip(
-        v[:-1],
-        v[:-1, :, :hidden],
-        v[1:, :, :hidden],
-        g,
-        g[:, :, :two],
-        g[:, :, :hidden],
-        g[:, :, hidden:two],
-        g[:, :, two:three],
-        g[:, :, three:],
-        n,
-        fed,
-        strict=True,
-    ):
-        matmul(loop, v_t, out=g_t)  # R products, each the single run's
-        tanh(rz, out=rz)
-        rz *= half
-        rz += half
-        multiply(r, n_h, out=nt)
-        nt += n_in
-        tanh(nt, out=nt)
-        subtract(h, nt, out=h_new)
-        h_new *= z
-        h_new += nt
-        if h_one is not None:
-            matmul(head, h_one, out=u_next)
-    return g, n
-
-
-@np.errstate(over="ignore", invalid="ignore")
-def _gru_backward(v, g, n, m: np.ndarray, d_out: np.ndarray) -> np.ndarray:
-    """`kernels._backward` for R runs without dx and dh0: d_out (T, R, H, B) -> the
-    gradient of each run's matrix (R, 4H, H+1+I)."""
-    hidden = n.shape[2]
-    two, three = 2 * hidden, 3 * hidden
-    r, z, n_h = g[:, :, :hidden], g[:, :, hidden:two], g[:, :, three:]
-    dn_coef = (1 - z) * (1 - n * n)
-    dr_coef = n_h * r * (1 - r)
-    dz_coef = (v[:-1, :, :hidden] - n) * z * (1 - z)
-    d_g = np.empty_like(g)
-    dh = np.zeros_like(v[0, :, :hidden])
-    back = np.empty_like(dh)
-    m_h = np.ascontiguousarray(m[:, :, :hidden].transpose(0, 2, 1))  # (R, H, 4H)
-    matmul, multiply = np.matmul, np.multiply
-    views = (d_out, dn_coef, dr_coef, dz_coef, r, z, d_g)
-    views += (d_g[:, :, :hidden], d_g[:, :, hidden:two], d_g[:, :, two:three], d_g[:, :, three:])
-    for d_o, dn_c, dr_c, dz_c, r_t, z_t, d_gt, d_r, d_z, d_nin, d_nh in zip(
-        *(w[::-1] for w in views), strict=True
-    ):
-        dh += d_o
-        multiply(dh, dn_c, out=d_nin)
-        multiply(d_nin, dr_c, out=d_r)
-        multiply(dh, dz_c, out=d_z)
-        multiply(d_nin, r_t, out=d_nh)
-        dh *= z_t
-        dh += matmul(m_h, d_gt, out=back)
-    # np.tensordot(d_g, v[:-1], ([0, 2], [0, 2])) of each run: the same two contiguous
-    # operands it builds, (4H, T*B) and (T*B, H+1+I), multiplied as R stacked products.
-    steps, runs, rows, batch = d_g.shape
-    a = d_g.transpose(1, 2, 0, 3).reshape(runs, rows, steps * batch)
-    b = v[:-1].transpose(1, 0, 3, 2).reshape(runs, steps * batch, v.shape[2])
-    return np.matmul(a, b)
-
-
-def _unpack(dm: np.ndarray, hidden: int) -> tuple[np.ndarray, ...]:
-    """`kernels._Cell.unpack` for R runs: d_w_ih, d_w_hh, d_b_ih, d_b_hh (R, ...)."""
-    two, three = 2 * hidden, 3 * hidden
-    d_w_hh = np.concatenate([dm[:, :two, :hidden], dm[:, three:, :hidden]], axis=1)
-    d_b_hh = np.concatenate([dm[:, :two, hidden], dm[:, three:, hidden]], axis=1)
-    return dm[:, :three, hidden + 1 :], d_w_hh, dm[:, :three, hidden], d_b_hh
+def _stack_v(x: np.ndarray, h0: np.ndarray, dtype) -> np.ndarray:
+    """`kernels._Cell.stack` for R runs reading the same x (B, T, I) from h0 (R, B, H):
+    v (T+1, R, H+1+I, B)."""
+    runs, batch, hidden = h0.shape
+    steps, inputs = x.shape[1], x.shape[2]
+    v = np.empty((steps + 1, runs, hidden + 1 + inputs, batch), dtype=dtype)
+    v[0, :, :hidden] = h0.transpose(0, 2, 1)
+    v[:, :, hidden] = 1
+    v[:-1, :, hidden + 1 :] = x.transpose(1, 2, 0)[:, None]
+    v[-1, :, hidden + 1 :] = 0
+    return v
 
 
 def _gru_loss_and_grads(stack: _Stack, x: np.ndarray, y: np.ndarray, h0: np.ndarray):
@@ -235,15 +164,10 @@ def _gru_loss_and_grads(stack: _Stack, x: np.ndarray, y: np.ndarray, h0: np.ndar
     losses (R,) and the final states (R, B, H); gradients into `stack.grads`."""
     params, grads = stack.params, stack.grads
     w_out, b_out = params[4:]  # (R, 1, H), (R, 1)
-    m, loop = _cell(params)
-    runs, batch, hidden = h0.shape
-    steps, inputs = x.shape[1], x.shape[2]
-    v = np.empty((steps + 1, runs, hidden + 1 + inputs, batch), dtype=m.dtype)
-    v[0, :, :hidden] = h0.transpose(0, 2, 1)
-    v[:, :, hidden] = 1
-    v[:-1, :, hidden + 1 :] = x.transpose(1, 2, 0)[:, None]
-    v[-1, :, hidden + 1 :] = 0
-    g, n = _gru_forward(v, loop, hidden)
+    cell = kernels._Cell(*params[:4])  # stacked: (R, 4H, H+1+I)
+    hidden = cell.hidden
+    v = _stack_v(x, h0, cell.matrix.dtype)
+    cache = kernels._forward(v, cell, keep=True)
     out = v[1:, :, :hidden]  # (T, R, H, B)
     err = (w_out @ out)[:, :, 0] + b_out[:, 0, None] - y[..., 0].T[:, None]  # (T, R, B)
     err = np.ascontiguousarray(err.transpose(1, 0, 2))  # (R, T, B): each run's err
@@ -253,8 +177,13 @@ def _gru_loss_and_grads(stack: _Stack, x: np.ndarray, y: np.ndarray, h0: np.ndar
         grads[4][r, 0] = np.tensordot(d, out[:, r], axes=([0, 1], [0, 2]))
         grads[5][r, 0] = d.sum()
     d_out = w_out[None, :, 0, :, None] * d_pred.transpose(1, 0, 2)[:, :, None]  # (T, R, H, B)
-    d_m = _gru_backward(v, g, n, m, d_out)
-    for view, grad in zip(grads[:4], _unpack(d_m, hidden), strict=True):
+    d_g, _ = kernels._bptt(v, cache, cell.grad_matrix, d_out, np.zeros_like(v[0, :, :hidden]))
+    # np.tensordot(d_g, v[:-1], ([0, 2], [0, 2])) of each run: the same two contiguous
+    # operands it builds, (4H, T*B) and (T*B, H+1+I), multiplied as R stacked products.
+    steps, runs, rows, batch = d_g.shape
+    lhs = d_g.transpose(1, 2, 0, 3).reshape(runs, rows, steps * batch)
+    rhs = v[:-1].transpose(1, 0, 3, 2).reshape(runs, steps * batch, v.shape[2])
+    for view, grad in zip(grads[:4], cell.unpack(np.matmul(lhs, rhs)), strict=True):
         view[...] = grad
     return losses, v[-1, :, :hidden].transpose(0, 2, 1).copy()
 
@@ -318,7 +247,7 @@ def _mlp_closed_loop(params: list[np.ndarray], window: np.ndarray, horizon: int)
 
 
 def _test_row(name: str, teacher: np.ndarray, free: np.ndarray, truth: np.ndarray) -> dict:
-    """A model's test metrics as `Trainer.evaluate` records them."""
+    """A model's test metrics as the forecast task's `evaluate` records them."""
     return {
         f"{name}_test_one_step_mse": metrics.finite_or_none(metrics.mse(teacher, truth)),
         f"{name}_test_rollout_mse": metrics.finite_or_none(metrics.mse(free, truth)),
@@ -326,62 +255,135 @@ def _test_row(name: str, teacher: np.ndarray, free: np.ndarray, truth: np.ndarra
     }
 
 
-def _evaluate(trainers: list[Trainer], gru: list[np.ndarray], mlp: list[np.ndarray]):
-    """`Trainer.evaluate` of each of R runs of a batch, the forecasts' loops batched: one
-    test row per run. `gru`, `mlp`: the runs' parameters, as `_Stack.params`."""
-    first = trainers[0]
-    n_train, data = first.n_train, first.data
-    truth = first.series[n_train + 1 :]
-    test_x = data[None, n_train:-1, None]  # (1, T, 1)
-    rows: list[dict] = [{} for _ in trainers]
-    # The GRU: read up to the test part from the start state, then forecast.
-    begin = first.eval_start("gru")[0]
-    runs, hidden = len(trainers), first.model_cfg.hidden_size
-    h = np.zeros((runs, hidden), np.float32)
-    for r, t in enumerate(trainers):
-        state = t.eval_start("gru")[1]
-        if state is not None:
-            h[r] = state[0, 0].numpy()
-    _, loop = _cell(gru)
-    if begin < n_train:
-        x = first.rnn.scale_in(data[None, begin:n_train, None]).numpy()  # (1, L, 1)
-        v = np.empty((x.shape[1] + 1, runs, hidden + 2, 1), dtype=np.float32)
-        v[0, :, :hidden, 0], v[:, :, hidden] = h, 1
-        v[:-1, :, hidden + 1 :] = x.transpose(1, 2, 0)[:, None]
-        v[-1, :, hidden + 1 :] = 0
-        _gru_forward(v, loop, hidden)
-        h = v[-1, :, :hidden, 0]
-    inputs = first.rnn.scale_in(test_x)[0, :, 0].numpy()  # (T,)
-    v = np.empty((len(inputs) + 1, runs, hidden + 2, 2), dtype=np.float32)  # truth, own
-    v[0, :, :hidden], v[:, :, hidden], v[0, :, hidden + 1] = h[..., None], 1, inputs[0]
-    v[1:-1, :, hidden + 1, 0] = inputs[1:, None]
-    head = np.concatenate([gru[4], gru[5][..., None]], axis=2)  # (R, 1, H+1)
-    _gru_forward(v, loop, hidden, head)
-    out = (gru[4] @ v[1:, :, :hidden])[:, :, 0] + gru[5][None, :, :]  # (T, R, 2)
-    # The MLP: its reading and first forecast in torch, as alone; the feedback loop batched.
-    firsts, windows, teachers = [], [], []
-    for t in trainers:
-        begin, state = t.eval_start("mlp")
-        with evaluating(t.mlp):
-            if begin < n_train:
-                _, state = t.mlp(data[None, begin:n_train, None], state)
-            teachers.append(t.mlp(test_x, state)[0][0, :, 0].numpy())
-            y, state = t.mlp.core(t.mlp.scale_in(test_x[:, :1]), state)
-        firsts.append(y[:, -1].numpy())  # (1, 1)
-        k = t.mlp.window
-        windows.append(
-            firsts[-1] if k == 1 else np.concatenate([state[..., 0].numpy(), firsts[-1]], 1)
+def _eval_start(t: Trainer, name: str) -> tuple[int, object]:
+    """Where model `name` of run `t` starts reading before its test forecast, and from which
+    state: as `ForecastTask.evaluate` starts it."""
+    task = t.task
+    begin = read_begin(task.cfg, task.carried_end, task.n_train)
+    carried = task.cfg.eval_state == "carried"
+    return begin, t.models[name].last_stream(t._state[name]) if carried else None
+
+
+def _truth(t: Trainer) -> tuple[torch.Tensor, np.ndarray]:
+    """The test forecast's inputs (1, T, 1) and the values it is scored against (T,)."""
+    task = t.task
+    return task.data[None, task.n_train : -1, None], task.series[task.n_train + 1 :]
+
+
+# -- one lane per model of the runs --------------------------------------------------------------
+
+
+class _GRULane:
+    """Model `name` of R runs, a GRU: stacked weights and Adam state, and each run's carried
+    state (R, B, H)."""
+
+    def __init__(self, name: str, trainers: list[Trainer]) -> None:
+        self.name = name
+        self.stack = _Stack([t._kernels[name].adam for t in trainers])
+        states = [t._state[name] for t in trainers]
+        batch, hidden = trainers[0].cfg.batch_size, trainers[0].spec.model(name).hidden_size
+        self.h = (
+            np.zeros((len(trainers), batch, hidden), np.float32)
+            if states[0] is None
+            else np.stack([s[0].numpy() for s in states])
         )
-    rest = _mlp_closed_loop(mlp, np.concatenate(windows), len(inputs) - 1)  # (R, T-1)
-    for r, t in enumerate(trainers):
-        gru_teacher, gru_free = (
-            t.rnn.scale_out(torch.from_numpy(out[None, :, r, c].copy())) for c in (0, 1)
-        )
-        rows[r].update(_test_row("gru", gru_teacher[0].numpy(), gru_free[0].numpy(), truth))
-        free = np.concatenate([firsts[r], rest[r : r + 1]], axis=1)
-        mlp_free = t.mlp.scale_out(torch.from_numpy(free))[0].numpy()
-        rows[r].update(_test_row("mlp", teachers[r], mlp_free, truth))
-    return rows
+
+    def train_step(self, x: np.ndarray, y: np.ndarray, clip: float) -> np.ndarray:
+        losses, self.h = _gru_loss_and_grads(self.stack, x, y, self.h)
+        self.stack.step(clip)
+        return losses
+
+    def state(self, j: int) -> torch.Tensor:
+        return torch.from_numpy(self.h[j].copy())[None]
+
+    def evaluate(self, trainers: list[Trainer], params: list[np.ndarray]) -> list[dict]:
+        """The test rows of R runs (their parameters as `_Stack.params`): the reading up to the
+        test part and the two forecasts of `GRUForecaster.forecasts`, one loop for all."""
+        first, name = trainers[0], self.name
+        model, task = first.models[name], first.task
+        n_train, data = task.n_train, task.data
+        test_x, truth = _truth(first)
+        begin = _eval_start(first, name)[0]
+        runs, hidden = len(trainers), params[1].shape[-1]
+        h = np.zeros((runs, 1, hidden), np.float32)
+        for r, t in enumerate(trainers):
+            state = _eval_start(t, name)[1]
+            if state is not None:
+                h[r, 0] = state[0, 0].numpy()
+        cell = kernels._Cell(*params[:4])
+        if begin < n_train:
+            x = model.scale_in(data[None, begin:n_train, None]).numpy()  # (1, L, 1)
+            v = _stack_v(x, h, np.float32)
+            kernels._forward(v, cell, keep=False)
+            h = v[-1, :, :hidden].transpose(0, 2, 1)
+        inputs = model.scale_in(test_x)[0, :, 0].numpy()  # (T,)
+        v = np.empty((len(inputs) + 1, runs, hidden + 2, 2), dtype=np.float32)  # truth, own
+        v[0, :, :hidden], v[:, :, hidden], v[0, :, hidden + 1] = h.transpose(0, 2, 1), 1, inputs[0]
+        v[1:-1, :, hidden + 1, 0] = inputs[1:, None]
+        head = np.concatenate([params[4], params[5][..., None]], axis=2)  # (R, 1, H+1)
+        kernels._forward(v, cell, False, head, 1)
+        out = (params[4] @ v[1:, :, :hidden])[:, :, 0] + params[5][None, :, :]  # (T, R, 2)
+        rows = []
+        for r, t in enumerate(trainers):
+            teacher, free = (
+                t.models[name].scale_out(torch.from_numpy(out[None, :, r, c].copy()))
+                for c in (0, 1)
+            )
+            rows.append(_test_row(name, teacher[0].numpy(), free[0].numpy(), truth))
+        return rows
+
+
+class _MLPLane:
+    """Model `name` of R runs, an MLP: stacked weights and Adam state; its carried state (the
+    last inputs) depends on the data only, so the runs share it."""
+
+    def __init__(self, name: str, trainers: list[Trainer]) -> None:
+        self.name = name
+        self.stack = _Stack([t._kernels[name].adam for t in trainers])
+        self.kernel = trainers[0]._kernels[name]
+        state = trainers[0]._state[name]
+        self.windows_state = None if state is None else state.numpy()
+
+    def train_step(self, x: np.ndarray, y: np.ndarray, clip: float) -> np.ndarray:
+        windows, self.windows_state = self.kernel._windows(x, self.windows_state)
+        losses = _mlp_loss_and_grads(self.stack, windows, y)
+        self.stack.step(clip)
+        return losses
+
+    def state(self, j: int) -> torch.Tensor | None:
+        state = self.windows_state
+        return None if state is None else torch.from_numpy(state.copy())
+
+    def evaluate(self, trainers: list[Trainer], params: list[np.ndarray]) -> list[dict]:
+        """The test rows of R runs: each reads and forecasts one step in torch, as alone; the
+        feedback loop of `MLPForecaster.closed_loop` runs for all at once."""
+        name, task = self.name, trainers[0].task
+        test_x, truth = _truth(trainers[0])
+        firsts, windows, teachers = [], [], []
+        for t in trainers:
+            begin, state = _eval_start(t, name)
+            mlp = t.models[name]
+            with evaluating(mlp):
+                if begin < task.n_train:
+                    _, state = mlp(task.data[None, begin : task.n_train, None], state)
+                teachers.append(mlp(test_x, state)[0][0, :, 0].numpy())
+                y, state = mlp.core(mlp.scale_in(test_x[:, :1]), state)
+            firsts.append(y[:, -1].numpy())  # (1, 1)
+            k = mlp.window
+            windows.append(
+                firsts[-1] if k == 1 else np.concatenate([state[..., 0].numpy(), firsts[-1]], 1)
+            )
+        rest = _mlp_closed_loop(params, np.concatenate(windows), test_x.shape[1] - 1)
+        rows = []
+        for r, t in enumerate(trainers):
+            free = np.concatenate([firsts[r], rest[r : r + 1]], axis=1)
+            own = t.models[name].scale_out(torch.from_numpy(free))[0].numpy()
+            rows.append(_test_row(name, teachers[r], own, truth))
+        return rows
+
+
+# The single run's kernel -> the lane that trains that model for R runs at once.
+_LANES: dict[type, type] = {kernels.GRUTrainStep: _GRULane, kernels.MLPTrainStep: _MLPLane}
 
 
 # -- the trainer -------------------------------------------------------------------------------
@@ -390,21 +392,16 @@ def _evaluate(trainers: list[Trainer], gru: list[np.ndarray], mlp: list[np.ndarr
 class BatchedTrainer:
     """R `Trainer`s of one shape (see `batch_key`) whose epochs run as one batched model.
 
-    `trainers[i]` is run i's own `Trainer`: its history, weights, states and `evaluate()`
-    are what that run reports. A run whose loss turns non-finite leaves the batch with the
-    single run's `Diverged` message in `errors[i]`, its last finite weights kept.
+    `trainers[i]` is run i's own `Trainer(specs[i])`: its history, weights, states and
+    `evaluate()` are what that run reports. A run whose loss turns non-finite leaves the
+    batch with the single run's `Diverged` message in `errors[i]`, its last finite weights
+    kept.
     """
 
-    def __init__(
-        self,
-        series: np.ndarray,
-        train_fraction: float,
-        model_cfg: ModelConfig,
-        train_cfgs: Sequence[TrainConfig],
-    ) -> None:
-        if not train_cfgs:
+    def __init__(self, specs: Sequence[RunSpec]) -> None:
+        if not specs:
             raise ConfigError("batched training needs at least one run")
-        self.trainers = [Trainer(series, train_fraction, model_cfg, cfg) for cfg in train_cfgs]
+        self.trainers = [Trainer(spec) for spec in specs]
         _check(self.trainers)
         self.errors: list[str | None] = [None] * len(self.trainers)
         self._active = list(range(len(self.trainers)))
@@ -413,15 +410,8 @@ class BatchedTrainer:
     def _build(self) -> None:
         """Stack the active runs' current weights, Adam states and carried states."""
         active = [self.trainers[i] for i in self._active]
-        self._stacks = {name: _Stack([t._kernels[name].adam for t in active]) for name in MODELS}
-        states = [t._state["gru"] for t in active]
         first = active[0]
-        batch, hidden = first.cfg.batch_size, first.model_cfg.hidden_size
-        self._h = (
-            np.zeros((len(active), batch, hidden), np.float32)
-            if states[0] is None
-            else np.stack([s[0].numpy() for s in states])
-        )
+        self._lanes = [_LANES[type(first._kernels[n])](n, active) for n in first.names]
 
     @property
     def epoch(self) -> int:
@@ -440,48 +430,46 @@ class BatchedTrainer:
         first = active[0]
         lrs = [t.cfg.lr * t._lr_factor() for t in active]
         for t, lr in zip(active, lrs, strict=True):
-            for opt in (t.rnn_opt, t.mlp_opt):
+            for opt in t.optimizers.values():
                 opt.param_groups[0]["lr"] = lr
-        mlp_kernel, clip = first._kernels["mlp"], first.cfg.clip_grad
-        mlp_state = first._state["mlp"]
-        mlp_state = None if mlp_state is None else mlp_state.numpy()
-        gru, mlp = self._stacks["gru"], self._stacks["mlp"]
-        losses = {"gru": [], "mlp": []}
-        for batch in first._stateful_batches:
-            x = first.rnn.scale_in(batch.x).numpy()  # every run reads the same data
-            y = first.rnn.scale_in(batch.y).numpy()
-            loss, self._h = _gru_loss_and_grads(gru, x, y, self._h)
-            gru.step(clip)
-            losses["gru"].append(loss * first.std**2)
-            windows, mlp_state = mlp_kernel._windows(x, mlp_state)
-            losses["mlp"].append(_mlp_loss_and_grads(mlp, windows, y) * first.std**2)
-            mlp.step(clip)
+        clip, lanes = first.cfg.clip_grad, self._lanes
+        scale = first.models[first.names[0]].scale_in  # every run reads the same data
+        factor = first.task.std**2  # losses reported in the series' own units
+        losses: dict[str, list] = {lane.name: [] for lane in lanes}
+        for batch in first.task.batches():
+            x, y = scale(batch.x).numpy(), scale(batch.y).numpy()
+            for lane in lanes:
+                losses[lane.name].append(lane.train_step(x, y, clip) * factor)
         seconds = (time.perf_counter() - start) / len(active)
-        finite = [np.isfinite(s.adam.params[0]).all(axis=1) for s in self._stacks.values()]
+        finite = [np.isfinite(lane.stack.adam.params[0]).all(axis=1) for lane in lanes]
         chunk_losses = {name: np.stack(v, axis=1) for name, v in losses.items()}  # (R, chunks)
         means = [
-            {name: float(np.mean(list(chunk_losses[name][j]))) for name in MODELS}
+            {name: float(np.mean(list(chunk_losses[name][j]))) for name in first.names}
             for j in range(len(active))
         ]
         keep = [
             all(math.isfinite(v) for v in means[j].values()) and all(bool(f[j]) for f in finite)
             for j in range(len(active))
         ]
-        for stack in self._stacks.values():
-            stack.write_back(keep)
-        mlp_state = None if mlp_state is None else torch.from_numpy(mlp_state)
+        for lane in lanes:
+            lane.stack.write_back(keep)
         kept = [j for j, ok in enumerate(keep) if ok]
         for j in kept:
-            active[j]._state["gru"] = torch.from_numpy(self._h[j].copy())[None]
-            active[j]._state["mlp"] = _copy_state(mlp_state)
+            for lane in lanes:
+                active[j]._state[lane.name] = lane.state(j)
             active[j].epoch += 1
         due = first.epoch % first.cfg.eval_every == 0 or first.epoch >= first.cfg.epochs
         evaluated = time.perf_counter()
-        if kept and due:
-            params = {name: [p[kept] for p in s.params] for name, s in self._stacks.items()}
-            tests = _evaluate([active[j] for j in kept], params["gru"], params["mlp"])
-        else:
-            tests = [dict.fromkeys(_test_keys())] * len(kept)
+        tests: list[dict] = [{} for _ in kept]
+        for lane in lanes:
+            if kept and due:
+                params = [p[kept] for p in lane.stack.params]
+                rows = lane.evaluate([active[j] for j in kept], params)
+            else:
+                keys = [k for k in first.test_keys() if k.startswith(f"{lane.name}_")]
+                rows = [dict.fromkeys(keys) for _ in kept]
+            for test, row in zip(tests, rows, strict=True):
+                test.update(row)
         seconds += (time.perf_counter() - evaluated) / max(1, len(kept))
         for j, test in zip(kept, tests, strict=True):
             self._finish(active[j], lrs[j], means[j], test, seconds)
@@ -498,7 +486,7 @@ class BatchedTrainer:
         """The end of a run's epoch, as `Trainer.run_epoch` ends it: its row."""
         t._good = t._weights()
         row: dict = {"epoch": t.epoch, "lr": lr}
-        row.update({f"{name}_train_loss": means[name] for name in MODELS})
+        row.update({f"{name}_train_loss": means[name] for name in t.names})
         row.update(test)
         row["seconds"] = seconds  # its share of the batch's time
         t.elapsed += seconds

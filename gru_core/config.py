@@ -59,7 +59,16 @@ def _validate(obj: object) -> None:
             object.__setattr__(obj, f.name, value)  # frozen: the only way to normalise
 
 
-WIDGETS = ("number", "select", "radio", "toggle", "text", "lr", "device")  # kinds of setting widget
+WIDGETS = (
+    "number",
+    "select",
+    "radio",
+    "toggle",
+    "text",
+    "lr",
+    "device",
+    "multiselect",
+)  # kinds of setting widget
 
 
 def _setting(default: object, metadata: dict, ui: dict) -> object:
@@ -128,7 +137,7 @@ def settings() -> dict[str, Setting]:
                     meta["help"],
                     meta["widget"],
                     meta.get("flag"),
-                    meta.get("choices"),
+                    meta.get("choices", meta.get("options")),
                     meta.get("range"),
                     meta.get("step"),
                 )
@@ -155,7 +164,15 @@ class DataConfig:
 # Model kinds by name, in the order the Train page lists them. The registry that builds them
 # (gru_core.models.KINDS) imports torch; this list does not, so configs validate without it.
 # tests/test_models.py checks that the two agree.
-MODEL_KINDS = {"gru": "GRU", "mlp": "MLP"}  # kind -> label on cards, charts and tables
+MODEL_KINDS = {  # kind -> label on cards, charts and tables (cells.KINDS's labels)
+    "gru": "GRU",
+    "mlp": "MLP",
+    "rnn": "RNN",
+    "lstm": "LSTM",
+    "gru_d2l": "GRU (d2l)",
+    "gru_update_only": "GRU, update gate only",
+    "gru_reset_only": "GRU, reset gate only",
+}
 TASK_NAMES = (
     "forecast",
     "window",
@@ -168,13 +185,58 @@ TASK_NAMES = (
 class ModelConfig:
     """The models a run trains, in order, and the sizes they share."""
 
-    models: tuple[str, ...] = ("gru", "mlp")  # kinds from MODEL_KINDS, trained in this order
+    models: tuple[str, ...] = _setting(
+        ("gru", "mlp"),
+        {},
+        _ui(
+            "models",
+            "Models",
+            "The kinds of model trained side by side on the same data, in this order.",
+            widget="multiselect",
+            options=tuple(MODEL_KINDS),
+        ),
+    )  # kinds from MODEL_KINDS, trained in this order
     hidden_size: int = _int(
-        16, 1, 512, _ui("hidden", "Hidden size", "Units in the GRU's state.", flag="--hidden")
+        16,
+        1,
+        512,
+        _ui("hidden", "Hidden size", "Units in each recurrent model's state.", flag="--hidden"),
     )  # units in each recurrent layer
     num_layers: int = _int(
-        1, 1, 4, _ui("layers", "GRU layers", "Stacked GRU layers (the Gates page shows the first).")
+        1,
+        1,
+        4,
+        _ui(
+            "layers",
+            "Recurrent layers",
+            "Stacked layers of every recurrent model (the Gates page shows any one).",
+            flag="--layers",
+        ),
     )  # stacked recurrent layers
+    dropout: float = _float(
+        0.0,
+        0.0,
+        0.9,
+        _ui(
+            "dropout",
+            "Dropout",
+            "Dropout between stacked recurrent layers while training (needs 2+ layers).",
+            flag="--dropout",
+            step=0.05,
+        ),
+    )  # dropout between stacked recurrent layers
+    match_params: bool = _setting(
+        False,
+        {},
+        _ui(
+            "match_params",
+            "Match parameter counts",
+            "Give each recurrent model the hidden size whose parameter count is closest to"
+            " the GRU's.",
+            widget="toggle",
+            flag="--match-params",
+        ),
+    )  # recurrent models' hidden sizes chosen to match the GRU's parameter count
     mlp_hidden: tuple[int, ...] = _setting(
         (32, 16),
         {},
@@ -200,6 +262,8 @@ class ModelConfig:
         object.__setattr__(self, "mlp_hidden", _tuple(self.mlp_hidden))
         object.__setattr__(self, "models", _tuple(self.models))
         _validate(self)
+        if not isinstance(self.match_params, bool):
+            raise ConfigError(f"match_params must be true or false; got {self.match_params!r}")
         models = self.models
         if (
             not isinstance(models, tuple)
@@ -334,6 +398,18 @@ class TrainConfig:
     seed: int = _int(
         0, 0, 2**31 - 1, _ui("seed", "Seed", "Seeds the models' initial weights.", flag="--seed")
     )  # numpy and torch seed, set before the models are built
+    seeding: str = _choice(
+        "run",
+        "run",
+        "model",
+        ui=_ui(
+            "seeding",
+            "Seeding",
+            "run: one seed, then the models built in order (the tutorial's order); model:"
+            " each model built under its own seed, from the run's seed and its name, so"
+            " changing one model never changes another.",
+        ),
+    )  # how the seed reaches the models (gru_core.train._SEEDINGS)
     device: str = _choice(
         "auto",
         "auto",
@@ -415,6 +491,7 @@ PRESETS: dict[str, Preset] = {
         # 32 units, the whole step in numpy, the test forecast from the carried state:
         # seeds 0-9 reach GRU test MSE <= 0.0171 in 19-35 epochs, 0.4 s (BENCHMARKS.md).
         TrainConfig(
+            seeding="model",
             epochs=60,
             lr=3e-2,
             seq_len=60,

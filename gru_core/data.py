@@ -243,6 +243,40 @@ def _tokenize(lines: list[str], line_numbers: list[int], sep: str | None) -> lis
     return rows
 
 
+# 0,25 or -1.234,5 or 2,5e-3: a number written with a decimal comma (and optional dots
+# grouping thousands), as spreadsheets in much of Europe save CSV files.
+_DECIMAL_COMMA = re.compile(r"[+-]?(?:\d{1,3}(?:\.\d{3})+|\d+),\d+(?:[eE][+-]?\d+)?")
+
+
+def _read_decimal_commas(rows: list[list[str]], line_numbers: list[int]) -> None:
+    """Rewrite, in place, the cells of columns written with decimal commas as plain numbers.
+
+    A column is read as decimal commas when most of its decimal numbers use a comma; a
+    number with a decimal point in such a column is ambiguous (0.5 or 5 thousand?) and
+    refused by line. A column where commas are the exception is left alone, so its odd
+    cells are reported by line like any other bad cell.
+    """
+    width = max(len(row) for row in rows)
+    for c in range(width):
+        cells = [_cell(row, c) for row in rows]
+        commas = [_DECIMAL_COMMA.fullmatch(cell) is not None for cell in cells]
+        points = [
+            not comma and "." in cell and _to_float(cell) is not None
+            for cell, comma in zip(cells, commas, strict=True)
+        ]
+        if sum(commas) <= sum(points):
+            continue
+        if any(points):
+            i = points.index(True)
+            raise DataError(
+                f"line {line_numbers[i]}: {cells[i]!r} has a decimal point, but the column"
+                " writes its numbers with decimal commas; write every value the same way"
+            )
+        for row, comma in zip(rows, commas, strict=True):
+            if comma:
+                row[c] = row[c].replace(".", "").replace(",", ".")
+
+
 def _unquote(cell: str) -> str:
     if len(cell) >= 2 and cell[0] == cell[-1] == '"':
         return cell[1:-1].replace('""', '"').strip()
@@ -292,7 +326,10 @@ def _read_table(source: Source) -> _Table:
 
     line_numbers = [n for n, _ in numbered]
     texts = [line for _, line in numbered]
-    rows = _tokenize(texts, line_numbers, _sniff_separator(texts))
+    sep = _sniff_separator(texts)
+    rows = _tokenize(texts, line_numbers, sep)
+    if sep != ",":  # with ',' as the separator a comma cannot be a decimal mark
+        _read_decimal_commas(rows, line_numbers)
     width = max(len(row) for row in rows)
 
     first, rest = rows[0], rows[1:]

@@ -11,6 +11,7 @@ survive) and drawn with WebGL.
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -24,6 +25,11 @@ from gru_core.config import MODEL_KINDS
 COLORS = {
     "gru": "#0072B2",  # blue
     "mlp": "#D55E00",  # vermillion
+    "rnn": "#E7298A",  # magenta
+    "lstm": "#6A3D9A",  # purple
+    "gru_d2l": "#56B4E9",  # sky blue: a GRU too
+    "gru_update_only": "#1B7837",  # dark green
+    "gru_reset_only": "#A6761D",  # ochre
     "truth": "#222222",  # near black
     "context": "#9A9A9A",  # grey: values the models read before forecasting
     "train": "#009E73",  # bluish green
@@ -104,11 +110,61 @@ def _axis(title: str | None = None, **settings) -> dict:
     return dict(tickfont=dict(size=FONT_SIZE - 2), title=heading, **settings)
 
 
+MAX_DECADES = 8  # a log axis spans at most this many decades; outliers above are clipped
+
+
+def log_ceiling(values: Sequence[float]) -> float | None:
+    """The highest value a log axis of `values` shows, or None when it shows them all.
+
+    One early spike (a loss of 1e19 beside losses of 1e-3) would otherwise stretch the
+    axis over 22 decades and flatten every curve. When the values span more than
+    `MAX_DECADES`, the axis ends a decade above their 95th percentile, and never more than
+    `MAX_DECADES` above the smallest; values above it are drawn on the edge, marked.
+    """
+    positive = np.array([v for v in values if v > 0 and np.isfinite(v)], dtype=np.float64)
+    if not len(positive):
+        return None
+    low, high = np.log10(positive.min()), np.log10(positive.max())
+    if high - low <= MAX_DECADES:
+        return None
+    bulk = np.quantile(positive, 0.95, method="lower")  # an observed value, not interpolated
+    return float(10 ** min(np.log10(bulk) + 1, low + MAX_DECADES))
+
+
 def _log_axis(title: str, values: Sequence[float]) -> dict:
-    """A log axis; labels on whole decades only when the data spans more than one."""
+    """A log axis; labels on whole decades only when the data spans more than one.
+
+    Past `MAX_DECADES` the axis is cut at `log_ceiling` (the caller marks what lies above).
+    """
     positive = [v for v in values if v > 0]
-    decades = bool(positive) and np.log10(max(positive) / min(positive)) >= 1.5
-    return _axis(title, type="log", exponentformat="power", **({"dtick": 1} if decades else {}))
+    span = float(np.log10(max(positive) / min(positive))) if positive else 0.0
+    # Every decade labelled up to 8 of them, then every 2nd, 3rd, ...: labels never overlap.
+    step = {"dtick": max(1, math.ceil(span / 8))} if span >= 1.5 else {}
+    ceiling = log_ceiling(positive)
+    cut = {}
+    if ceiling is not None:
+        low = np.log10(min(positive))
+        cut = {"range": [low - 0.1, np.log10(ceiling) + 0.1], "autorange": False}
+    return _axis(title, type="log", exponentformat="power", **step, **cut)
+
+
+def _clipped_marks(traces: Sequence, ceiling: float) -> go.Scatter:
+    """Markers on the axis's top edge where a trace's values lie above `ceiling`."""
+    xs, texts = [], []
+    for trace in traces:
+        for x, y in zip(trace.x, trace.y, strict=True):
+            if y > ceiling:
+                xs.append(x)
+                texts.append(f"{trace.name}: {y:.3g} (off the chart)")
+    return go.Scatter(
+        x=xs,
+        y=[ceiling] * len(xs),
+        mode="markers",
+        marker=dict(symbol="triangle-up", size=11, color="#444"),
+        name=f"above {ceiling:.2g}: off the chart (clipped)",
+        text=texts,
+        hovertemplate="%{text}<extra></extra>",
+    )
 
 
 def _figure(
@@ -312,15 +368,35 @@ def loss_figure(
             )
             if len(values) <= 2:  # a lone point has no line to show it
                 trace.mode = "lines+markers"
+            trace.legendgroup = model
             traces.append(trace)
+    values = [v for t in traces for v in t.y]
+    ceiling = log_ceiling(values) if log else None
+    if ceiling is not None:
+        traces.append(_clipped_marks(traces, ceiling))
+    models = len(history_models(history))
+    # Two models: two entries a row above the plot, a row per measurement. More: one column
+    # beside the plot, grouped by model, so 6 models' 18 entries stay one readable list.
+    legend = (
+        dict(entrywidth=0.5, entrywidthmode="fraction")
+        if models <= 2
+        else dict(
+            orientation="v",
+            x=1.01,
+            y=1,
+            yanchor="top",
+            traceorder="grouped",
+            tracegroupgap=4,
+            font=dict(size=FONT_SIZE - 4),
+        )
+    )
     return _figure(
         traces,
         title,
         height=520,
         xaxis=_axis("epoch"),
-        yaxis=_log_axis(y_title, [v for t in traces for v in t.y]) if log else _axis(y_title),
-        # Two entries a row, whatever the chart's width: a row per measurement, GRU beside MLP.
-        legend=dict(entrywidth=0.5, entrywidthmode="fraction"),
+        yaxis=_log_axis(y_title, values) if log else _axis(y_title),
+        legend=legend,
     )
 
 
@@ -351,6 +427,34 @@ GATE_ROWS = (
     ("n", "candidate n", "coloraxis2"),
     ("h", "hidden state h", "coloraxis2"),
 )
+# Every gate of every kind: its title; the sigmoid gates share the [0, 1] colour scale.
+GATE_LABELS = {
+    "r": "reset gate r",
+    "z": "update gate z",
+    "n": "candidate n",
+    "h_tilde": "candidate h~",
+    "i": "input gate i",
+    "f": "forget gate f",
+    "g": "candidate g",
+    "o": "output gate o",
+    "c": "cell state c",
+    "h": "hidden state h",
+}
+SIGMOID_GATES = ("r", "z", "i", "f", "o")
+SLOPE_COLORS = {"rising": "rgba(0, 158, 115, 0.12)", "falling": "rgba(213, 94, 0, 0.10)"}
+
+
+def _shade(fig: go.Figure, index: np.ndarray, spans, **where) -> None:
+    """Shade the rising (green) and falling (orange) stretches of the input."""
+    for first, last, kind in spans or ():
+        fig.add_vrect(
+            x0=index[first] - 0.5,
+            x1=index[last] + 0.5,
+            fillcolor=SLOPE_COLORS[kind],
+            line_width=0,
+            layer="below",
+            **where,
+        )
 
 
 def gates_figure(
@@ -360,50 +464,63 @@ def gates_figure(
     units: Sequence[int] | None = None,
     mark: tuple[int, int] | None = None,
     max_columns: int = MAX_HEATMAP_COLUMNS,
+    spans=None,
 ) -> go.Figure:
-    """The input signal over a segment with heatmaps of r, z, n and h (unit x time) below it.
+    """The input signal over a segment with a heatmap per gate (unit x time) below it.
 
     `index` (time,) holds the series positions, `signal` (time,) the input values,
-    `gates` maps "r", "z", "n", "h" to (time, hidden) arrays. `units` picks the rows
-    shown (default all). `mark` = (position, unit) draws a line at that position and circles
-    the unit's cell in every heatmap (if the unit is shown).
-    r and z share one colour scale over [0, 1], n and h one over [-1, 1].
+    `gates` maps gate names (any kind's: r, z, n, h; i, f, g, o, c, h; ...) to (time,
+    hidden) arrays, drawn in that order. `units` picks the rows shown, top to bottom
+    (default all, in order). `mark` = (position, unit) draws a line at that position and
+    circles the unit's cell in every heatmap (if the unit is shown). `spans` (from
+    `views.gates.slope_spans`) shades where the input rises and falls. Sigmoid gates share
+    one colour scale over [0, 1], the others one over [-1, 1].
     """
     index = np.asarray(index)
-    hidden = gates["r"].shape[1]
+    names = list(gates)
+    hidden = gates[names[0]].shape[1]
     units = list(range(hidden)) if units is None else list(units)
+    rows = len(names)
     fig = make_subplots(
-        rows=5,
+        rows=rows + 1,
         cols=1,
         shared_xaxes=True,
-        vertical_spacing=0.035,
-        row_heights=[0.16, 0.21, 0.21, 0.21, 0.21],
-        subplot_titles=["input x"] + [label for _, label, _ in GATE_ROWS],
+        vertical_spacing=0.035 * 5 / (rows + 1),
+        row_heights=[0.16] + [0.84 / rows] * rows,
+        subplot_titles=["input x"] + [GATE_LABELS.get(n, n) for n in names],
     )
     fig.add_trace(line(index, signal, "input x", COLORS["truth"], width=2), row=1, col=1)
-    for row, (name, label, axis) in enumerate(GATE_ROWS, start=2):
+    _shade(fig, index, spans, row=1, col=1)
+    positions = list(range(len(units)))  # rows top to bottom, labelled with the unit
+    for row, name in enumerate(names, start=2):
         centers, values = _bin_columns(index, np.asarray(gates[name])[:, units], max_columns)
         fig.add_trace(
             go.Heatmap(
                 x=centers,
-                y=units,
+                y=positions,
                 z=np.round(values.T, 4),
-                name=label,
-                coloraxis=axis,
-                hovertemplate="t=%{x}<br>unit %{y}<br>" + name + "=%{z:.3f}<extra></extra>",
+                name=GATE_LABELS.get(name, name),
+                coloraxis="coloraxis" if name in SIGMOID_GATES else "coloraxis2",
+                customdata=np.repeat(np.array(units)[:, None], len(centers), axis=1),
+                hovertemplate="t=%{x}<br>unit %{customdata}<br>"
+                + name
+                + "=%{z:.3f}<extra></extra>",
             ),
             row=row,
             col=1,
         )
-        fig.update_yaxes(title_text="unit", row=row, col=1, autorange="reversed")
+        ticks = dict(tickvals=positions, ticktext=[str(u) for u in units])
+        if len(units) > 16:  # every other label: 32 rows stay legible
+            ticks = dict(tickvals=positions[::2], ticktext=[str(u) for u in units[::2]])
+        fig.update_yaxes(title_text="unit", row=row, col=1, autorange="reversed", **ticks)
     if mark is not None:
         position, unit = mark
         fig.add_vline(x=position, line=dict(color="#D55E00", width=2, dash="dot"))
-        for row in range(2, 6) if unit in units else ():
+        for row in range(2, rows + 2) if unit in units else ():
             fig.add_trace(
                 go.Scatter(
                     x=[position],
-                    y=[unit],
+                    y=[units.index(unit)],
                     mode="markers",
                     showlegend=False,
                     hoverinfo="skip",
@@ -413,19 +530,21 @@ def gates_figure(
                 col=1,
             )
     bar = dict(len=0.4, thickness=18, tickfont=dict(size=FONT_SIZE - 4))
-    _style(fig, height=880)
+    sig = ", ".join(n for n in names if n in SIGMOID_GATES) or "gates"
+    other = ", ".join(n for n in names if n not in SIGMOID_GATES)
+    _style(fig, height=180 + 175 * rows)
     fig.update_layout(
         coloraxis=dict(
             colorscale="Viridis",
             cmin=0,
             cmax=1,
-            colorbar=dict(title=dict(text="r, z"), y=0.62, **bar),
+            colorbar=dict(title=dict(text=sig), y=0.62, **bar),
         ),
         coloraxis2=dict(
             colorscale="RdBu",
             cmin=-1,
             cmax=1,
-            colorbar=dict(title=dict(text="n, h"), y=0.2, **bar),
+            colorbar=dict(title=dict(text=other), y=0.2, **bar),
         ),
         showlegend=False,
         hovermode="closest",
@@ -433,24 +552,25 @@ def gates_figure(
     )
     fig.update_annotations(font_size=FONT_SIZE)
     fig.update_yaxes(title_text="x", row=1, col=1)
-    fig.update_xaxes(title_text="time step", row=5, col=1)
+    fig.update_xaxes(title_text="time step", row=rows + 1, col=1)
     return fig
 
 
 def unit_lines_figure(
     index: np.ndarray, gates: dict[str, np.ndarray], units: Sequence[int]
 ) -> go.Figure:
-    """r, z, n and h of the chosen units over time, one panel per quantity."""
+    """Every gate of the chosen units over time, one panel per gate."""
+    names = list(gates)
     fig = make_subplots(
-        rows=4,
+        rows=len(names),
         cols=1,
         shared_xaxes=True,
-        vertical_spacing=0.08,
-        subplot_titles=[label for _, label, _ in GATE_ROWS],
+        vertical_spacing=0.32 / len(names),
+        subplot_titles=[GATE_LABELS.get(n, n) for n in names],
     )
     for i, unit in enumerate(units):
         color = UNIT_COLORS[i % len(UNIT_COLORS)]
-        for row, (name, _, _) in enumerate(GATE_ROWS, start=1):
+        for row, name in enumerate(names, start=1):
             trace = line(
                 index,
                 np.asarray(gates[name])[:, unit],
@@ -460,17 +580,51 @@ def unit_lines_figure(
                 showlegend=row == 1,
             )
             fig.add_trace(trace, row=row, col=1)
-    _style(fig, height=760)
+    _style(fig, height=190 * len(names))
     fig.update_annotations(font_size=FONT_SIZE)
-    fig.update_yaxes(range=[-0.05, 1.05], row=1, col=1)
-    fig.update_yaxes(range=[-0.05, 1.05], row=2, col=1)
-    fig.update_yaxes(range=[-1.05, 1.05], row=3, col=1)
-    fig.update_xaxes(title_text="time step", row=4, col=1)
+    for row, name in enumerate(names, start=1):
+        if name in SIGMOID_GATES:
+            fig.update_yaxes(range=[-0.05, 1.05], row=row, col=1)
+        elif name != "c":
+            fig.update_yaxes(range=[-1.05, 1.05], row=row, col=1)
+    fig.update_xaxes(title_text="time step", row=len(names), col=1)
     return fig
 
 
-def memory_figure(mean_z: np.ndarray, memory: np.ndarray) -> go.Figure:
-    """Per-unit memory 1 / (1 - mean z) in steps, as bars (mean z on hover)."""
+def unit_over_input_figure(
+    index: np.ndarray, signal: np.ndarray, gates: dict[str, np.ndarray], unit: int, spans=None
+) -> go.Figure:
+    """One unit's gates drawn over the input: the input on the left axis, the gates on the
+    right, the rising and falling stretches shaded."""
+    index = np.asarray(index)
+    fig = go.Figure()
+    fig.add_trace(line(index, signal, "input x", COLORS["truth"], width=3))
+    for i, (name, values) in enumerate(gates.items()):
+        trace = line(
+            index,
+            np.asarray(values)[:, unit],
+            f"{name} (unit {unit})",
+            UNIT_COLORS[i % len(UNIT_COLORS)],
+            width=2,
+        )
+        trace.yaxis = "y2"
+        fig.add_trace(trace)
+    _shade(fig, index, spans)
+    _style(fig, height=420)
+    fig.update_layout(
+        xaxis=_axis("time step"),
+        yaxis=_axis("input x"),
+        yaxis2=_axis(f"unit {unit}", overlaying="y", side="right", showgrid=False),
+        margin=dict(l=70, r=80, t=40, b=60),
+    )
+    return fig
+
+
+def memory_figure(mean_z: np.ndarray, memory: np.ndarray, gate: str = "z") -> go.Figure:
+    """Per-unit memory 1 / (1 - mean keep gate) in steps, as bars (the mean on hover).
+
+    `gate` names the keep gate: z for the GRUs, f for the LSTM.
+    """
     units = np.arange(len(memory))
     bars = go.Bar(
         x=units,
@@ -478,13 +632,13 @@ def memory_figure(mean_z: np.ndarray, memory: np.ndarray) -> go.Figure:
         marker_color=COLORS["gru"],
         name="memory",
         customdata=np.asarray(mean_z),
-        hovertemplate="unit %{x}<br>mean z = %{customdata:.3f}<br>"
+        hovertemplate="unit %{x}<br>mean " + gate + " = %{customdata:.3f}<br>"
         "memory = %{y:.1f} steps<extra></extra>",
     )
     long = np.max(memory) > 50
     return _figure(
         [bars],
-        "Memory per unit: 1 / (1 - mean z)",
+        f"Memory per unit: 1 / (1 - mean {gate})",
         height=380,
         xaxis=_axis("unit", dtick=1 if len(units) <= 32 else None),
         yaxis=_log_axis("steps (log scale)", [float(v) for v in memory])
@@ -541,6 +695,200 @@ def horizon_figure(
         height=400,
         xaxis=_axis("steps ahead"),
         yaxis=_log_axis("MSE (log scale)", [float(v) for e in errors.values() for v in e]),
+    )
+
+
+def compare_figure(traces: Sequence, x_title: str, y_title: str, log_y: bool = False) -> go.Figure:
+    """Lines of several runs on one chart (the Runs page's overlays)."""
+    if not traces:
+        return _empty(_figure([]), "Nothing to draw for these runs yet")
+    values = [v for t in traces for v in t.y]
+    yaxis = _log_axis(y_title, values) if log_y else _axis(y_title)
+    return _figure(traces, height=560, xaxis=_axis(x_title), yaxis=yaxis)
+
+
+# -- memory -----------------------------------------------------------------------------------
+
+
+def influence_figure(curves: dict[str, tuple[np.ndarray, np.ndarray]]) -> go.Figure:
+    """Gradient influence || d y_T / d x_{T-k} || against the lag k (log y), per model.
+
+    `curves` maps a model name to (at the start, now), each (lags,): the start dotted,
+    now solid, in the model's colour.
+    """
+    traces = []
+    for name, (start, now) in curves.items():
+        for values, when, dash in ((now, "now", "solid"), (start, "at the start", "dot")):
+            values = np.asarray(values, dtype=np.float64)
+            lags = np.arange(len(values))
+            keep = values > 0
+            trace = line(
+                lags[keep],
+                values[keep],
+                f"{model_label(name)} {when}",
+                model_color(name),
+                dash=dash,
+            )
+            trace.legendgroup = name
+            traces.append(trace)
+    return _figure(
+        traces,
+        None,
+        height=460,
+        xaxis=_axis("lag k (steps back)"),
+        yaxis=_log_axis("gradient norm (log scale)", [v for t in traces for v in t.y]),
+        legend=dict(traceorder="grouped"),
+    )
+
+
+def time_scale_bins(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Counts of `values` in the bins `edges` (values beyond the last edge in the last bin)."""
+    clipped = np.clip(np.asarray(values, dtype=np.float64), edges[0], edges[-1])
+    counts, _ = np.histogram(clipped, bins=edges)
+    return counts
+
+
+def time_scale_figure(scales: dict[str, tuple[np.ndarray, np.ndarray]]) -> go.Figure:
+    """Histogram of the units' time scales 1 / (1 - mean keep gate), log-spaced bins.
+
+    `scales` maps a model name to (at the start, now), each (hidden,) in steps.
+    """
+    everything = np.concatenate([np.ravel(v) for pair in scales.values() for v in pair] or [[1]])
+    top = max(2.0, float(np.max(everything)))
+    edges = np.geomspace(1.0, top * 1.0001, 16)
+    centers = np.sqrt(edges[:-1] * edges[1:])
+    traces = []
+    for name, (start, now) in scales.items():
+        for values, when, opacity in ((start, "at the start", 0.35), (now, "now", 0.9)):
+            bar = go.Bar(
+                x=centers,
+                y=time_scale_bins(values, edges),
+                width=np.diff(edges) * 0.9,
+                name=f"{model_label(name)} {when}",
+                marker_color=model_color(name),
+                opacity=opacity,
+                legendgroup=name,
+                hovertemplate="%{x:.1f} steps: %{y} units<extra></extra>",
+            )
+            traces.append(bar)
+    return _figure(
+        traces,
+        None,
+        height=420,
+        xaxis=_axis("steps (log scale)", type="log"),
+        yaxis=_axis("units"),
+        barmode="overlay",
+        hovermode="closest",
+    )
+
+
+def length_figure(table) -> go.Figure:
+    """Best test error against the sequence length trained on, one line per model (log y).
+
+    `table`: lengths x models (`memory.by_length`).
+    """
+    traces = [
+        line(
+            np.asarray(table.index),
+            table[name].to_numpy(dtype=np.float64),
+            model_label(name),
+            model_color(name),
+            width=3,
+        )
+        for name in table.columns
+    ]
+    for t in traces:
+        t.mode = "lines+markers"
+    return _figure(
+        traces,
+        None,
+        height=420,
+        xaxis=_axis("sequence length (steps)", type="log"),
+        yaxis=_log_axis("test MSE, free-running (log)", [v for t in traces for v in t.y]),
+    )
+
+
+# -- sweeps -----------------------------------------------------------------------------------
+
+
+def sweep_heatmap_figure(
+    rows: Sequence,
+    columns: Sequence,
+    mean: np.ndarray,
+    std: np.ndarray,
+    seeds: np.ndarray,
+    row_name: str,
+    column_name: str,
+    metric_label: str,
+) -> go.Figure:
+    """A sweep's grid coloured by the mean of a metric over seeds (rows, columns), the lowest
+    brightest; hover gives the mean, standard deviation and seeds done. Empty cells stay blank."""
+    text = [[f"{m:.3g}" if np.isfinite(m) else "" for m in row] for row in mean]
+    trace = go.Heatmap(
+        z=mean,
+        x=[str(c) for c in columns],
+        y=[str(r) for r in rows],
+        customdata=np.dstack([std, seeds]),
+        text=text,
+        texttemplate="%{text}",
+        textfont=dict(size=FONT_SIZE - 2),
+        colorscale="Viridis",
+        reversescale=True,
+        colorbar=dict(
+            title=dict(text=metric_label, side="right"), tickfont=dict(size=FONT_SIZE - 4)
+        ),
+        hovertemplate=(
+            f"{column_name}=%{{x}}"
+            + (f", {row_name}=%{{y}}" if row_name else "")
+            + "<br>mean %{z:.4g}<br>std %{customdata[0]:.3g}<br>seeds done %{customdata[1]}"
+            "<extra></extra>"
+        ),
+        xgap=2,
+        ygap=2,
+    )
+    return _figure(
+        [trace],
+        height=180 + 60 * len(rows) if row_name else 220,
+        xaxis=_axis(column_name, type="category"),
+        yaxis=_axis(row_name or None, type="category", showticklabels=bool(row_name)),
+        hovermode="closest",
+    )
+
+
+def band_figure(bands: dict, title: str | None = None, y_title: str = "train loss") -> go.Figure:
+    """Per model (name -> `views.sweep.Band`): the mean line and a +/- one standard deviation
+    band over the runs, on a log axis."""
+    traces = []
+    values = []
+    for name, band in bands.items():
+        if band is None:
+            continue
+        color = model_color(name)
+        low = np.maximum(band.mean - band.std, band.mean * 1e-3)  # a log axis has no zero
+        high = band.mean + band.std
+        label = model_label(name)
+        traces.append(
+            go.Scatter(
+                x=np.concatenate([band.epochs, band.epochs[::-1]]),
+                y=np.concatenate([high, low[::-1]]),
+                fill="toself",
+                fillcolor=color,
+                opacity=0.25,
+                line=dict(width=0),
+                name=f"{label} ± 1 std",
+                hoverinfo="skip",
+            )
+        )
+        traces.append(line(band.epochs, band.mean, f"{label} mean of {band.runs}", color))
+        values += [*low, *high]
+    if not traces:
+        return _empty(_figure([], title), "No finished run in this cell yet")
+    return _figure(
+        traces,
+        title,
+        height=420,
+        xaxis=_axis("epoch"),
+        yaxis=_log_axis(f"{y_title} (log scale)", values),
     )
 
 

@@ -24,6 +24,7 @@ import torch
 from gru_core import device as devices
 from gru_core.config import ConfigError
 from gru_core.models import Forecaster, recurrent_core
+from gru_core.recording import RunRecord, RunRecorder, set_status
 from gru_core.spec import RunSpec
 from gru_core.tasks import build_model, parameter_counts
 from gru_core.train import Diverged, JobFailed, Trainer, train
@@ -84,6 +85,7 @@ class Snapshot:
     parameters: dict[str, int]  # per model name
     elapsed: float
     can_resume: bool = False  # Resume would continue this run
+    run: int | None = None  # the workspace run it is, if it is saved in one
     weights: dict | None = None  # model name -> CPU state dict (None before the first)
     states: dict | None = None  # model name -> CPU carried state
     _models: dict = field(default_factory=dict, repr=False)
@@ -204,7 +206,9 @@ class TrainingJob:
         spec: RunSpec,
         on_epoch: Callable[[dict], None] | None = None,
         publish_every: float = 0.2,
+        record: RunRecord | None = None,
     ) -> None:
+        """`record`: the workspace run this job saves as it trains (`gru_core.workspace`)."""
         # Checked here, not in the worker: bad settings fail at once, in the caller's hands.
         self.spec = check_spec(spec)
         self.parameters = parameter_counts(spec)
@@ -212,6 +216,7 @@ class TrainingJob:
             spec.train.device, max(m.hidden_size for m in spec.models), spec.train.batch_size
         )
         self._trainer: Trainer | None = None
+        self.record = record
         self._on_epoch = on_epoch
         self._publish_every = publish_every
         self._lock = threading.Lock()  # guards status, thread and the published snapshot
@@ -278,10 +283,20 @@ class TrainingJob:
     def alive(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
+    def load_state(self, tensors: dict[str, torch.Tensor], meta: dict) -> None:
+        """Make this new job a stopped run that Resume continues from a saved state.
+
+        `tensors` and `meta` are what `Trainer.resumable_state()` gave (meta with the history).
+        """
+        self._trainer = Trainer.resume(self.spec, tensors, meta)
+        self._published = self._export()
+        self._status = "stopped"
+
     def _launch(self) -> bool:
         self._stop.clear()
         self._status = "queued"
         self._message = ""
+        set_status(self.record, "queued")
         self._thread = threading.Thread(target=self._run, name=THREAD_NAME, daemon=True)
         self._thread.start()
         return True
@@ -304,6 +319,7 @@ class TrainingJob:
                 sys.setswitchinterval(SWITCH_INTERVAL)
             with self._lock:
                 self._status = "running"
+            set_status(self.record, "running")
             status = "stopped" if self._train() == "stopped" else "finished"
             message = ""
         except Diverged as exc:
@@ -325,18 +341,28 @@ class TrainingJob:
         """Train until the end, a stop or divergence, publishing as it goes; the outcome."""
         if self._trainer is None:
             self._trainer = Trainer(self.spec)
+        trainer = self._trainer
+        recorder = (
+            None if self.record is None else RunRecorder(self.record, trainer.resumable_state)
+        )
         last = time.perf_counter()
 
         def on_epoch(row: dict) -> None:
             nonlocal last
             if self._on_epoch is not None:
                 self._on_epoch(row)
+            if recorder is not None:
+                recorder.add(row)
             now = time.perf_counter()
             if now - last >= self._publish_every:
                 last = now
                 self._publish()
 
-        return train(self._trainer, on_epoch=on_epoch, should_stop=self._stop.is_set).outcome
+        try:
+            return train(trainer, on_epoch=on_epoch, should_stop=self._stop.is_set).outcome
+        finally:
+            if recorder is not None:
+                recorder.flush()
 
     def _finish(self, status: str, message: str) -> None:
         try:
@@ -344,6 +370,10 @@ class TrainingJob:
         except Exception as exc:  # noqa: BLE001  never leave the job looking alive
             published = self._published
             status, message = "failed", message or f"{type(exc).__name__}: {exc}"
+        try:
+            set_status(self.record, status, message)
+        except Exception:  # noqa: BLE001  the store is not the run: say so, end the job anyway
+            traceback.print_exc()
         with self._lock:
             self._published = published
             self._status = status
@@ -378,6 +408,7 @@ class TrainingJob:
             parameters=dict(self.parameters),
             elapsed=pub["elapsed"],
             can_resume=self.can_resume,
+            run=None if self.record is None else self.record.run,
             weights=None if weights is None else dict(weights),
             states=pub.get("states"),
         )

@@ -101,27 +101,28 @@ class _Cell:
     """
 
     def __init__(self, w_ih, w_hh, b_ih, b_hh) -> None:
-        hidden, inputs = w_hh.shape[1], w_ih.shape[1]
+        # Leading axes (R, ...) stack R runs' layers: gru_core.batched trains them together.
+        hidden, inputs = w_hh.shape[-1], w_ih.shape[-1]
         two, three = 2 * hidden, 3 * hidden
         self.hidden, self.inputs = hidden, inputs
-        m = np.zeros((4 * hidden, hidden + inputs + 1), dtype=w_hh.dtype)
-        m[:two, :hidden] = w_hh[:two]
-        m[three:, :hidden] = w_hh[two:]
-        m[:two, hidden] = b_ih[:two] + b_hh[:two]
-        m[two:three, hidden] = b_ih[two:]
-        m[three:, hidden] = b_hh[two:]
-        m[:three, hidden + 1 :] = w_ih
+        m = np.zeros((*w_hh.shape[:-2], 4 * hidden, hidden + inputs + 1), dtype=w_hh.dtype)
+        m[..., :two, :hidden] = w_hh[..., :two, :]
+        m[..., three:, :hidden] = w_hh[..., two:, :]
+        m[..., :two, hidden] = b_ih[..., :two] + b_hh[..., :two]
+        m[..., two:three, hidden] = b_ih[..., two:]
+        m[..., three:, hidden] = b_hh[..., two:]
+        m[..., :three, hidden + 1 :] = w_ih
         self.grad_matrix = m  # gradients are taken with respect to this one
         self.matrix = m.copy()  # what the loops multiply by: a_r / 2 and a_z / 2
-        self.matrix[:two] *= m.dtype.type(0.5)
+        self.matrix[..., :two, :] *= m.dtype.type(0.5)
 
     def unpack(self, dm: np.ndarray) -> tuple[np.ndarray, ...]:
         """d_w_ih, d_w_hh, d_b_ih, d_b_hh (as nn.GRU holds them) from the gradient of the matrix."""
         hidden = self.hidden
         two, three = 2 * hidden, 3 * hidden
-        d_w_hh = np.concatenate([dm[:two, :hidden], dm[three:, :hidden]])
-        d_b_hh = np.concatenate([dm[:two, hidden], dm[three:, hidden]])
-        return dm[:three, hidden + 1 :], d_w_hh, dm[:three, hidden], d_b_hh
+        d_w_hh = np.concatenate([dm[..., :two, :hidden], dm[..., three:, :hidden]], axis=-2)
+        d_b_hh = np.concatenate([dm[..., :two, hidden], dm[..., three:, hidden]], axis=-1)
+        return dm[..., :three, hidden + 1 :], d_w_hh, dm[..., :three, hidden], d_b_hh
 
     def stack(self, x: np.ndarray, h0: np.ndarray) -> np.ndarray:
         """[h; 1; x] per step, (T+1, H+1+I, B), from x (B, T, I) and h0 (B, H); the states
@@ -137,24 +138,34 @@ class _Cell:
 
 
 @np.errstate(over="ignore", invalid="ignore")  # saturation is fine; NaN losses are caught later
-def _forward(v: np.ndarray, cell: _Cell, keep: bool):
+def _forward(v: np.ndarray, cell: _Cell, keep: bool, head: np.ndarray | None = None, fed: int = 0):
     """Run the layer over v from `_Cell.stack`, writing the states into v[1:, :H].
 
     Returns what `_backward` needs when `keep`: the gates (T, 4H, B) as r; z; a_n,in;
-    a_n,h and n (T, H, B).
+    a_n,h and n (T, H, B). With `head` (1, H+1), a linear head over [h; 1], and one
+    input, columns [fed:] read, at each step after the first, the head's output of the
+    step before (their own forecast) instead of what v holds. Stacked runs (v (T+1, R,
+    H+1+I, B), a stacked cell and head) take the same loop: each product is one stacked
+    `np.matmul`, matrix by matrix the single run's.
     """
-    hidden, steps, batch = cell.hidden, len(v) - 1, v.shape[2]
+    hidden, steps, batch = cell.hidden, len(v) - 1, v.shape[-1]
     rows = steps if keep else 1  # without backward, one scratch row serves every step
-    g = np.empty((rows, 4 * hidden, batch), dtype=v.dtype)
-    n = np.empty((rows, hidden, batch), dtype=v.dtype)
+    g = np.empty((rows, *v.shape[1:-2], 4 * hidden, batch), dtype=v.dtype)
+    n = np.empty((rows, *v.shape[1:-2], hidden, batch), dtype=v.dtype)
     two, three = 2 * hidden, 3 * hidden
-    views = (g, g[:, :two], g[:, :hidden], g[:, hidden:two], g[:, two:three], g[:, three:], n)
+    views = (g, g[..., :two, :], g[..., :hidden, :], g[..., hidden:two, :], g[..., two:three, :])
+    views += (g[..., three:, :], n)
     # Every per-step view made up front: indexing inside the loop costs as much as the maths.
     per_step = zip(*views, strict=True) if keep else itertools.repeat([w[0] for w in views], steps)
+    fed_back = (
+        itertools.repeat((None, None), steps)
+        if head is None
+        else zip(v[1:, ..., : hidden + 1, fed:], v[1:, ..., hidden + 1 :, fed:], strict=True)
+    )
     half, m = v.dtype.type(0.5), cell.matrix
     matmul, multiply, subtract, tanh = np.matmul, np.multiply, np.subtract, np.tanh
-    for v_t, h, h_new, (g_t, rz, r, z, n_in, n_h, nt) in zip(
-        v[:-1], v[:-1, :hidden], v[1:, :hidden], per_step, strict=True
+    for v_t, h, h_new, (g_t, rz, r, z, n_in, n_h, nt), (h_one, u_next) in zip(
+        v[:-1], v[:-1, ..., :hidden, :], v[1:, ..., :hidden, :], per_step, fed_back, strict=True
     ):
         matmul(m, v_t, out=g_t)
         tanh(rz, out=rz)
@@ -166,28 +177,31 @@ def _forward(v: np.ndarray, cell: _Cell, keep: bool):
         subtract(h, nt, out=h_new)  # h' = (1 - z) * n + z * h
         h_new *= z
         h_new += nt
+        if h_one is not None:  # the head reads [h; 1] just computed, writes the next input
+            matmul(head, h_one, out=u_next)
     return (g, n) if keep else None
 
 
 @np.errstate(over="ignore", invalid="ignore")
-def _backward(v, cache, cell: _Cell, d_out, d_hn, need_dx: bool):
-    """BPTT for `_forward`: d_out (T, H, B), d_hn (H, B) -> dx (T, I, B) or None, dh0 (H, B),
-    and the gradients of the four nn.GRU tensors."""
-    hidden = cell.hidden
-    two, three = 2 * hidden, 3 * hidden
+def _bptt(v, cache, grad_matrix: np.ndarray, d_out, d_hn) -> tuple[np.ndarray, np.ndarray]:
+    """The loop back through time of `_forward`'s steps: d_out (T, H, B), d_hn (H, B) ->
+    d loss / d (a_r; a_z; a_n,in; a_n,h) (T, 4H, B) and dh0 (H, B). Stacked runs (a
+    leading R axis after T, a stacked matrix) take the same loop."""
     g, n = cache
-    r, z, n_h = g[:, :hidden], g[:, hidden:two], g[:, three:]
+    hidden = n.shape[-2]
+    two, three = 2 * hidden, 3 * hidden
+    r, z, n_h = g[..., :hidden, :], g[..., hidden:two, :], g[..., three:, :]
     # Everything that does not depend on the running dh, for all steps at once.
     dn_coef = (1 - z) * (1 - n * n)  # d a_n,in / d h'
     dr_coef = n_h * r * (1 - r)  # d a_r / d a_n,in
-    dz_coef = (v[:-1, :hidden] - n) * z * (1 - z)  # d a_z / d h'
-    d_g = np.empty_like(g)  # d loss / d (a_r; a_z; a_n,in; a_n,h)
+    dz_coef = (v[:-1, ..., :hidden, :] - n) * z * (1 - z)  # d a_z / d h'
+    d_g = np.empty_like(g)
     dh = d_hn.copy()
     back = np.empty_like(dh)
-    m_h = cell.grad_matrix[:, :hidden].T.copy()  # (H, 4H)
+    m_h = np.ascontiguousarray(np.swapaxes(grad_matrix[..., :hidden], -1, -2))  # (H, 4H)
     matmul, multiply = np.matmul, np.multiply
-    views = (d_out, dn_coef, dr_coef, dz_coef, r, z, d_g)
-    views += (d_g[:, :hidden], d_g[:, hidden:two], d_g[:, two:three], d_g[:, three:])
+    views = (d_out, dn_coef, dr_coef, dz_coef, r, z, d_g, d_g[..., :hidden, :])
+    views += (d_g[..., hidden:two, :], d_g[..., two:three, :], d_g[..., three:, :])
     for d_o, dn_c, dr_c, dz_c, r_t, z_t, d_gt, d_r, d_z, d_nin, d_nh in zip(
         *(w[::-1] for w in views), strict=True
     ):
@@ -198,8 +212,16 @@ def _backward(v, cache, cell: _Cell, d_out, d_hn, need_dx: bool):
         multiply(d_nin, r_t, out=d_nh)
         dh *= z_t
         dh += matmul(m_h, d_gt, out=back)
+    return d_g, dh
+
+
+@np.errstate(over="ignore", invalid="ignore")
+def _backward(v, cache, cell: _Cell, d_out, d_hn, need_dx: bool):
+    """BPTT for `_forward`: d_out (T, H, B), d_hn (H, B) -> dx (T, I, B) or None, dh0 (H, B),
+    and the gradients of the four nn.GRU tensors."""
+    d_g, dh = _bptt(v, cache, cell.grad_matrix, d_out, d_hn)
     dm = np.tensordot(d_g, v[:-1], axes=([0, 2], [0, 2]))  # (4H, H+1+I)
-    dx = cell.grad_matrix[:, hidden + 1 :].T @ d_g if need_dx else None
+    dx = cell.grad_matrix[:, cell.hidden + 1 :].T @ d_g if need_dx else None
     return dx, dh, *cell.unpack(dm)
 
 
@@ -275,38 +297,14 @@ def _feed_back(module: nn.GRU, head: nn.Linear, h, first, steps: int, inputs=Non
     after the loop. The input size must be 1.
     """
     cell = _Cell(*_numpy(*_gru_params(module)))
-    hidden, two, three, dtype = cell.hidden, 2 * cell.hidden, 3 * cell.hidden, h.dtype
+    hidden, dtype = cell.hidden, h.dtype
     k, columns = 0 if inputs is None else len(inputs), len(first)
     v = np.empty((steps + 1, hidden + 2, columns), dtype=dtype)  # [h; 1; u], as in _forward
     v[0, :hidden], v[:, hidden], v[0, hidden + 1] = h.T, 1, first
     if k:
         v[1:-1, hidden + 1, :k] = inputs.T
-    # The head reads [h; 1] of the step just computed and writes the next input u below it.
     head_matrix = np.concatenate(_numpy(head.weight, head.bias[:, None]), 1).astype(dtype)
-    g = np.empty((4 * hidden, columns), dtype=dtype)
-    rz, r, z, n_in, n_h = g[:two], g[:hidden], g[hidden:two], g[two:three], g[three:]
-    n = np.empty((hidden, columns), dtype=dtype)
-    half, m = dtype.type(0.5), cell.matrix
-    matmul, multiply, subtract, tanh = np.matmul, np.multiply, np.subtract, np.tanh
-    for v_t, h, h_new, h_one, u_next in zip(
-        v[:-1],
-        v[:-1, :hidden],
-        v[1:, :hidden],
-        v[1:, : hidden + 1, k:],
-        v[1:, hidden + 1 :, k:],
-        strict=True,
-    ):
-        matmul(m, v_t, out=g)
-        tanh(rz, out=rz)
-        rz *= half
-        rz += half
-        multiply(r, n_h, out=n)
-        n += n_in
-        tanh(n, out=n)
-        subtract(h, n, out=h_new)  # h' = (1 - z) * n + z * h
-        h_new *= z
-        h_new += n
-        matmul(head_matrix, h_one, out=u_next)
+    _forward(v, cell, False, head_matrix, k)
     return v[1:, :hidden]
 
 

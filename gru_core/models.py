@@ -27,7 +27,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from gru_core import kernels
+from gru_core import cell_kernels, cells, kernels
 from gru_core.spec import ModelSpec
 
 
@@ -107,51 +107,87 @@ class Forecaster(nn.Module):
         return x.device.type == "cpu" and not torch.is_grad_enabled()
 
 
-class GRUForecaster(Forecaster):
-    """`nn.GRU(1, hidden, layers)` followed by `nn.Linear(hidden, 1)`, built in that order."""
+class RecurrentForecaster(Forecaster):
+    """A recurrent core of any `cells.KINDS` kind followed by `nn.Linear(hidden, 1)`.
 
-    def __init__(self, hidden_size: int = 16, num_layers: int = 1) -> None:
+    The core is built first, then the head (the tutorial's order), and is kept under the
+    kind's own name (`model.gru`, `model.lstm`, ...), so weights are named after it. Stacks
+    of 1-4 layers take `dropout` between layers. Where they apply on a CPU, numpy paths
+    replace torch's per-call overhead: the GRU's forward (kernels.py), the one-layer RNN,
+    LSTM and GRU forecasts and whole training steps (cell_kernels.py). The LSTM's training
+    step stays with torch: its oneDNN kernel is as fast on the chunks runs use.
+    """
+
+    def __init__(
+        self, kind: str, hidden_size: int = 16, num_layers: int = 1, dropout: float = 0.0
+    ) -> None:
         super().__init__()
+        self.kind = kind
         # batch_first only changes the call layout, not the weights or their initialisation.
-        self.gru = nn.GRU(1, hidden_size, num_layers, batch_first=True)
+        setattr(self, kind, cells.build(kind, 1, hidden_size, num_layers, dropout))
         self.linear = nn.Linear(hidden_size, 1)
-        self.fast_kernel = True  # use gru_core.kernels where it applies
+        self.fast_kernel = True  # use the numpy kernels where they apply
 
-    state_batch_dim = 1  # states are (layers, batch, hidden)
+    state_batch_dim = 1  # states are (layers, batch, hidden); an LSTM's a pair of them
 
     @property
-    def rnn(self) -> nn.Module:
-        return self.gru
+    def cell(self) -> nn.Module:
+        """The recurrent core (`nn.GRU`, `nn.LSTM`, `nn.RNN` or `cells.D2LGRU`)."""
+        return getattr(self, self.kind)
 
     def core(self, x: torch.Tensor, state):
-        if self.fast_kernel and kernels.applies(self.gru, x):
-            out, h = kernels.gru(self.gru, x, state)  # same maths, far less overhead on a CPU
+        cell = self.cell
+        if self.fast_kernel and isinstance(cell, nn.GRU) and kernels.applies(cell, x):
+            out, state = kernels.gru(cell, x, state)  # same maths, far less overhead on a CPU
         else:
-            out, h = self.gru(x, state)  # (batch, time, hidden), (layers, batch, hidden)
-        return self.linear(out), h  # (batch, time, 1)
+            out, state = cell(x, state)  # (batch, time, hidden), (layers, batch, hidden)
+        return self.linear(out), state  # (batch, time, 1)
 
     def numpy_train_step(self, opt: torch.optim.Optimizer, clip_grad: float = 0.0):
-        if self.fast_kernel and kernels.GRUTrainStep.applies(self.gru, self.linear, opt):
-            return kernels.GRUTrainStep(self.gru, self.linear, opt, clip_grad)
-        return None
+        if not self.fast_kernel or isinstance(self.cell, nn.LSTM):
+            return None
+        return cell_kernels.train_step_for(self.cell, self.linear, opt, clip_grad)
+
+    def _fast(self, x: torch.Tensor) -> bool:
+        return (
+            self.fast_kernel
+            and self._numpy_ok(x)
+            and cell_kernels.applies_to_forecasts(self.cell)
+            and kernels.applies(self.cell, x)
+        )
+
+    def _numpy_state(self, state, batch: int, dtype):
+        """A carried state as cell_kernels takes it: h (B, H), or an LSTM's (h, c)."""
+        if state is None:
+            zeros = np.zeros((batch, self.cell.hidden_size), dtype)
+            return (zeros, zeros.copy()) if isinstance(self.cell, nn.LSTM) else zeros
+        if isinstance(state, tuple):
+            return tuple(s[0].numpy() for s in state)
+        return state[0].numpy()
 
     def forecasts(self, x: torch.Tensor, state) -> tuple[torch.Tensor, torch.Tensor]:
-        if not (self._numpy_ok(x) and self.fast_kernel and kernels.applies(self.gru, x)):
+        if not self._fast(x):
             return super().forecasts(x, state)
         inputs = self.scale_in(x)[..., 0].numpy()  # (batch, time)
-        batch, hidden = len(inputs), self.gru.hidden_size
-        h = np.zeros((batch, hidden), inputs.dtype) if state is None else state[0].numpy()
-        one_step, free = kernels.gru_forecasts(self.gru, self.linear, inputs, h)
+        h = self._numpy_state(state, len(inputs), inputs.dtype)
+        one_step, free = cell_kernels.forecasts(self.cell, self.linear, inputs, h)
         return self.scale_out(torch.from_numpy(one_step)), self.scale_out(torch.from_numpy(free))
 
     def closed_loop(self, x: torch.Tensor, state, horizon: int) -> torch.Tensor:
-        if not (self._numpy_ok(x) and self.fast_kernel and kernels.applies(self.gru, x)):
+        if not self._fast(x):
             return super().closed_loop(x, state, horizon)
-        y, h = self.core(self.scale_in(x), state)  # standardised units from here on
-        preds = kernels.gru_closed_loop(
-            self.gru, self.linear, y[:, -1, 0].numpy(), h[0].numpy(), horizon
-        )
+        y, state = self.core(self.scale_in(x), state)  # standardised units from here on
+        first = y[:, -1, 0].numpy()
+        h = self._numpy_state(state, len(first), first.dtype)
+        preds = cell_kernels.closed_loop(self.cell, self.linear, first, h, horizon)
         return self.scale_out(torch.from_numpy(preds))
+
+
+class GRUForecaster(RecurrentForecaster):
+    """`nn.GRU(1, hidden, layers)` followed by `nn.Linear(hidden, 1)`, built in that order."""
+
+    def __init__(self, hidden_size: int = 16, num_layers: int = 1, dropout: float = 0.0) -> None:
+        super().__init__("gru", hidden_size, num_layers, dropout)
 
 
 class MLPForecaster(Forecaster):
@@ -208,13 +244,20 @@ class ModelKind:
     core: Callable[[Forecaster], nn.Module] | None = None
 
 
+def _recurrent(kind: str) -> ModelKind:
+    return ModelKind(
+        build=lambda spec: RecurrentForecaster(
+            kind, spec.hidden_size, spec.num_layers, spec.dropout
+        ),
+        core=lambda model: model.cell,
+    )
+
+
 # One entry per kind, in config.MODEL_KINDS's order (a test checks that the two agree).
 KINDS: dict[str, ModelKind] = {
-    "gru": ModelKind(
-        build=lambda spec: GRUForecaster(spec.hidden_size, spec.num_layers),
-        core=lambda model: model.gru,
-    ),
+    "gru": _recurrent("gru"),
     "mlp": ModelKind(build=lambda spec: MLPForecaster(spec.mlp_hidden, spec.mlp_window)),
+    **{k: _recurrent(k) for k in ("rnn", "lstm", "gru_d2l", "gru_update_only", "gru_reset_only")},
 }
 
 

@@ -39,6 +39,7 @@ from torch import nn
 
 from gru_core import job as jobs
 from gru_core.job import TrainingJob
+from gru_core.recording import RunRecord, RunRecorder, weights_of
 from gru_core.spec import RunSpec
 from gru_core.train import Diverged, JobFailed, Trainer, train
 
@@ -150,6 +151,21 @@ class ProcessJob(TrainingJob):
     def _resumable(self) -> bool:
         return self._resume_from is not None
 
+    def load_state(self, tensors: dict[str, torch.Tensor], meta: dict) -> None:
+        """As `TrainingJob.load_state`; the trainer is rebuilt in the child that resumes."""
+        self._resume_from = (tensors, meta)
+        self._started = True
+        self._history = [dict(r) for r in meta["history"]]
+        weights, states = weights_of(tensors, meta)
+        self._published = {
+            "epoch": meta["epoch"],
+            "elapsed": meta["elapsed"],
+            "history": list(self._history),
+            "weights": weights,
+            "states": states,
+        }
+        self._status = "stopped"
+
     def release(self, timeout: float = RELEASE_SECONDS) -> None:
         """Stop; a child still in its epoch after `timeout` seconds is killed (and logged)."""
         self.stop()
@@ -217,6 +233,7 @@ class ProcessJob(TrainingJob):
                 state,
                 str(self.device_choice.device),
                 self._publish_every,
+                self.record,
             ),
             name=PROCESS_NAME,
             daemon=True,  # ends with the server
@@ -325,10 +342,12 @@ def _serve(
     resume: tuple[dict, dict] | None,
     device: str,
     publish_every: float,
+    record: RunRecord | None = None,
 ) -> None:
     """The child's life: build (or rebuild) the trainer, train until an outcome, report it.
 
     On a stop it sends the run's whole resumable state with the outcome; then it exits.
+    With a `record`, it saves the run's history and resumable state as it trains.
     """
     try:
         try:
@@ -352,9 +371,12 @@ def _serve(
 
         conn.send(("publish", export()))  # the models as they start: the pages show them
         last = -math.inf  # the first epoch is sent at once: the page shows it at once
+        recorder = record and RunRecorder(record, trainer.resumable_state)
 
         def on_epoch(row: dict) -> None:
             nonlocal last
+            if recorder is not None:
+                recorder.add(row)
             now = time.perf_counter()
             if now - last >= publish_every:
                 last = now
@@ -370,6 +392,8 @@ def _serve(
         except Exception as exc:  # noqa: BLE001  shown in the UI; traceback to the log
             traceback.print_exc()
             outcome, message = "failed", f"{type(exc).__name__}: {exc}"
+        if recorder is not None:
+            recorder.flush()
         if outcome == "stopped":
             tensors, meta = trainer.resumable_state()
             state = (_arrays(tensors), meta)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+import zlib
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -29,8 +30,9 @@ from gru_core.config import (
 
 # How a run's models are seeded. "run": one global seed (numpy and torch), then each model
 # and its optimizer built in order: the tutorial's order, which the `seed` preset keeps
-# exactly. Other modes (a seed per model) add a builder in gru_core.train._SEEDINGS.
-SEEDINGS = ("run",)
+# exactly. "model": each model built under its own seed (`model_seed`), so changing one
+# model's settings never changes another's weights. gru_core.train._SEEDINGS builds them.
+SEEDINGS = ("run", "model")
 
 # Task name -> "module:class" of its own settings (a frozen config built from
 # `RunSpec.options`); a task without an entry takes no options. Imported only for those
@@ -95,12 +97,46 @@ class ModelSpec:
         return MODEL_KINDS[self.kind] if self.name == self.kind else self.name
 
 
+def model_seed(run_seed: int, name: str) -> int:
+    """The seed model `name` is built under in "model" seeding.
+
+    The run's seed itself for the model named "gru" (so its weights are those of the
+    tutorial's order, where it is built first); for any other name the run's seed plus
+    the CRC-32 of the name, modulo 2**31. Depends on nothing but the two.
+    """
+    if name == "gru":
+        return run_seed
+    return (run_seed + zlib.crc32(name.encode())) % 2**31
+
+
 def model_specs(cfg: ModelConfig) -> tuple[ModelSpec, ...]:
-    """The models of `cfg.models`, in order, each named after its kind, with cfg's sizes."""
+    """The models of `cfg.models`, in order, each named after its kind, with cfg's sizes.
+
+    With `cfg.match_params`, each recurrent model's hidden size is the one whose parameter
+    count is closest to a GRU's of `cfg.hidden_size` (`cells.match_hidden`).
+    """
     return tuple(
-        ModelSpec(kind, kind, cfg.hidden_size, cfg.num_layers, 0.0, cfg.mlp_hidden, cfg.mlp_window)
+        ModelSpec(
+            kind,
+            kind,
+            matched_hidden(kind, cfg) if cfg.match_params else cfg.hidden_size,
+            cfg.num_layers,
+            cfg.dropout,
+            cfg.mlp_hidden,
+            cfg.mlp_window,
+        )
         for kind in cfg.models
     )
+
+
+def matched_hidden(kind: str, cfg: ModelConfig) -> int:
+    """The hidden size of `kind` closest in parameters to a GRU of cfg's size and layers."""
+    from gru_core import cells  # torch: only where counts are matched
+
+    if kind not in cells.KINDS or kind == "gru":
+        return cfg.hidden_size
+    target = cells.parameter_count("gru", 1, cfg.hidden_size, cfg.num_layers, head=1)
+    return cells.match_hidden(kind, target, 1, cfg.num_layers, head=1)
 
 
 @dataclass(frozen=True, eq=False)
@@ -164,7 +200,7 @@ class RunSpec:
         cls, data: Dataset, model: ModelConfig, train: TrainConfig, task: str = "forecast"
     ) -> RunSpec:
         """The spec for the Train page's settings: `model`'s kinds with its shared sizes."""
-        return cls(data, model_specs(model), train, task)
+        return cls(data, model_specs(model), train, task, train.seeding)
 
     @classmethod
     def from_preset(

@@ -36,10 +36,10 @@ class SweepError(ConfigError):
 
 def run_key(settings: Mapping[str, object], seed: int) -> str:
     """A run's stable name, e.g. 'hidden=4,lr=0.001,seed=0' (settings in the grid's order)."""
-    return ",".join([*(f"{k}={_show(v)}" for k, v in settings.items()), f"seed={seed}"])
+    return ",".join([*(f"{k}={show_value(v)}" for k, v in settings.items()), f"seed={seed}"])
 
 
-def _show(value: object) -> str:
+def show_value(value: object) -> str:
     """A value as the command line writes it: repr for floats (shortest exact), str otherwise."""
     return repr(value) if isinstance(value, float) else str(value)
 
@@ -64,7 +64,7 @@ def validate_grid(
         values = list(values)
         if not values:
             raise SweepError(f"setting {name!r} has no values")
-        repeated = [_show(v) for i, v in enumerate(values) if v in values[:i]]
+        repeated = [show_value(v) for i, v in enumerate(values) if v in values[:i]]
         if repeated:
             raise SweepError(f"setting {name!r} lists {', '.join(repeated)} more than once")
         runs *= len(values)

@@ -24,8 +24,8 @@ from torch import nn
 from gru_core import device as devices
 from gru_core import kernels
 from gru_core.models import Forecaster
-from gru_core.spec import ModelSpec, RunSpec
-from gru_core.tasks import Batch, build_model, make_task, primary
+from gru_core.spec import ModelSpec, RunSpec, model_seed
+from gru_core.tasks import Batch, build_model, make_task, metric_names, primary
 
 # Model construction seeds torch's process-wide generator; two jobs building at once
 # would interleave draws, so building is serialised.
@@ -48,9 +48,21 @@ def _seed_run(spec: RunSpec, build: Callable[[ModelSpec], None]) -> None:
         build(model)
 
 
-# Seeding mode (RunSpec.seeding) -> how the models are built under it. A per-model mode
-# (each model seeded from the run's seed and its name) goes here.
-_SEEDINGS: dict[str, Callable[[RunSpec, Callable[[ModelSpec], None]], None]] = {"run": _seed_run}
+def _seed_each(spec: RunSpec, build: Callable[[ModelSpec], None]) -> None:
+    """Each model and its optimizer built right after numpy and torch are seeded with
+    `spec.model_seed(run seed, its name)`: no model's weights depend on another's."""
+    for model in spec.models:
+        seed = model_seed(spec.train.seed, model.name)
+        np.random.seed(seed)
+        torch.manual_seed(seed)
+        build(model)
+
+
+# Seeding mode (RunSpec.seeding) -> how the models are built under it.
+_SEEDINGS: dict[str, Callable[[RunSpec, Callable[[ModelSpec], None]], None]] = {
+    "run": _seed_run,
+    "model": _seed_each,
+}
 
 
 class Trainer:
@@ -378,3 +390,15 @@ def train(
             outcome = "reached_target"
             break
     return TrainResult(outcome, time.perf_counter() - start)
+
+
+def final_metrics(trainer: Trainer) -> dict[str, dict] | None:
+    """Each model's metrics after its last epoch, as `train --json` reports them (None before
+    any epoch). A last epoch that skipped evaluation is evaluated now, into its row."""
+    if not trainer.history:
+        return None
+    last = trainer.history[-1]
+    if last[f"{trainer.names[0]}_{primary(trainer.task).name}"] is None:
+        last.update(trainer.evaluate())
+    keys = metric_names(trainer.task)
+    return {name: {key: last[f"{name}_{key}"] for key in keys} for name in trainer.names}

@@ -13,6 +13,7 @@ import argparse
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlparse
 
 from playwright.sync_api import Page, sync_playwright
 
@@ -75,12 +76,32 @@ def wait_for_run(page: Page, timeout: float) -> None:
     raise RuntimeError(f"the training run did not finish within {timeout:.0f} s")
 
 
+def memory_shot(page: Page, path: Path, timeout: float) -> None:
+    """Train MLP, RNN, LSTM and GRU together (the fast preset), then shoot the Memory page
+    at 1280x720, the size of a projector."""
+    open_page(page, "Train")
+    for label in ("RNN", "LSTM"):
+        page.locator(".st-key-train_models input").first.click()
+        page.get_by_role("option", name=label, exact=True).click()
+        settle(page, 0.5)
+        page.keyboard.press("Escape")
+    page.locator(".st-key-train_start button").first.click()
+    settle(page, 2)
+    wait_for_run(page, timeout)
+    open_page(page, "Memory", "finished")
+    page.set_viewport_size({"width": 1280, "height": 720})
+    time.sleep(2)
+    page.screenshot(path=path)
+    page.set_viewport_size(VIEWPORT)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(ROOT / "assets" / "screenshots"))
     parser.add_argument("--browser", default=chromium_path(), help="a Chromium executable")
     parser.add_argument("--timeout", type=float, default=300, help="seconds to wait for training")
     parser.add_argument("--full", action="store_true", help="whole pages, not just the viewport")
+    parser.add_argument("--memory-only", action="store_true", help="only memory.png")
     args = parser.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -91,10 +112,15 @@ def main() -> None:
         page = browser.new_page(viewport=VIEWPORT, device_scale_factor=1)
         page.goto(url)
         settle(page)
+        if args.memory_only:
+            memory_shot(page, out / "memory.png", args.timeout)
+            browser.close()
+            print(f"screenshot in {out}")
+            return
         open_page(page, "Data", "no run yet")
         open_page(page, "Overview", "no run yet")
         page.get_by_role("button", name="Train with defaults").click()
-        page.wait_for_url("**/train", timeout=30_000)
+        page.wait_for_url(lambda u: urlparse(u).path.rstrip("/") == "/train", timeout=30_000)
         settle(page, 4)
         if args.full:
             shoot(page, out / "train_running.png", False)
@@ -105,6 +131,7 @@ def main() -> None:
         for name in ("Gates", "Rollouts", "Data", "Overview"):
             open_page(page, name, "finished")
             shoot(page, out / f"{name.lower()}.png", args.full and name != "Data")
+        memory_shot(page, out / "memory.png", args.timeout)
         browser.close()
     print(f"screenshots in {out}")
 

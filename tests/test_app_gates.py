@@ -54,7 +54,7 @@ def test_unit_picker_draws_lines_for_the_chosen_units(at):
 
 def test_memory_per_unit_table_and_bars(at):
     table = at.dataframe[0].value
-    assert list(table.columns) == ["unit", "mean r", "mean z", "memory (steps)"]
+    assert list(table.columns) == ["unit", "mean r", "mean z", "memory (steps)", "activity"]
     assert len(table) == 4
     np.testing.assert_allclose(table["memory (steps)"], 1 / (1 - table["mean z"]), rtol=1e-6)
     bars = chart(at, "gates_memory")["data"][0]
@@ -72,3 +72,54 @@ def test_equation_panel_shows_the_numbers_for_the_chosen_step_and_unit(at):
     assert "At step 170, unit 2" in texts(at)
     marks = [t for t in chart(at, "gates_heatmaps")["data"] if t.get("mode") == "markers"]
     assert marks and marks[0]["x"] == [170] and marks[0]["y"] == [2]
+
+
+KINDS = ["rnn", "lstm", "gru", "gru_d2l", "gru_update_only", "gru_reset_only"]
+
+
+@pytest.fixture(scope="module")
+def every_kind():
+    app = new_app()
+    go(app, "train")
+    app.multiselect(key="train_models").set_value(["mlp", *KINDS]).run()
+    train_tiny(app, hidden=5)
+    yield go(app, "gates")
+    release(app)
+
+
+def test_the_model_picker_offers_the_recurrent_models_first_one_chosen(every_kind):
+    at = every_kind
+    assert not at.exception
+    picker = at.selectbox(key="gates_model")
+    assert picker.options == [
+        "RNN",
+        "LSTM",
+        "GRU",
+        "GRU (d2l)",
+        "GRU, update gate only",
+        "GRU, reset gate only",
+    ]
+    assert picker.value == "rnn"
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_the_page_adapts_to_each_kind(every_kind, kind):
+    from gru_core import cells
+    from gru_core.views import gates as gate_views
+
+    at = every_kind
+    at.selectbox(key="gates_model").set_value(kind).run()
+    assert not at.exception
+    info = cells.KINDS[kind]
+    assert info.convention in at.info[0].value and gate_views.LOOK_FOR[kind] in at.info[0].value
+    heatmaps = [t for t in chart(at, "gates_heatmaps")["data"] if t["type"] == "heatmap"]
+    assert len(heatmaps) == len(info.gates)
+    over = chart(at, "gates_unit_over_input")["data"]
+    assert [t["name"] for t in over][0] == "input x" and len(over) == 1 + len(info.gates)
+    equations = latex(at)
+    assert len(equations) == len(info.equations)
+    shapes = chart(at, "gates_heatmaps")["layout"]["shapes"]
+    assert any(s.get("fillcolor") for s in shapes)  # rising / falling shaded
+    assert ("gates_memory" in [c.key for c in at.get("plotly_chart")]) == (
+        info.keep_gate is not None
+    )

@@ -171,3 +171,25 @@ def test_the_preset_data_button_restores_the_tutorials_series(at):
     assert len(data.series) == 1000 and data.n_train == 800
     assert at.session_state["data_points"] == 1000
     assert "train_preset_data" not in [b.key for b in at.button]
+
+
+def test_four_kinds_train_side_by_side_with_matched_sizes(at):
+    use_tiny_data(at)
+    use_tiny_settings(at, hidden=8)
+    at.multiselect(key="train_models").set_value(["mlp", "rnn", "lstm", "gru"]).run()
+    at.toggle(key="train_match_params").set_value(True).run()
+    table = next(d.value for d in at.dataframe if "parameters" in d.value)
+    assert list(table["model"]) == ["MLP", "RNN", "LSTM", "GRU"]
+    # Matched: the RNN gets more units than the GRU's 8, the LSTM fewer.
+    assert list(table["hidden size"]) == ["32, 16", "15", "7", "8"]
+    assert "matched to the GRU's parameter count" in texts(at)
+    at.button(key="train_start").click().run()
+    assert wait_until_done(at) == "finished" and not at.exception
+    spec = chart(at, "train_losses")
+    names = [t["name"] for t in spec["data"]]
+    for label in ("MLP", "RNN", "LSTM", "GRU"):
+        assert any(n.startswith(label) for n in names), (label, names)
+    colours = {t["name"].split(" ")[0]: t["line"]["color"] for t in spec["data"]}
+    assert len(set(colours.values())) == len(colours) == 4  # one distinct colour per model
+    cards = [m.label for m in at.metric]
+    assert {"RNN test", "LSTM test", "GRU test", "MLP test"} <= set(cards)

@@ -10,6 +10,7 @@ from gru_core import kernels
 from gru_core.batched import BatchedTrainer, batch_key, train_batched
 from gru_core.config import PRESETS, ConfigError, DataConfig, ModelConfig, TrainConfig
 from gru_core.data import make_sine
+from gru_core.spec import spec_for
 from gru_core.train import Diverged, Trainer, train
 
 FAST = PRESETS["fast"]
@@ -21,8 +22,12 @@ def sine() -> np.ndarray:
     return make_sine(FAST.data)
 
 
+def _specs(series, model, cfgs, fraction=0.8) -> list:
+    return [spec_for(series, fraction, model, cfg) for cfg in cfgs]
+
+
 def _single(series, model, cfg, fraction=0.8, epochs=None) -> Trainer:
-    trainer = Trainer(series, fraction, model, cfg)
+    trainer = Trainer(spec_for(series, fraction, model, cfg))
     train(trainer, epochs)
     return trainer
 
@@ -40,11 +45,13 @@ def _assert_same_run(alone: Trainer, batched: Trainer) -> None:
     """History (but the timings), weights, carried states and Adam state: all equal."""
     assert _rows(batched) == _rows(alone)  # == on floats: exact
     a, b = alone.export(), batched.export()
-    for name in ("gru", "mlp"):
+    assert batched.names == alone.names
+    for name in alone.names:
         for key, value in a["weights"][name].items():
             assert torch.equal(b["weights"][name][key], value), (name, key)
     assert torch.equal(b["states"]["gru"], a["states"]["gru"])
-    for opt_a, opt_b in ((alone.rnn_opt, batched.rnn_opt), (alone.mlp_opt, batched.mlp_opt)):
+    for name in alone.names:
+        opt_a, opt_b = alone.optimizers[name], batched.optimizers[name]
         pairs = zip(opt_a.param_groups[0]["params"], opt_b.param_groups[0]["params"], strict=True)
         for p_a, p_b in pairs:
             for key in ("step", "exp_avg", "exp_avg_sq"):
@@ -60,9 +67,10 @@ def test_the_fast_preset_batched_gives_each_run_s_own_numbers(sine):
     alone = [_single(sine, FAST.model, cfg) for cfg in cfgs]
     # The control: the runs differ, so an equality below could fail.
     assert _rows(alone[0]) != _rows(alone[1]) and _rows(alone[0]) != _rows(alone[2])
-    assert not torch.equal(alone[0].rnn.gru.weight_hh_l0, alone[1].rnn.gru.weight_hh_l0)
+    grus = [t.models["gru"].gru.weight_hh_l0 for t in alone[:2]]
+    assert not torch.equal(*grus)
 
-    batched = BatchedTrainer(sine, 0.8, FAST.model, cfgs)
+    batched = BatchedTrainer(_specs(sine, FAST.model, cfgs))
     assert train_batched(batched, epochs=10) == "finished"
     assert [t.epoch for t in batched.trainers] == [10] * 4
     for trainer in batched.trainers:  # each goes on alone from the state the batch left
@@ -87,7 +95,7 @@ def test_other_settings_of_the_numpy_path_batched_exactly():
     cfgs = [dataclasses.replace(base, lr=lr, seed=s) for lr, s in ((2e-2, 1), (5e-3, 2))]
     alone = [_single(series, model, cfg, 0.75) for cfg in cfgs]
     assert alone[0].history[0]["gru_test_rollout_mse"] is None  # evaluated every other epoch
-    batched = BatchedTrainer(series, 0.75, model, cfgs)
+    batched = BatchedTrainer(_specs(series, model, cfgs, 0.75))
     train_batched(batched)
     for a, b in zip(alone, batched.trainers, strict=True):
         _assert_same_run(a, b)
@@ -113,10 +121,10 @@ def test_a_diverging_run_leaves_with_its_own_message_and_the_others_go_on(sine, 
     _blow_up_fast_runs(monkeypatch)
     cfgs = [dataclasses.replace(FAST.train, lr=lr, epochs=6) for lr in (3e-2, 0.9, 1e-2)]
     healthy = [_single(sine, FAST.model, cfgs[i]) for i in (0, 2)]
-    wild = Trainer(sine, 0.8, FAST.model, cfgs[1])
+    wild = Trainer(spec_for(sine, 0.8, FAST.model, cfgs[1]))
     with pytest.raises(Diverged, match="loss became NaN in epoch 3") as info:
         train(wild)
-    batched = BatchedTrainer(sine, 0.8, FAST.model, cfgs)
+    batched = BatchedTrainer(_specs(sine, FAST.model, cfgs))
     train_batched(batched)
     assert batched.errors == [None, str(info.value), None]
     _assert_same_run(healthy[0], batched.trainers[0])
@@ -125,18 +133,23 @@ def test_a_diverging_run_leaves_with_its_own_message_and_the_others_go_on(sine, 
     assert batched.trainers[1].epoch == 2 and batched.epoch == 6
 
 
-def test_batch_key_groups_by_everything_but_lr_and_seed():
-    a = batch_key(FAST.model, FAST.train)
-    assert a == batch_key(FAST.model, dataclasses.replace(FAST.train, lr=0.1, seed=7))
-    assert a != batch_key(FAST.model, dataclasses.replace(FAST.train, seq_len=30))
-    assert a != batch_key(dataclasses.replace(FAST.model, hidden_size=8), FAST.train)
+def test_batch_key_groups_by_everything_but_lr_and_seed(sine):
+    def key(model=FAST.model, series=sine, **train):
+        return batch_key(spec_for(series, 0.8, model, dataclasses.replace(FAST.train, **train)))
+
+    a = key()
+    assert a == key(lr=0.1, seed=7)
+    assert a == key(series=sine.copy())  # the same values, another array
+    assert a != key(seq_len=30)
+    assert a != key(model=dataclasses.replace(FAST.model, hidden_size=8))
+    assert a != key(series=sine + 1e-9)
 
 
 @pytest.mark.parametrize(
     ("change", "message"),
     [
         ({"seq_len": 30}, "may differ only in lr, seed"),
-        ({"step_kernel": "torch"}, "needs the numpy step of both models"),
+        ({"step_kernel": "torch"}, "needs the numpy step of every model"),
     ],
 )
 def test_runs_that_cannot_train_together_are_refused(sine, change, message):
@@ -144,13 +157,13 @@ def test_runs_that_cannot_train_together_are_refused(sine, change, message):
     if change.get("step_kernel"):
         cfgs = [cfgs[1], cfgs[1]]
     with pytest.raises(ConfigError, match=message):
-        BatchedTrainer(sine, 0.8, FAST.model, cfgs)
+        BatchedTrainer(_specs(sine, FAST.model, cfgs))
 
 
 def test_windowed_runs_are_refused(sine):
     cfg = dataclasses.replace(FAST.train, mode="windowed", eval_state="warm", batch_size=8)
     with pytest.raises(ConfigError, match="needs mode 'stateful'"):
-        BatchedTrainer(sine, 0.8, FAST.model, [cfg])
+        BatchedTrainer(_specs(sine, FAST.model, [cfg]))
 
 
 SMALL = ModelConfig(hidden_size=5, mlp_hidden=(6,))
@@ -162,7 +175,7 @@ def train_group(item: dict) -> dict:
     torch.set_num_threads(1)
     model = dataclasses.replace(SMALL, hidden_size=item["hidden"])
     cfgs = [dataclasses.replace(SMALL_TRAIN, lr=lr, seed=s) for lr, s in item["runs"]]
-    runs = BatchedTrainer(make_sine(DataConfig(points=200)), 0.8, model, cfgs)
+    runs = BatchedTrainer(_specs(make_sine(DataConfig(points=200)), model, cfgs))
     train_batched(runs)
     return {"rows": [_rows(t) for t in runs.trainers]}
 

@@ -1,6 +1,7 @@
 import json
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -112,7 +113,10 @@ def test_models_picks_and_orders_the_kinds(tmp_path, capsys):
 @pytest.mark.parametrize(
     ("args", "words"),
     [
-        (["--models", "gru,lstm9"], "unknown model kind(s) lstm9; choose from gru, mlp"),
+        (
+            ["--models", "gru,lstm9"],
+            "unknown model kind(s) lstm9; choose from gru, mlp, rnn, lstm, gru_d2l,",
+        ),
         (["--models", "gru,gru"], "models must be distinct kinds"),
         (["--task", "poetry"], "argument --task: invalid choice: 'poetry'"),
     ],
@@ -136,3 +140,68 @@ def test_every_settings_flag_comes_from_its_declaration():
         if s.flag is not None:
             assert flags[s.flag].help == s.help and flags[s.flag].choices == s.choices, s.key
     assert "--hidden" in flags and "--device" in flags and "--models" in flags
+
+
+def test_train_save_then_show_prints_the_same_json(tmp_path):
+    data = tmp_path / "series.csv"
+    assert _run("data", "--out", str(data), "--points", "300").returncode == 0
+    bundle = tmp_path / "hidden 4, lr 0.01.zip"
+    trained = _run(
+        "train", "--data", str(data), "--epochs", "3", "--hidden", "4", "--lr", "0.01",
+        "--save", str(bundle), "--json",
+    )  # fmt: skip
+    assert trained.returncode == 0, trained.stderr
+    report = json.loads(trained.stdout.strip().splitlines()[-1])
+    shown = _run("show", str(bundle), "--json")
+    assert shown.returncode == 0, shown.stderr
+    again = json.loads(shown.stdout.strip().splitlines()[-1])
+    assert again == report  # the test metrics are computed again from the saved weights
+    assert report["gru"]["test_rollout_mse"] > 0
+    with zipfile.ZipFile(bundle) as zf:
+        command = zf.read("command.txt").decode()
+    assert "train" in command and "--hidden 4" in command and "--save" in command
+
+
+def test_show_refuses_a_bundle_whose_weights_were_changed_in_one_line(tmp_path):
+    bundle = tmp_path / "run.zip"
+    assert _run("train", "--epochs", "2", "--hidden", "4", "--save", str(bundle)).returncode == 0
+    tampered = tmp_path / "tampered.zip"
+    with zipfile.ZipFile(bundle) as zin, zipfile.ZipFile(tampered, "w") as zout:
+        for info in zin.infolist():
+            content = zin.read(info)
+            if info.filename == "config.json":
+                config = json.loads(content)
+                for model in config["spec"]["models"]:  # the MLP's saved weights: (32, 16)
+                    model["mlp_hidden"] = [9]
+                content = json.dumps(config).encode()
+            zout.writestr(info.filename, content)
+    proc = _run("show", str(tampered), "--json")
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert len(proc.stderr.strip().splitlines()) == 1 and "weights.safetensors" in proc.stderr
+
+
+def test_train_many_kinds_matched_and_stacked(tmp_path, capsys):
+    data = tmp_path / "d.csv"
+    main(["data", "--out", str(data), "--points", "300", "--periods", "3"])
+    args = ["train", "--data", str(data), "--epochs", "2", "--json", "--models", "mlp,rnn,lstm,gru"]
+    assert main([*args, "--match-params", "--layers", "2", "--dropout", "0.1"]) == 0
+    report = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert [k for k in report if k in ("mlp", "rnn", "lstm", "gru")] == [
+        "mlp",
+        "rnn",
+        "lstm",
+        "gru",
+    ]
+    fields = {"train_loss", "test_one_step_mse", "test_rollout_mse", "test_rollout_mae"}
+    for name in ("mlp", "rnn", "lstm", "gru"):
+        assert set(report[name]) == fields
+        assert all(isinstance(v, float) for v in report[name].values()), name
+
+
+def test_unknown_kind_names_every_valid_kind():
+    proc = _run("train", "--epochs", "1", "--models", "mlp,transformer")
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [
+        "python -m gru_core train: error: argument --models: unknown model kind(s) transformer;"
+        " choose from gru, mlp, rnn, lstm, gru_d2l, gru_update_only, gru_reset_only"
+    ]

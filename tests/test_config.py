@@ -182,13 +182,24 @@ def test_importing_config_loads_no_torch_and_models_first_works():
 
 def test_every_setting_is_declared_once_with_its_widget_and_help():
     declared = config.settings()
-    assert list(declared)[:4] == ["hidden", "layers", "mlp_hidden", "mlp_window"]
+    assert list(declared)[:7] == [
+        "models",
+        "hidden",
+        "layers",
+        "dropout",
+        "match_params",
+        "mlp_hidden",
+        "mlp_window",
+    ]
     for key, s in declared.items():
         assert s.label and s.help and s.widget in config.WIDGETS, key
         cls = ModelConfig if s.section == "model" else TrainConfig
         field = next(f for f in dataclasses.fields(cls) if f.name == s.name)
-        assert s.range == field.metadata.get("range") and s.choices == field.metadata.get("choices")
+        choices = field.metadata.get("choices", field.metadata.get("options"))
+        assert s.range == field.metadata.get("range") and s.choices == choices
     assert declared["lr"].flag == "--lr" and declared["mode"].choices == ("stateful", "windowed")
+    assert declared["models"].choices == tuple(config.MODEL_KINDS)
+    assert declared["models"].widget == "multiselect"
 
 
 @pytest.mark.parametrize("cfg", [DataConfig(), ModelConfig(), TrainConfig()], ids=str)

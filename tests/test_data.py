@@ -202,12 +202,32 @@ def test_multi_column_messages_name_the_column():
         load_series(csv(["a,b,c", *rows]), column="c")
 
 
-def test_decimal_commas_beside_an_index_are_not_mistaken_for_a_series():
+def test_a_european_csv_with_decimal_commas_loads():
+    # As a German or French spreadsheet saves it: ';' between cells, ',' as the decimal mark.
     rows = [f"{i};{v}".replace(".", ",") for i, v in enumerate(lines())]
-    with pytest.raises(DataError, match="'Nr'.*index.*'Wert' holds text.*decimal commas"):
-        load_series(csv(["Nr;Wert", *rows]))
-    with pytest.raises(DataError, match="index.*decimal commas"):
-        load_series(csv(rows))
+    expected = np.array([float(v) for v in lines()])
+    assert np.array_equal(load_series(csv(["Nr;Wert", *rows])), expected)
+    assert np.array_equal(load_series(csv(rows)), expected)  # no header: the index is skipped
+    assert csv_columns(csv(["Nr;Wert", *rows])) == ["Nr", "Wert"]
+
+
+def test_decimal_commas_with_thousands_dots_and_exponents_are_read_as_numbers():
+    cells = ["1.234,5", "-2,25", "0,5e-3", "12", "1.000.000,0", "3,75", "-0,125"]
+    rows = ["Datum;Wert"] + [f"2024-01-{i + 1:02d};{cell}" for i, cell in enumerate(cells * 9)]
+    series = load_series(csv(rows))
+    worked = [1234.5, -2.25, 0.0005, 12.0, 1_000_000.0, 3.75, -0.125]  # by hand
+    assert series.tolist() == worked * 9
+
+
+def test_a_column_mixing_decimal_commas_and_points_is_not_guessed():
+    rows = [f"{i};{v}" for i, v in enumerate(lines())]
+    rows[5] = rows[5].replace(".", ",")  # one cell with a comma among points
+    with pytest.raises(DataError, match="line 6: .* is not a number"):
+        load_series(csv(rows), column=1)
+    tabbed = [f"{i}\t{v}".replace(".", ",") for i, v in enumerate(lines())]
+    tabbed[7] = tabbed[7].replace(",", ".")  # and one point among commas
+    with pytest.raises(DataError, match="line 8: '.*' has a decimal point, but the column"):
+        load_series(csv(tabbed), column=1)
 
 
 def test_a_ramp_alone_is_still_a_series():

@@ -21,13 +21,15 @@ def train_briefly(item: dict) -> dict:
 
     from gru_core.config import DataConfig, ModelConfig, TrainConfig
     from gru_core.data import make_sine
+    from gru_core.spec import spec_for
     from gru_core.train import Trainer, train
 
     torch.set_num_threads(1)
     if item.get("fail"):
         raise ValueError(f"item {item['seed']} was told to fail")
     cfg = TrainConfig(epochs=3, lr=item["lr"], seq_len=10, batch_size=2, seed=item["seed"])
-    trainer = Trainer(make_sine(DataConfig(points=200)), 0.8, ModelConfig(hidden_size=5), cfg)
+    series = make_sine(DataConfig(points=200))
+    trainer = Trainer(spec_for(series, 0.8, ModelConfig(hidden_size=5), cfg))
     train(trainer)
     last = trainer.history[-1]
     weights = trainer.export()["weights"]["gru"]

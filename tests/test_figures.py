@@ -102,6 +102,31 @@ def test_loss_figure_drops_non_finite_and_non_positive_values():
     assert list(_by_name(fig)["GRU train"].y) == [1.0]
 
 
+def test_one_early_outlier_no_longer_flattens_the_loss_chart():
+    rows = _history(40, 1)
+    rows[0]["gru_train_loss"] = 1e19  # a first epoch that blew up, then recovered
+    fig = figures.loss_figure(rows)
+    values = [v for t in fig.data for v in t.y if t.name != "GRU train" or v < 1e19]
+    # Worked by hand: the ordinary losses lie in [0.5/40, 2]; their 95th percentile is under
+    # 2, so the axis ends a decade above it, far below the outlier and under 8 decades long.
+    low, high = fig.layout.yaxis.range
+    assert high - low <= figures.MAX_DECADES + 0.2
+    assert np.log10(max(values)) <= high < 19
+    assert low <= np.log10(min(values))
+    marks = _by_name(fig)[next(n for n in _by_name(fig) if "clipped" in n)]
+    assert list(marks.x) == [1] and "1e+19" in marks.text[0]
+
+
+def test_losses_within_eight_decades_are_shown_whole_and_unmarked():
+    rows = _history(40, 1)
+    rows[0]["gru_train_loss"] = 1e4  # large, but within MAX_DECADES of the smallest loss
+    fig = figures.loss_figure(rows)
+    assert fig.layout.yaxis.range is None
+    assert not any("clipped" in t.name for t in fig.data)
+    assert figures.log_ceiling([1e-3, 1e5]) is None
+    assert figures.log_ceiling([1e-3] * 19 + [1e19]) == pytest.approx(1e-2)  # q95 x 10
+
+
 def test_loss_figure_without_epochs_says_so():
     fig = figures.loss_figure([])
     assert len(fig.data) == 0
@@ -155,10 +180,42 @@ def test_gates_figure_picks_units_bins_long_segments_and_marks_a_cell():
     )
     heatmaps = [t for t in fig.data if isinstance(t, go.Heatmap)]
     assert all(np.asarray(h.z).shape == (2, 500) for h in heatmaps)
-    assert list(heatmaps[0].y) == [1, 3]
+    assert list(heatmaps[0].y) == [0, 1]  # rows top to bottom, labelled with their units
+    assert list(fig.layout.yaxis2.ticktext) == ["1", "3"]
     np.testing.assert_allclose(np.asarray(heatmaps[0].z)[0, 0], g["r"][:4, 1].mean(), atol=1e-4)
     marks = [t for t in fig.data if isinstance(t, go.Scatter) and t.mode == "markers"]
-    assert len(marks) == 4 and all(list(m.x) == [700] and list(m.y) == [3] for m in marks)
+    assert len(marks) == 4 and all(list(m.x) == [700] and list(m.y) == [1] for m in marks)
+
+
+def test_gates_figure_of_an_lstm_has_a_row_per_gate_and_shades_the_slopes():
+    rng = np.random.default_rng(0)
+    names = ("i", "f", "g", "o", "c", "h")
+    g = {n: rng.uniform(-1, 1, (40, 3)) for n in names}
+    spans = [(0, 19, "rising"), (20, 39, "falling")]
+    fig = figures.gates_figure(np.arange(40), np.zeros(40), g, spans=spans)
+    heatmaps = [t for t in fig.data if isinstance(t, go.Heatmap)]
+    assert [h.name for h in heatmaps] == [figures.GATE_LABELS[n] for n in names]
+    axes = [h.coloraxis for h in heatmaps]
+    assert axes == ["coloraxis", "coloraxis", "coloraxis2", "coloraxis", "coloraxis2", "coloraxis2"]
+    shaded = [(s.x0, s.x1, s.fillcolor) for s in fig.layout.shapes]
+    assert shaded == [
+        (-0.5, 19.5, figures.SLOPE_COLORS["rising"]),
+        (19.5, 39.5, figures.SLOPE_COLORS["falling"]),
+    ]
+
+
+def test_unit_over_input_draws_the_units_gates_on_a_second_axis():
+    g = _gates(30, 4)
+    fig = figures.unit_over_input_figure(np.arange(30), np.ones(30), g, 2, [(0, 29, "rising")])
+    assert [t.name for t in fig.data] == [
+        "input x",
+        "r (unit 2)",
+        "z (unit 2)",
+        "n (unit 2)",
+        "h (unit 2)",
+    ]
+    np.testing.assert_allclose(fig.data[2].y, g["z"][:, 2])
+    assert all(t.yaxis == "y2" for t in fig.data[1:]) and len(fig.layout.shapes) == 1
 
 
 def test_unit_lines_figure_draws_every_gate_of_every_chosen_unit():
@@ -214,3 +271,48 @@ def test_ambiguity_figure_marks_one_value_rising_and_falling():
 def test_colours_are_distinct(name):
     others = {k: v for k, v in COLORS.items() if k != name}
     assert COLORS[name] not in others.values()
+
+
+def _histories(names) -> list[dict]:
+    metrics = figures.METRIC_STYLES
+    return [
+        {"epoch": e, **{f"{n}_{m}": 0.1 / e for n in names for m in metrics}} for e in (1, 2, 3)
+    ]
+
+
+def test_loss_chart_with_six_models_has_distinct_colours_and_a_grouped_legend():
+    from gru_core.config import MODEL_KINDS
+
+    names = [k for k in MODEL_KINDS if k != "gru_reset_only"]  # six models
+    fig = figures.loss_figure(_histories(names))
+    colours = {t.legendgroup: t.line.color for t in fig.data}
+    assert list(colours) == names and len(set(colours.values())) == 6
+    assert fig.layout.legend.orientation == "v" and fig.layout.legend.traceorder == "grouped"
+    two = figures.loss_figure(_histories(["gru", "mlp"]))
+    assert two.layout.legend.orientation == "h"  # control: two models keep the row layout
+    assert len(set(map(figures.model_color, MODEL_KINDS))) == len(MODEL_KINDS)
+
+
+def test_influence_figure_draws_start_dotted_and_now_solid_on_log_y():
+    fig = figures.influence_figure({"rnn": (np.array([1.0, 0.1, 0.0]), np.array([2.0, 0.5, 0.2]))})
+    start, now = _by_name(fig)["RNN at the start"], _by_name(fig)["RNN now"]
+    assert list(start.y) == [1.0, 0.1] and list(start.x) == [0, 1]  # a zero has no log
+    assert start.line.dash == "dot" and now.line.dash == "solid"
+    assert fig.layout.yaxis.type == "log" and now.line.color == figures.COLORS["rnn"]
+
+
+def test_time_scale_bins_count_every_unit_once():
+    edges = np.array([1.0, 2.0, 4.0, 8.0])
+    counts = figures.time_scale_bins(np.array([1.0, 1.5, 3.0, 7.9, 1e6]), edges)
+    assert counts.tolist() == [2, 1, 2]  # the capped value lands in the last bin
+    fig = figures.time_scale_figure({"gru": (np.array([1.2, 1.3]), np.array([5.0, 60.0]))})
+    assert [t.name for t in fig.data] == ["GRU at the start", "GRU now"]
+    assert sum(fig.data[1].y) == 2 and fig.layout.xaxis.type == "log"
+
+
+def test_length_figure_has_one_line_per_model():
+    import pandas as pd
+
+    table = pd.DataFrame({"rnn": [0.5, 0.4], "gru": [0.3, 0.01]}, index=[5, 80])
+    fig = figures.length_figure(table)
+    assert [t.name for t in fig.data] == ["RNN", "GRU"] and list(fig.data[1].y) == [0.3, 0.01]

@@ -291,7 +291,7 @@ def test_gate_view_of_a_stacked_gru_shows_its_first_layer():
 def test_unit_summary_memory_is_one_over_one_minus_mean_z(snap):
     view = gate_views.gate_view(snap, 100, 240)
     summary = gate_views.unit_summary(view)
-    assert list(summary.columns) == ["unit", "mean r", "mean z", "memory (steps)"]
+    assert list(summary.columns) == ["unit", "mean r", "mean z", "memory (steps)", "activity"]
     np.testing.assert_allclose(summary["mean z"], view.z.mean(axis=0), rtol=1e-6)
     np.testing.assert_allclose(
         summary["memory (steps)"], 1 / (1 - view.z.mean(axis=0).astype(np.float64)), rtol=1e-6

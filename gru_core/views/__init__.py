@@ -2,7 +2,8 @@
 
     Overview  -> gru_core.views.overview     Data     -> gru_core.views.data
     Train     -> gru_core.views.train        Gates    -> gru_core.views.gates
-    Rollouts  -> gru_core.views.rollouts     sidebar and every page's run status
+    Rollouts  -> gru_core.views.rollouts     Memory   -> gru_core.views.memory
+                                             sidebar and every page's run status
                                              -> gru_core.views.status
 
 Pages read widgets and call these functions; everything here takes and returns plain

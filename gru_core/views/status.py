@@ -21,6 +21,7 @@ STATUS_STYLE = {  # status -> (label, badge colour)
     "finished": ("finished", "green"),
     "diverged": ("diverged", "red"),
     "failed": ("failed", "red"),
+    "interrupted": ("interrupted", "orange"),  # a saved run whose server stopped mid-run
 }
 
 
@@ -49,6 +50,9 @@ def status_line(snapshot: Snapshot | None, training_now: int = 0, cap: int = 1) 
     if s == "stopped":
         then = "Resume continues it." if snapshot.can_resume else "Start begins a new run."
         return f"Stopped at {epochs}; {then}"
+    if s == "interrupted":
+        then = "Resume continues it from its last save." if snapshot.can_resume else ""
+        return f"Interrupted at {epochs}: the server stopped. {then}".strip()
     if s == "new":
         return "Ready to start."
     return snapshot.message or f"The run {s}."

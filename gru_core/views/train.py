@@ -5,12 +5,15 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
+import pandas as pd
+
+from gru_core import cells, process_job
 from gru_core import device as devices
-from gru_core import process_job
 from gru_core.config import PRESETS, ConfigError, ModelConfig, TrainConfig, settings
 from gru_core.job import Snapshot, TrainingJob, check_spec
+from gru_core.recording import RunRecord
 from gru_core.spec import Dataset, RunSpec
-from gru_core.tasks import primary, task_class
+from gru_core.tasks import parameter_counts, primary, task_class
 from gru_core.views.status import format_metric, seconds_per_epoch
 
 DEFAULT_PRESET = "fast"
@@ -23,6 +26,7 @@ def config_settings(model: ModelConfig, train: TrainConfig) -> dict[str, object]
     configs = {"model": model, "train": train}
     out = {key: getattr(configs[s.section], s.name) for key, s in SETTINGS.items()}
     out["mlp_hidden"] = format_widths(model.mlp_hidden)  # edited as text: "32, 16"
+    out["models"] = list(model.models)  # a multiselect's value is a list
     return out
 
 
@@ -98,9 +102,37 @@ def run_spec(dataset: Dataset, model: ModelConfig, train: TrainConfig) -> RunSpe
 JOB_TYPE: type[TrainingJob] = process_job.ProcessJob
 
 
-def make_job(spec: RunSpec) -> TrainingJob:
-    """A new (not yet started) job for `spec`; ConfigError if it cannot train here."""
-    return JOB_TYPE(spec)
+def make_job(spec: RunSpec, record: RunRecord | None = None) -> TrainingJob:
+    """A new (not yet started) job for `spec`; ConfigError if it cannot train here.
+
+    With a `record`, the job saves its run in the workspace as it trains.
+    """
+    return JOB_TYPE(spec, record=record)
+
+
+def spec_settings(spec: RunSpec) -> dict[str, object]:
+    """The Train page's settings that give `spec` (its first model's sizes stand for all)."""
+    return config_settings(model_config(spec.to_dict()), spec.train)
+
+
+def model_config(spec: dict) -> ModelConfig:
+    """The shared model settings of a spec dict: its kinds, its first model's sizes.
+
+    (The Train page gives every model the same sizes: `spec.model_specs`.)
+    """
+    models = spec["models"]
+    first = models[0]
+    return ModelConfig(
+        models=tuple(m["kind"] for m in models),
+        hidden_size=first["hidden_size"],
+        num_layers=first["num_layers"],
+        mlp_hidden=tuple(
+            next((m["mlp_hidden"] for m in models if m["kind"] == "mlp"), first["mlp_hidden"])
+        ),
+        mlp_window=next(
+            (m["mlp_window"] for m in models if m["kind"] == "mlp"), first["mlp_window"]
+        ),
+    )
 
 
 def setting_changes(running: RunSpec, chosen: RunSpec) -> list[str]:
@@ -131,6 +163,25 @@ def _show(value: object) -> str:
     if isinstance(value, float):
         return f"{value:g}"
     return str(value)
+
+
+def parameter_table(spec: RunSpec) -> pd.DataFrame:
+    """One row per model of `spec`: its kind, hidden size, layers and trainable parameters."""
+    counts = parameter_counts(spec)
+    recurrent = [m for m in spec.models if m.kind in cells.KINDS]
+    return pd.DataFrame(
+        {
+            "model": [m.label for m in spec.models],
+            "hidden size": [
+                str(m.hidden_size) if m in recurrent else format_widths(m.mlp_hidden)
+                for m in spec.models
+            ],
+            "layers": [
+                m.num_layers if m in recurrent else len(m.mlp_hidden) + 1 for m in spec.models
+            ],
+            "parameters": [counts[m.name] for m in spec.models],
+        }
+    )
 
 
 @dataclass(frozen=True)

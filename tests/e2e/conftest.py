@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urlparse
 
 import pytest
 import waiting
@@ -88,17 +88,17 @@ class AppPage:
 
         path = "" if title == "Overview" else title.lower()
 
-        def here(url: str) -> bool:  # the page's path; the URL also carries ?ws=<workspace>
-            return urlsplit(url).path.strip("/") == path
+        def there(url: str) -> bool:  # the page's path, whatever the query (?ws=...)
+            return urlparse(url).path.strip("/") == path
 
-        if here(self.page.url):
+        if there(self.page.url):
             self.wait_for_run()  # already there: a click would only start a racing rerun
             return
         link = self.page.locator("[data-testid='stSidebarNav']").get_by_role("link", name=title)
         for attempt in range(3):  # a click that lands during a rerun can be dropped: retry
             link.click()
             try:
-                self.page.wait_for_url(here, wait_until="commit", timeout=10_000)
+                self.page.wait_for_url(there, wait_until="commit", timeout=10_000)
                 break
             except PlaywrightTimeout:
                 if attempt == 2:
@@ -151,12 +151,6 @@ class AppPage:
         box.press("Enter")
         self.wait_for_run()
 
-    def select(self, key: str, option: str) -> None:
-        """Choose `option` (its shown text) in the selectbox with this key."""
-        self.key(key).locator("input, [role='combobox']").first.click()
-        self.page.get_by_role("option", name=option).click()
-        self.wait_for_run()
-
     def exceptions(self) -> list[str]:
         return self.page.locator("[data-testid='stException']").all_inner_texts()
 
@@ -165,6 +159,18 @@ class AppPage:
         path = ARTIFACTS / f"{name}.png"
         self.page.screenshot(path=str(path), full_page=True)
         return path
+
+
+def train_trace(app: AppPage) -> dict | None:
+    """The Train page's GRU training-loss trace, as drawn."""
+    traces = app.chart_data("train_losses") or []
+    return next((t for t in traces if t["name"] == "GRU train"), None)
+
+
+def epochs_drawn(app: AppPage) -> int:
+    """How many epochs the Train page's loss chart draws."""
+    trace = train_trace(app)
+    return 0 if trace is None else trace["n"]
 
 
 def _safe_name(nodeid: str) -> str:

@@ -4,6 +4,7 @@ import pytest
 
 PAGES = {"Overview": "GRU Lab", "Data": "Data", "Train": "Train", "Gates": "Gates"}
 PAGES["Rollouts"] = "Rollouts"
+PAGES["Memory"] = "Memory"
 
 
 @pytest.mark.parametrize("title", list(PAGES))

@@ -4,17 +4,7 @@ Gates and Rollouts pages show the trained model."""
 import re
 import time
 
-from .conftest import wait_for
-
-
-def _train_trace(app) -> dict | None:
-    traces = app.chart_data("train_losses") or []
-    return next((t for t in traces if t["name"] == "GRU train"), None)
-
-
-def _epochs_drawn(app) -> int:
-    trace = _train_trace(app)
-    return 0 if trace is None else trace["n"]
+from .conftest import epochs_drawn, train_trace, wait_for
 
 
 def _progress_epoch(app) -> int:
@@ -27,9 +17,9 @@ def test_start_stop_resume(app):
     app.nav("Train")
     app.set_number("train_epochs", 5000)
     app.click("train_start")
-    assert wait_for(lambda: _epochs_drawn(app) >= 2, 30), "no loss curve appeared"
-    first = _epochs_drawn(app)
-    assert wait_for(lambda: _epochs_drawn(app) > first, 10), "the loss curves did not grow"
+    assert wait_for(lambda: epochs_drawn(app) >= 2, 30), "no loss curve appeared"
+    first = epochs_drawn(app)
+    assert wait_for(lambda: epochs_drawn(app) > first, 10), "the loss curves did not grow"
     assert "running" in app.status()
     app.screenshot("train-running")
 
@@ -42,15 +32,15 @@ def test_start_stop_resume(app):
     app.nav("Overview")
     app.nav("Train")
     stopped_at = _progress_epoch(app)
-    assert _epochs_drawn(app) == stopped_at
+    assert epochs_drawn(app) == stopped_at
     time.sleep(1.5)
     app.nav("Overview")
     app.nav("Train")
     assert _progress_epoch(app) == stopped_at
 
     app.click("train_resume")
-    assert wait_for(lambda: _epochs_drawn(app) > stopped_at + 1, 30), "resume did not continue"
-    trace = _train_trace(app)
+    assert wait_for(lambda: epochs_drawn(app) > stopped_at + 1, 30), "resume did not continue"
+    trace = train_trace(app)
     # Epochs continue from where they stopped: 1..n with no restart.
     assert trace["last_x"] == trace["n"] > stopped_at
     app.click("train_stop")

@@ -1,0 +1,151 @@
+"""The 48-run sweep: 1 worker against 2, and against the same runs one after another.
+
+4 hidden sizes (4, 8, 16, 32) x 4 learning rates (1e-3, 3e-3, 1e-2, 3e-2) x 3 seeds, the
+`fast` preset, `--epochs` epochs (60):
+
+- one after another: the 48 runs through `Trainer` + `train()` in this one process, as
+  `python -m gru_core train` trains each (one thread);
+- sweep, 1 worker and 2 workers: `gru_core.sweep_runs` on local worker processes (started
+  from the fork server, included in the time), runs of one hidden size batched.
+
+Rounds are interleaved (the order rotates each round); the ratios are of the medians.
+Every round also checks that all three gave every run the same metrics, exactly. Then,
+unless `--no-pages`, a sweep is started from the Sweep page of a fresh `streamlit run
+app.py` in Chromium and, while it trains, the page is switched Overview -> Data -> Train
+-> Gates -> Rollouts -> Sweep a few times, each switch timed until the new page's script
+has finished (`benchmarks.live_view`'s machinery).
+
+    python -m benchmarks.sweep [--rounds 2] [--epochs 60] [--no-pages] [--json F]
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import time
+
+from benchmarks.common import load_average, machine, median, print_machine
+
+GRID = {"hidden": [4, 8, 16, 32], "lr": [1e-3, 3e-3, 1e-2, 3e-2]}
+SEEDS = 3
+PAGES = ("Overview", "Data", "Train", "Gates", "Rollouts", "Sweep")
+
+
+def _plan(epochs: int):
+    from gru_core.config import PRESETS
+    from gru_core.data import make_sine
+    from gru_core.spec import Dataset
+    from gru_core.sweep_runs import Sweep
+
+    fast = PRESETS["fast"]
+    data = Dataset(make_sine(fast.data), fast.data.train_fraction, "sine", sine=fast.data)
+    return Sweep(data, fast.model, dataclasses.replace(fast.train, epochs=epochs), GRID, SEEDS)
+
+
+def one_after_another(plan) -> tuple[float, dict]:
+    """Seconds for every run through Trainer + train(), and each run's metrics by key."""
+    import torch
+
+    from gru_core.train import Trainer, final_metrics, train
+
+    torch.set_num_threads(1)
+    start = time.perf_counter()
+    metrics = {}
+    for run in plan.runs:
+        trainer = Trainer(plan.spec(run))
+        train(trainer)
+        metrics[run["key"]] = final_metrics(trainer)
+    return time.perf_counter() - start, metrics
+
+
+def swept(plan, workers: int) -> tuple[float, dict]:
+    """Seconds for the sweep on `workers` local workers, and each run's metrics by key."""
+    from gru_core.executors import LocalExecutor
+    from gru_core.sweep_runs import run_sweep
+
+    start = time.perf_counter()
+    results = list(run_sweep(plan.items(workers), LocalExecutor(workers)))
+    seconds = time.perf_counter() - start
+    return seconds, {r["key"]: r["metrics"] for r in results}
+
+
+def page_switches(rounds: int = 3) -> dict[str, list[float]]:
+    """Seconds per page switch while the default 48-run sweep trains from the Sweep page."""
+    from playwright.sync_api import sync_playwright
+
+    from benchmarks.live_view import _go, _wait_for_script
+    from scripts.harness import CHROMIUM_ARGS, AppServer, chromium_path
+
+    server = AppServer()
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            page.goto(server.url)
+            _wait_for_script(page)
+            _go(page, "Sweep")
+            page.locator(".st-key-sweep_start button").first.click()
+            _wait_for_script(page)
+            page.wait_for_timeout(2000)
+            seconds: dict[str, list[float]] = {title: [] for title in PAGES}
+            for _ in range(rounds):
+                for title in PAGES:
+                    seconds[title].append(_go(page, title))
+            done = page.get_by_text("48 of 48 runs done").count() > 0
+            browser.close()
+    finally:
+        server.close()
+    print(f"the sweep had finished by the last switch: {done}")
+    return seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--epochs", type=int, default=60)
+    parser.add_argument("--no-pages", action="store_true", help="skip the browser part")
+    parser.add_argument("--json", help="also write the measurements to this file")
+    args = parser.parse_args()
+
+    info = machine()
+    print_machine(info)
+    plan = _plan(args.epochs)
+    ways = {
+        "one after another": one_after_another,
+        "sweep, 1 worker": lambda plan: swept(plan, 1),
+        "sweep, 2 workers": lambda plan: swept(plan, 2),
+    }
+    times: dict[str, list[float]] = {name: [] for name in ways}
+    same = []
+    names = list(ways)
+    for r in range(args.rounds):
+        order = names[r % 3 :] + names[: r % 3]
+        metrics = {}
+        for name in order:
+            seconds, metrics[name] = ways[name](plan)
+            times[name].append(seconds)
+        same.append(all(m == metrics[names[0]] for m in metrics.values()))
+        shown = ", ".join(f"{k} {v[-1]:.1f} s" for k, v in times.items())
+        print(f"round {r + 1}: {shown}; same metrics: {same[-1]} (load {load_average()})")
+    mid = {name: median(v) for name, v in times.items()}
+    print(f"\n| {len(plan.runs)} runs, {args.epochs} epochs | median s | rounds |\n|---|---|---|")
+    for name, values in times.items():
+        print(f"| {name} | {mid[name]:.1f} | {', '.join(f'{v:.1f}' for v in values)} |")
+    two_vs_one = mid["sweep, 1 worker"] / mid["sweep, 2 workers"]
+    vs_serial = mid["one after another"] / mid["sweep, 2 workers"]
+    print(f"\n2 workers vs 1: {two_vs_one:.2f}x; 2 workers vs one after another: {vs_serial:.2f}x;")
+    print(f"same metrics in every round: {all(same)}; load average {load_average()} at the end")
+    switches = {} if args.no_pages else page_switches()
+    for title, values in switches.items():
+        print(
+            f"switch to {title}: max {max(values):.2f} s ({', '.join(f'{v:.2f}' for v in values)})"
+        )
+    if args.json:
+        with open(args.json, "w") as f:
+            out = {"machine": info, "seconds": times, "same": same, "switches": switches}
+            json.dump(out, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()

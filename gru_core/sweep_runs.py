@@ -1,0 +1,353 @@
+"""A sweep's runs: run specs from a grid of settings, trained in groups on an executor.
+
+`Sweep` is what a sweep trains: a base run (data, model and training settings, task)
+and a grid of settings x seeds. Grid names are the settings' command-line names, read
+from their one declaration in gru_core.config (`--seq-len` -> `seq-len`; a setting
+without an option goes by its key: `layers`, `batch`, `schedule`). `Sweep.items`
+groups the runs for an executor: runs of one shape (`batched.batch_key`) train together
+as one batched model, each still with exactly its single-run numbers; `train_group` is
+the worker's function and `run_sweep` yields each run's result as its group finishes.
+`SweepJob` runs a sweep in a background thread (for the app), with cancel.
+
+A run's result is a dict: {"status", "index", "key", "settings", "seed",
+"train_seconds", "history", "metrics", "error"}: `status` "finished", "diverged" or
+"failed", `metrics` as `train --json` reports them per model (None when the run did not
+finish), `error` None or one line.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from gru_core import sweep
+from gru_core.config import ConfigError, ModelConfig, Setting, TrainConfig, settings
+from gru_core.spec import Dataset, RunSpec
+
+RAY_ADDRESS_ENV = "GRU_LAB_RAY_ADDRESS"  # the Ray cluster the app's sweeps run on, if any
+_NOT_SWEPT = ("seed", "device", "mlp_hidden")  # seeds are the sweep's own; the rest not a grid
+MAX_SECONDS = 30 * 60  # a sweep estimated to take longer is refused
+# Rough cost of one epoch per training point, measured on the `fast` and `seed` presets on
+# a 2-core machine (BENCHMARKS.md): numpy whole-step kernels, and torch.
+_EPOCH_SECONDS_PER_POINT = {"numpy": 1.6e-5, "torch": 1.2e-4}
+_BATCH_SPEEDUP = 2.0  # runs of one shape trained together (BENCHMARKS.md section 9)
+
+
+def grid_name(s: Setting) -> str:
+    """A setting's name in a grid: its command-line option without dashes, else its key."""
+    return s.flag.removeprefix("--") if s.flag else s.key
+
+
+def sweepable() -> dict[str, Setting]:
+    """The settings a sweep can vary, by grid name, in declaration order."""
+    return {grid_name(s): s for s in settings().values() if s.key not in _NOT_SWEPT}
+
+
+def _boolean(text: str) -> bool:
+    words = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
+    try:
+        return words[text.strip().lower()]
+    except KeyError:
+        raise ValueError(text) from None
+
+
+_boolean.__name__ = "true/false"
+
+
+def value_type(s: Setting) -> Callable[[str], object]:
+    """How to read one value of setting `s` from text (int, float, a choice, a boolean)."""
+    if s.choices:
+        return str
+    if s.widget == "toggle":
+        return _boolean
+    return int if isinstance(s.range[0], int) else float
+
+
+def parse_grid(specs: Iterable[str]) -> dict[str, list]:
+    """`NAME=V1,V2,...` strings -> {grid name: values}; SweepError for a bad one."""
+    return sweep.parse_grid(specs, {name: value_type(s) for name, s in sweepable().items()})
+
+
+def _apply(model: ModelConfig, train: TrainConfig, values: Mapping[str, object]):
+    """`model` and `train` with the settings of `values` (grid names) changed."""
+    chosen: dict[str, dict] = {"model": {}, "train": {}}
+    table = sweepable()
+    for name, value in values.items():
+        s = table[name]
+        chosen[s.section][s.name] = value
+    return (
+        dataclasses.replace(model, **chosen["model"]),
+        dataclasses.replace(train, **chosen["train"]),
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class Sweep:
+    """A grid of settings x seeds around a base run; see the module docstring."""
+
+    data: Dataset
+    model: ModelConfig
+    train: TrainConfig
+    grid: dict[str, list]  # grid name -> values, in the grid's order
+    seeds: int  # seeds per cell: train.seed, train.seed + 1, ...
+    task: str = "forecast"
+    options: dict = field(default_factory=dict)  # the task's own settings (RunSpec.options)
+    max_runs: int = sweep.MAX_RUNS
+    runs: list[dict] = field(init=False)
+
+    def __post_init__(self) -> None:
+        expanded = sweep.expand(
+            self.grid, self.seeds, sweepable(), self.max_runs, first_seed=self.train.seed
+        )
+        for name, values in self.grid.items():  # every value in its setting's range
+            for value in values:
+                try:
+                    _apply(self.model, self.train, {name: value})
+                except ConfigError as exc:
+                    raise sweep.SweepError(f"{name}={value}: {exc}") from None
+        object.__setattr__(self, "runs", [{"index": i, **r} for i, r in enumerate(expanded)])
+
+    def spec(self, run: Mapping, validate: bool = True) -> RunSpec:
+        """Run `run`'s spec; ConfigError when its settings cannot train on this data."""
+        model, train = _apply(self.model, self.train, run["settings"])
+        train = dataclasses.replace(train, seed=run["seed"])
+        spec = RunSpec.of(self.data, model, train, self.task)
+        spec = dataclasses.replace(spec, options=dict(self.options))
+        return spec.validate() if validate else spec
+
+    def items(self, workers: int = 1, runs: Iterable[Mapping] | None = None) -> list[dict]:
+        """`runs` (default all) in groups for an executor: runs of one shape together, in
+        groups of at most ceil(runs / workers) so that every worker has work."""
+        from gru_core.batched import batch_key, batchable
+
+        runs = list(self.runs if runs is None else runs)
+
+        def key(run: Mapping) -> object:
+            try:
+                spec = self.spec(run)
+            except ConfigError:
+                return ("alone", run["index"])  # fails in its worker, with its message
+            return batch_key(spec) if batchable(spec) else ("alone", run["index"])
+
+        size = max(1, math.ceil(len(runs) / max(1, workers)))
+        base = self.to_dict()
+        return [{"sweep": base, "runs": group} for group in sweep.group_runs(runs, key, size)]
+
+    def estimate_seconds(self, workers: int = 1) -> float:
+        """A rough estimate of the sweep's wall time on `workers` workers, before it runs."""
+        total = 0.0
+        for run in self.runs:
+            model, train = _apply(self.model, self.train, run["settings"])
+            scale = max(1.0, model.hidden_size / 32) ** 2 * model.num_layers
+            cost = _EPOCH_SECONDS_PER_POINT[train.step_kernel] * self.data.n_train * scale
+            total += cost * train.epochs * len(model.models)
+        batched = self.train.step_kernel == "numpy" and self.train.mode == "stateful"
+        return total / (_BATCH_SPEEDUP if batched else 1.0) / max(1, workers)
+
+    def check_size(self, workers: int = 1, max_seconds: float = MAX_SECONDS) -> None:
+        """SweepError when the sweep would take longer than `max_seconds` here."""
+        seconds = self.estimate_seconds(workers)
+        if seconds > max_seconds:
+            raise sweep.SweepError(
+                f"{len(self.runs)} runs would take about {seconds / 60:.0f} min on {workers}"
+                f" worker(s); at most {max_seconds / 60:.0f} min can run here: use fewer values,"
+                " seeds or epochs"
+            )
+
+    def to_dict(self) -> dict:
+        """Plain JSON types only."""
+        return {
+            "data": self.data.to_dict(),
+            "model": _plain(dataclasses.asdict(self.model)),
+            "train": dataclasses.asdict(self.train),
+            "grid": {k: list(v) for k, v in self.grid.items()},
+            "seeds": self.seeds,
+            "task": self.task,
+            "max_runs": self.max_runs,
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping) -> Sweep:
+        return cls(
+            Dataset.from_dict(d["data"]),
+            ModelConfig(**d["model"]),
+            TrainConfig(**d["train"]),
+            {k: list(v) for k, v in d["grid"].items()},
+            d["seeds"],
+            d["task"],
+            d["max_runs"],
+        )
+
+
+def _plain(d: dict) -> dict:
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in d.items()}
+
+
+# -- the worker's side -------------------------------------------------------------------------
+
+
+def _result(
+    run: Mapping, trainer=None, seconds: float = 0.0, error: str | None = None, status: str = ""
+) -> dict:
+    from gru_core.train import final_metrics
+
+    return {
+        "status": status or ("finished" if error is None else "failed"),
+        "index": run["index"],
+        "key": run["key"],
+        "settings": dict(run["settings"]),
+        "seed": run["seed"],
+        "train_seconds": seconds,
+        "history": [] if trainer is None else [dict(r) for r in trainer.history],
+        "metrics": final_metrics(trainer) if trainer is not None and error is None else None,
+        "error": error,
+    }
+
+
+def train_group(item: Mapping) -> dict:
+    """A worker's unit: one group of `Sweep.items`, trained batched where it can be.
+
+    Returns {"runs": [result, ...]} in the group's order. A run that cannot be built or
+    diverges gets its one-line error; the others go on.
+    """
+    import torch
+
+    from gru_core.batched import BatchedTrainer, batch_key, batchable, train_batched
+    from gru_core.train import Diverged, Trainer, train
+
+    torch.set_num_threads(1)  # small models: threads cost more than they give
+    plan = Sweep.from_dict(item["sweep"])
+    results: dict[int, dict] = {}
+    ready = []
+    for run in item["runs"]:
+        try:
+            ready.append((run, plan.spec(run)))
+        except ConfigError as exc:
+            results[run["index"]] = _result(run, error=str(exc))
+    specs = [spec for _, spec in ready]
+    if len(ready) > 1 and all(map(batchable, specs)) and len(set(map(batch_key, specs))) == 1:
+        batched = BatchedTrainer(specs)
+        train_batched(batched)
+        for (run, _), trainer, error in zip(ready, batched.trainers, batched.errors, strict=True):
+            status = "finished" if error is None else "diverged"
+            results[run["index"]] = _result(run, trainer, trainer.elapsed, error, status)
+    else:
+        for run, spec in ready:
+            trainer = Trainer(spec)
+            try:
+                outcome = train(trainer)
+            except Diverged as exc:
+                error = str(exc)
+                results[run["index"]] = _result(run, trainer, trainer.elapsed, error, "diverged")
+            else:
+                results[run["index"]] = _result(run, trainer, outcome.seconds)
+    return {"runs": [results[run["index"]] for run in item["runs"]]}
+
+
+# -- executors ---------------------------------------------------------------------------------
+
+
+def make_executor(backend: str, workers: int, address: str | None = None):
+    """The executor a sweep runs on: "local" processes, or "ray" (the cluster at `address`,
+    else at $GRU_LAB_RAY_ADDRESS, else a local Ray of `workers` CPUs)."""
+    from gru_core import executors
+
+    if backend == "local":
+        return executors.LocalExecutor(workers)
+    if backend != "ray":
+        raise ConfigError(f"backend must be local or ray; got {backend!r}")
+    address = address or os.environ.get(RAY_ADDRESS_ENV) or None
+    package = str(Path(__file__).resolve().parent)
+    # A cluster's nodes get this package shipped; a local Ray's workers import it from here.
+    env = (
+        {"py_modules": [package]}
+        if address
+        else {"env_vars": {"PYTHONPATH": str(Path(package).parent)}}
+    )
+    return executors.RayExecutor(address, workers, env)
+
+
+def run_sweep(items: list[dict], executor) -> Iterator[dict]:
+    """Each run's result, group by group as the executor finishes them; a group that fails
+    as a whole (its worker died) reports its error for each of its runs."""
+    for done in executor.run(train_group, items):
+        if done.error is None:
+            yield from done.result["runs"]
+        else:
+            for run in done.item["runs"]:
+                yield _result(run, error=done.error)
+
+
+class SweepJob:
+    """A sweep's runs in a background thread; results arrive in `results` as they finish.
+
+    `on_result(result)` is called in that thread for each (e.g. to save it), `on_tick()`
+    every `tick` seconds while it runs (e.g. to tell a store its queued runs are alive);
+    `cancel()` stops the executor: finished results stay, queued runs never start.
+    """
+
+    def __init__(
+        self,
+        plan: Sweep,
+        executor,
+        runs: Iterable[Mapping] | None = None,
+        on_result: Callable[[dict], None] | None = None,
+        on_tick: Callable[[], None] | None = None,
+        tick: float = 30.0,
+    ) -> None:
+        self.plan = plan
+        self.on_tick, self.tick = on_tick, tick
+        self._ended = threading.Event()
+        self.executor = executor
+        self.todo = list(plan.runs if runs is None else runs)
+        self.on_result = on_result
+        self.results: list[dict] = []
+        self.error: str | None = None
+        self.cancelled = False
+        self.started = time.time()
+        self.finished: float | None = None
+        self._thread = threading.Thread(target=self._main, name="sweep", daemon=True)
+
+    def start(self) -> SweepJob:
+        self._thread.start()
+        if self.on_tick is not None:
+            threading.Thread(target=self._ticker, name="sweep-tick", daemon=True).start()
+        return self
+
+    def _ticker(self) -> None:
+        while not self._ended.wait(self.tick):
+            self.on_tick()
+
+    def _main(self) -> None:
+        workers = getattr(self.executor, "workers", None) or 1
+        try:
+            results = run_sweep(self.plan.items(workers, self.todo), self.executor)
+            for result in results:
+                self.results.append(result)
+                if self.on_result is not None:
+                    self.on_result(result)
+                if self.cancelled:  # even if the executor had not started when told
+                    results.close()  # ends the executor's run: its workers are stopped
+                    break
+        except Exception as exc:  # noqa: BLE001  shown on the page; finished runs stay
+            self.error = f"{type(exc).__name__}: {exc}".splitlines()[0]
+        finally:
+            self.finished = time.time()
+            self._ended.set()
+
+    @property
+    def running(self) -> bool:
+        return self.finished is None
+
+    def cancel(self) -> None:
+        self.cancelled = True
+        self.executor.cancel()
+
+    def join(self, timeout: float | None = None) -> None:
+        self._thread.join(timeout)

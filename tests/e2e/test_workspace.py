@@ -1,0 +1,154 @@
+"""Workspaces in a real browser: a run, its curves, the data and the settings outlive a reload,
+reach another browser through the link (and no other workspace), and a run interrupted by a
+server restart resumes to its end."""
+
+import re
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+
+from scripts.harness import AppServer
+
+from .conftest import AppPage, epochs_drawn, train_trace, wait_for
+
+
+def _ws(app) -> str:
+    return parse_qs(urlparse(app.page.url).query)["ws"][0]
+
+
+def _tab(browser, url: str, width: int = 1400, height: int = 900):
+    context = browser.new_context(viewport={"width": width, "height": height})
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    return context, AppPage(page, url)
+
+
+def _visit(tab: AppPage, base: str, ws: str | None, page: str = "Overview") -> None:
+    """Open the link (with its workspace, if any) and go to `page` through the sidebar."""
+    tab.page.goto(f"{base}/" + (f"?ws={ws}" if ws else ""))
+    tab.wait_for_run()
+    tab.nav(page)
+
+
+def _value(app, key: str) -> str:
+    return app.key(key).locator("input").input_value()
+
+
+def _shows_the_run(app, base: str, ws: str) -> None:
+    _visit(app, base, ws, "Train")
+    assert wait_for(lambda: epochs_drawn(app) == 6, 15), "the run's curves are not there"
+    assert wait_for(lambda: _value(app, "train_hidden") == "5", 10)
+    assert "finished" in app.status()
+    assert "Run #" in app.page.locator("[data-testid='stMain']").inner_text()
+    sidebar = app.page.locator("[data-testid='stSidebar']").inner_text()
+    assert "300 points" in sidebar  # the data
+    _visit(app, base, ws, "Data")
+    assert wait_for(lambda: _value(app, "data_points") == "300", 10), _value(app, "data_points")
+
+
+def test_a_run_its_data_and_settings_outlive_a_reload_and_travel_with_the_link(
+    app, browser, server
+):
+    app.open()
+    app.nav("Data")
+    app.set_number("data_points", 300)
+    app.nav("Train")
+    app.set_number("train_hidden", 5)
+    app.set_number("train_epochs", 6)
+    app.click("train_start")
+    assert wait_for(lambda: "finished" in app.status(), 60)
+    ws = _ws(app)
+
+    app.page.reload()  # on /train?ws=...: the very URL, as a visitor's reload
+    app.wait_for_run()
+    assert _ws(app) == ws
+    # Loading a page's own path makes Streamlit probe /train/_stcore/... first: its 404s
+    # (see AppPage.nav) say nothing about the app.
+    app.console_errors[:] = [e for e in app.console_errors if "404" not in e]
+    _shows_the_run(app, server.url, ws)
+
+    context, other = _tab(browser, server.url)  # another browser, the same link
+    try:
+        _shows_the_run(other, server.url, ws)
+        assert other.exceptions() == [] and other.console_errors == []
+    finally:
+        context.close()
+
+    context, stranger = _tab(browser, server.url)  # no link: a workspace of its own
+    try:
+        _visit(stranger, server.url, None, "Train")
+        assert _ws(stranger) != ws
+        assert stranger.page.get_by_text("Choose settings and press Start").count() == 1
+        stranger.nav("Runs")
+        assert stranger.page.get_by_text("No runs yet").count() == 1
+    finally:
+        context.close()
+    assert app.exceptions() == [] and app.console_errors == []
+
+
+def test_the_runs_page_at_projector_and_desktop_sizes(app, browser, server):
+    app.open()
+    app.nav("Train")
+    app.set_number("train_epochs", 6)
+    app.click("train_start")
+    assert wait_for(lambda: "finished" in app.status(), 60)
+    app.set_number("train_hidden", 8)
+    app.click("train_start")
+    assert wait_for(lambda: "finished" in app.status(), 60)
+    ws = _ws(app)
+    for width, height in ((1280, 720), (1920, 1080)):
+        context, tab = _tab(browser, server.url, width, height)
+        try:
+            _visit(tab, server.url, ws, "Runs")
+            assert wait_for(lambda tab=tab: tab.chart_data("runs_overlay"), 15)
+            tab.page.locator("[data-testid='stDataFrame'] canvas").first.wait_for()
+            tab.key("runs_filter").locator("input").wait_for()
+            names = {t["name"] for t in tab.chart_data("runs_overlay")}
+            assert any(re.match(r"#\d+ hidden 8: gru train loss", n) for n in names), names
+            tab.screenshot(f"runs-{width}x{height}")
+            assert tab.exceptions() == [] and tab.console_errors == []
+        finally:
+            context.close()
+
+
+@pytest.fixture
+def home(tmp_path):
+    return tmp_path / "home"
+
+
+def test_a_run_interrupted_by_a_server_restart_resumes_to_its_end(browser, home):
+    first = AppServer(env={"GRU_LAB_HOME": str(home)})
+    context, app = _tab(browser, first.url)
+    try:
+        app.open()
+        app.nav("Train")
+        app.set_number("train_epochs", 300)
+        app.click("train_start")
+        # past the first saves (every 2 s), well before the end
+        assert wait_for(lambda: epochs_drawn(app) >= 60, 60), "the run did not get going"
+        ws = _ws(app)
+    finally:
+        first.proc.kill()  # the server dies mid-run, as in a crash or a power cut
+        first.proc.wait(10)
+        first.close()
+        context.close()
+
+    second = AppServer(env={"GRU_LAB_HOME": str(home)})
+    context, app = _tab(browser, second.url)
+    try:
+        _visit(app, second.url, ws, "Train")
+        assert "interrupted" in app.status()
+        saved = epochs_drawn(app)
+        assert 0 < saved < 300
+        app.click("train_resume")
+        assert wait_for(lambda: "finished" in app.status(), 120), app.status()
+        app.page.reload()
+        app.wait_for_run()
+        app.console_errors[:] = [e for e in app.console_errors if "404" not in e]  # as above
+        assert wait_for(lambda: epochs_drawn(app) == 300, 15)
+        trace = train_trace(app)
+        assert trace["last_x"] == 300  # epochs 1..300, the lost ones trained again once
+        assert app.exceptions() == [] and app.console_errors == []
+    finally:
+        context.close()
+        second.close()

@@ -1,0 +1,175 @@
+"""Sweeps end to end with the real trainer: `python -m gru_core sweep` gives every run the
+metrics `train --json` gives it alone, whatever the backend and the number of workers; one
+failing run is reported and the others go on; a background sweep can be cancelled."""
+
+import dataclasses
+import json
+import time
+
+import pytest
+
+from gru_core.__main__ import main
+from gru_core.config import PRESETS
+from gru_core.data import make_sine
+from gru_core.executors import LocalExecutor
+from gru_core.spec import Dataset
+from gru_core.sweep import SweepError
+from gru_core.sweep_runs import (
+    RAY_ADDRESS_ENV,
+    Sweep,
+    SweepJob,
+    make_executor,
+    parse_grid,
+    sweepable,
+)
+
+SMALL = ["--epochs", "3", "--grid", "hidden=4,8", "--grid", "lr=1e-2,3e-2", "--seeds", "2"]
+
+
+def _sweep_json(capsys, *extra: str) -> dict:
+    assert main(["sweep", *SMALL, *extra, "--json"]) == 0
+    return json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+
+
+def _metrics(report: dict) -> list[dict]:
+    """Each run's settings, seed, error and metrics: everything but its timing."""
+    return [{k: v for k, v in run.items() if k != "train_seconds"} for run in report["runs"]]
+
+
+def test_grid_names_come_from_the_settings_declarations():
+    names = sweepable()
+    assert {"hidden", "lr", "seq-len", "epochs", "layers", "batch", "schedule"} <= set(names)
+    assert "seed" not in names and "device" not in names
+    assert parse_grid(["seq-len=10,20", "schedule=constant,cosine", "standardize=true,no"]) == {
+        "seq-len": [10, 20],
+        "schedule": ["constant", "cosine"],
+        "standardize": [True, False],
+    }
+    with pytest.raises(SweepError, match="unknown setting 'width'"):
+        parse_grid(["width=3"])
+    with pytest.raises(SweepError, match="hidden: 'x' is not a valid int"):
+        parse_grid(["hidden=4,x"])
+
+
+@pytest.fixture(scope="module")
+def alone() -> dict:
+    """`train --json` of every run of the small sweep, one process call at a time."""
+    import contextlib
+    import io
+
+    out = {}
+    for hidden in (4, 8):
+        for lr in ("1e-2", "3e-2"):
+            for seed in (0, 1):
+                buffer = io.StringIO()
+                with contextlib.redirect_stdout(buffer):
+                    args = ["train", "--epochs", "3", "--hidden", str(hidden), "--lr", lr]
+                    assert main([*args, "--seed", str(seed), "--json"]) == 0
+                report = json.loads(buffer.getvalue().strip().splitlines()[-1])
+                out[(hidden, float(lr), seed)] = {k: report[k] for k in ("gru", "mlp")}
+    return out
+
+
+def test_every_run_gets_its_train_json_metrics_on_one_and_two_workers(capsys, alone):
+    one = _sweep_json(capsys, "--workers", "1")
+    two = _sweep_json(capsys, "--workers", "2")
+    assert (one["backend"], one["workers"], two["workers"]) == ("local", 1, 2)
+    assert one["wall_seconds"] > 0 and len(one["runs"]) == 8
+    assert _metrics(one) == _metrics(two)  # exact
+    for run in one["runs"]:
+        key = (run["settings"]["hidden"], run["settings"]["lr"], run["seed"])
+        assert run["error"] is None and run["train_seconds"] > 0
+        assert {k: run[k] for k in ("gru", "mlp")} == alone[key], key
+    # The control: the runs differ, so the equalities above could fail.
+    assert len({json.dumps(run["gru"]) for run in one["runs"]}) == 8
+
+
+def test_the_ray_backend_gives_the_same_metrics(capsys, alone):
+    ray = pytest.importorskip("ray")
+    try:
+        report = _sweep_json(capsys, "--workers", "2", "--backend", "ray")
+    finally:
+        ray.shutdown()
+    assert report["backend"] == "ray"
+    for run in report["runs"]:
+        key = (run["settings"]["hidden"], run["settings"]["lr"], run["seed"])
+        assert {k: run[k] for k in ("gru", "mlp")} == alone[key], key
+
+
+def test_one_failing_run_is_reported_and_the_others_go_on(capsys):
+    code = main(["sweep", "--epochs", "2", "--grid", "seq-len=60,1500", "--workers", "2"])
+    out, err = capsys.readouterr()
+    assert code == 0
+    assert out.startswith("2 runs (1 failed) in ")
+    assert "seq-len=1500,seed=0: seq_len 1500 needs at least 1501 training points" in err
+    assert "run 2/2" in err
+    assert "seq-len=60,seed=0: gru test_rollout_mse" in err
+
+
+def test_failing_run_in_json(capsys):
+    assert main(["sweep", "--epochs", "2", "--grid", "seq-len=60,1500", "--json"]) == 0
+    runs = json.loads(capsys.readouterr().out.strip().splitlines()[-1])["runs"]
+    assert runs[0]["error"] is None and runs[0]["gru"]["test_rollout_mse"] > 0
+    assert runs[1]["error"].startswith("seq_len 1500 needs at least 1501 training points")
+    assert "gru" not in runs[1]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--grid", "width=3"], "unknown setting 'width'; settings that can be swept: hidden"),
+        (["--grid", "hidden=4", "--seeds", "11"], "seeds must be an integer in [1, 10]"),
+        (["--grid", "hidden=4", "--workers", "0"], "--workers must be a positive integer"),
+    ],
+)
+def test_bad_sweeps_get_one_line_and_status_2(capsys, args, message):
+    assert main(["sweep", *args]) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1
+
+
+def test_the_ray_address_comes_from_the_option_or_the_environment(monkeypatch):
+    monkeypatch.setenv(RAY_ADDRESS_ENV, "ray://cluster:10001")
+    assert make_executor("ray", 2).address == "ray://cluster:10001"
+    assert make_executor("ray", 2, "ray://other:10001").address == "ray://other:10001"
+    monkeypatch.delenv(RAY_ADDRESS_ENV)
+    assert make_executor("ray", 2).address is None
+
+
+def _plan(**grid) -> Sweep:
+    fast = PRESETS["fast"]
+    data = Dataset(make_sine(fast.data), 0.8, "sine", sine=fast.data)
+    train = dataclasses.replace(fast.train, epochs=3)
+    return Sweep(data, fast.model, train, grid, seeds=1)
+
+
+def test_runs_of_one_shape_are_grouped_for_batching():
+    plan = _plan(hidden=[4, 8], lr=[1e-2, 3e-2, 1e-1])
+    groups = plan.items(workers=1)
+    assert [[r["settings"]["hidden"] for r in g["runs"]] for g in groups] == [[4] * 3, [8] * 3]
+    assert [len(g["runs"]) for g in plan.items(workers=3)] == [2, 1, 2, 1]
+    assert Sweep.from_dict(plan.to_dict()).runs == plan.runs
+
+
+def test_too_long_a_sweep_is_refused_with_the_reason():
+    plan = _plan(hidden=[256, 512], lr=[1e-3, 1e-2])
+    slow = dataclasses.replace(plan.train, epochs=5000)
+    plan = Sweep(plan.data, plan.model, slow, plan.grid, 10)
+    with pytest.raises(SweepError, match=r"40 runs would take about \d+ min on 2 worker"):
+        plan.check_size(workers=2)
+    _plan(hidden=[4]).check_size(workers=1)  # small ones pass
+
+
+def test_cancel_keeps_the_finished_runs_and_never_starts_the_queued():
+    plan = _plan(hidden=[3, 4, 5, 6, 7, 8], lr=[1e-2])
+    seen = []
+    job = SweepJob(plan, LocalExecutor(1), on_result=seen.append).start()
+    deadline = time.monotonic() + 60
+    while not job.results and time.monotonic() < deadline:
+        time.sleep(0.05)
+    job.cancel()
+    job.join(30)
+    assert not job.running and job.error is None
+    assert 1 <= len(job.results) < 6
+    assert seen == job.results  # each finished run was handed on
+    assert all(r["metrics"] is not None for r in job.results)
