@@ -31,7 +31,9 @@ from gru_core.config import ConfigError, ModelConfig, Setting, TrainConfig, sett
 from gru_core.spec import Dataset, RunSpec
 
 RAY_ADDRESS_ENV = "GRU_LAB_RAY_ADDRESS"  # the Ray cluster the app's sweeps run on, if any
-_NOT_SWEPT = ("seed", "device", "mlp_hidden")  # seeds are the sweep's own; the rest not a grid
+# Seeds are the sweep's own; the rest are not a grid (a sweep's runs share their models:
+# its charts and bands are per model, and a grid value cannot hold a list of kinds).
+_NOT_SWEPT = ("seed", "device", "mlp_hidden", "models")
 MAX_SECONDS = 30 * 60  # a sweep estimated to take longer is refused
 # Rough cost of one epoch per training point, measured on the `fast` and `seed` presets on
 # a 2-core machine (BENCHMARKS.md): numpy whole-step kernels, and torch.
@@ -169,6 +171,7 @@ class Sweep:
             "grid": {k: list(v) for k, v in self.grid.items()},
             "seeds": self.seeds,
             "task": self.task,
+            "options": dict(self.options),
             "max_runs": self.max_runs,
         }
 
@@ -181,6 +184,7 @@ class Sweep:
             {k: list(v) for k, v in d["grid"].items()},
             d["seeds"],
             d["task"],
+            dict(d.get("options", {})),
             d["max_runs"],
         )
 
