@@ -142,7 +142,15 @@ def workspace() -> str:
     return ws
 
 
-SAVED_KEYS = ("train_preset", *TRAIN_KEYS.values(), *DATA_KEYS.values(), FRACTION_KEY, SOURCE_KEY)
+# The task is kept with the preset it goes with (its options are the task's defaults again).
+SAVED_KEYS = (
+    "train_preset",
+    *TRAIN_KEYS.values(),
+    *DATA_KEYS.values(),
+    FRACTION_KEY,
+    SOURCE_KEY,
+    TASK_KEY,
+)
 
 
 def _restore_workspace() -> None:
