@@ -250,6 +250,8 @@ def train_again(run: int) -> None:
         ss[SOURCE_KEY] = SOURCES[1]
     ss[TASK_KEY] = spec.task
     ss[OPTIONS_KEY][spec.task] = dict(spec.options)
+    if PRESETS[ss["train_preset"]].task != spec.task:  # the preset box lists the task's own
+        ss["train_preset"] = DEFAULT_PRESETS[spec.task]
     ss["train_loaded"] = run
 
 

@@ -100,8 +100,12 @@ def _parser() -> argparse.ArgumentParser:
 
 def _run_options(parser: argparse.ArgumentParser) -> None:
     """What a run trains: preset, task, data, models and every setting that has an option."""
-    parser.add_argument("--preset", choices=sorted(PRESETS), default="fast")
-    parser.add_argument("--task", choices=TASK_NAMES, default="forecast", help="what to learn")
+    parser.add_argument(
+        "--preset", choices=sorted(PRESETS), help="named settings (default: the task's own)"
+    )
+    parser.add_argument(
+        "--task", choices=TASK_NAMES, help="what to learn (default: the preset's, else forecast)"
+    )
     parser.add_argument("--data", help="CSV series to train on (default: the preset's sine)")
     parser.add_argument("--column", help="CSV column to use when there are several")
     parser.add_argument(

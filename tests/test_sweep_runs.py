@@ -173,3 +173,23 @@ def test_cancel_keeps_the_finished_runs_and_never_starts_the_queued():
     assert 1 <= len(job.results) < 6
     assert seen == job.results  # each finished run was handed on
     assert all(r["metrics"] is not None for r in job.results)
+
+
+def test_a_sweep_of_another_task_trains_its_preset_with_its_options(capsys):
+    # classify's preset reads 600 windows (its options); dropping them would read the
+    # default 300 and give other accuracies than train --json.
+    base = ["--task", "classify", "--epochs", "1"]
+    assert main(["sweep", *base, "--grid", "hidden=4", "--json"]) == 0
+    swept = json.loads(capsys.readouterr().out.strip().splitlines()[-1])["runs"][0]
+    assert main(["train", *base, "--hidden", "4", "--json"]) == 0
+    alone = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert swept["error"] is None
+    assert swept["gru"] == alone["gru"] and swept["mlp"] == alone["mlp"]
+    assert 0 <= swept["gru"]["test_accuracy"] <= 1
+
+
+def test_a_sweep_keeps_its_task_options_when_stored():
+    plan = dataclasses.replace(_plan(hidden=[4]), task="window", options={"target": "last"})
+    again = Sweep.from_dict(json.loads(json.dumps(plan.to_dict())))
+    assert (again.task, again.options) == ("window", {"target": "last"})
+    assert again.spec(again.runs[0]).options == {"target": "last"}
