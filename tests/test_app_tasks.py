@@ -38,6 +38,21 @@ def test_window_task_trains_and_shows_predictions(window):
     assert not at.exception and "Results page" in texts(at)
 
 
+def test_train_again_brings_back_the_task_and_a_preset_of_it(window):
+    at = go(window, "data")
+    at.selectbox(key="task").set_value("forecast").run()
+    assert at.session_state["train_preset"] == "fast"
+    go(at, "runs")
+    at.button(key="runs_again").click().run()  # the newest run: the window run
+    assert not at.exception
+    assert at.session_state["task"] == "window"
+    assert at.session_state["train_preset"] == "window"
+    go(at, "train")
+    assert not at.exception
+    assert at.number_input(key="train_hidden").value == 4
+    assert at.session_state["task_options"]["window"] == {}
+
+
 def test_window_target_warning_on_the_data_page():
     at = go(new_app(), "data")
     at.selectbox(key="task").set_value("window").run()
