@@ -40,6 +40,8 @@ def test_window_task_trains_and_shows_predictions(window):
 
 def test_train_again_brings_back_the_task_and_a_preset_of_it(window):
     at = go(window, "data")
+    at.radio(key="window_target").set_value("last").run()  # not what the run trained with
+    assert at.session_state["task_options"]["window"]["target"] == "last"
     at.selectbox(key="task").set_value("forecast").run()
     assert at.session_state["train_preset"] == "fast"
     go(at, "runs")
@@ -50,7 +52,7 @@ def test_train_again_brings_back_the_task_and_a_preset_of_it(window):
     go(at, "train")
     assert not at.exception
     assert at.number_input(key="train_hidden").value == 4
-    assert at.session_state["task_options"]["window"] == {}
+    assert at.session_state["task_options"]["window"]["target"] == "next"
 
 
 def test_window_target_warning_on_the_data_page():
