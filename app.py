@@ -34,6 +34,7 @@ PAGES = [
     st.Page("app_pages/gates.py", title="Gates", icon=":material/tune:"),
     st.Page("app_pages/memory.py", title="Memory", icon=":material/memory:"),
     st.Page("app_pages/rollouts.py", title="Rollouts", icon=":material/timeline:"),
+    st.Page("app_pages/results.py", title="Results", icon=":material/insights:"),
     st.Page("app_pages/runs.py", title="Runs", icon=":material/table_rows:"),
     st.Page("app_pages/sweep.py", title="Sweep", icon=":material/grid_on:"),
 ]

@@ -4,17 +4,31 @@ import functools
 
 import streamlit as st
 
-from gru_app import state, widgets
+from gru_app import state, task_data, widgets
 from gru_core import figures
-from gru_core.config import ConfigError, DataConfig, bounds
+from gru_core.config import TASK_NAMES, ConfigError, DataConfig, bounds
 from gru_core.data import MIN_POINTS
 from gru_core.views import data as data_views
+from gru_core.views import tasks as task_views
 
 st.title("Data")
 st.caption(
     "The series both models learn from. The first part trains them; the rest is held out"
     " to test how well they forecast."
 )
+
+st.selectbox(
+    "Task",
+    TASK_NAMES,
+    format_func=task_views.TASK_LABELS.get,
+    key=state.TASK_KEY,
+    on_change=state.set_task,
+    persist_state="session",
+    help="What the next run learns; the Train page takes this task's preset.",
+)
+if state.task() != "forecast":
+    task_data.settings(state.task())
+    st.stop()
 
 source = st.segmented_control(
     "Source", state.SOURCES, key=state.SOURCE_KEY, required=True, persist_state="session"

@@ -8,6 +8,7 @@ from gru_core.views import gates
 
 st.title("Gates")
 snap = render.need_run()
+render.need_forecast(snap)
 n_points, n_train = len(snap.series), snap.n_train
 recurrent = snap.recurrent()
 if not recurrent:

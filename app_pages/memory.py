@@ -8,6 +8,7 @@ from gru_core.views import memory as memory_views
 
 st.title("Memory")
 snap = render.need_run()
+render.need_forecast(snap)
 if not snap.recurrent():
     st.info("This run has no recurrent model: add an RNN, LSTM or GRU on the Train page.")
     st.stop()

@@ -11,6 +11,7 @@ from gru_core.views.status import format_metric
 
 st.title("Rollouts")
 snap = render.need_run()
+render.need_forecast(snap)
 running = snap.running
 lo, hi = rollouts.start_range(snap)
 ss = st.session_state

@@ -84,6 +84,10 @@ if chosen:
         shown, skipped = state.same_data_snapshots(chosen)
         if skipped:
             st.caption(f"Not drawn (other data than the first run): {', '.join(skipped)}.")
+        others = [name(r) for r, snap in shown if snap.spec.task != "forecast"]
+        if others:
+            st.caption(f"Not drawn (not forecasting runs; see Results): {', '.join(others)}.")
+        shown = [(r, snap) for r, snap in shown if snap.spec.task == "forecast"]
         if shown:
             st.plotly_chart(
                 views.forecasts_figure([(name(r), snap) for r, snap in shown]),

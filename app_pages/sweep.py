@@ -68,6 +68,8 @@ with settings_area:
                 train_cfg,
                 dict(chosen),
                 seeds,
+                state.task(),  # the Data page's task, with its options
+                dict(state.options()),
                 max_runs=views.MAX_PAGE_RUNS,
             )
             plan.check_size(workers)

@@ -6,6 +6,7 @@ from gru_app import render, state, widgets
 from gru_core import figures
 from gru_core.config import PRESETS, ConfigError
 from gru_core.views import data as data_views
+from gru_core.views import tasks as task_views
 from gru_core.views import train as train_views
 
 st.title("Train")
@@ -16,15 +17,18 @@ settings, live_area = st.columns([5, 7], gap="large")
 with settings:
     st.selectbox(
         "Preset",
-        list(PRESETS),
+        [name for name, p in PRESETS.items() if p.task == state.task()],
         key="train_preset",
         on_change=state.apply_preset,
         persist_state="session",
         help="Sets every setting below; you can change them afterwards.",
     )
     preset = PRESETS[st.session_state["train_preset"]]
-    st.caption(f"{preset.description} The data comes from the Data page.")
-    if state.data_differs_from_preset():
+    st.caption(
+        f"Task: {task_views.TASK_LABELS[state.task()]}. {preset.description}"
+        " The data comes from the Data page."
+    )
+    if state.task() == "forecast" and state.data_differs_from_preset():
         st.button(
             "Use the preset's data",
             key="train_preset_data",
@@ -125,17 +129,27 @@ def live() -> None:
         return
     render.status_block(snap)
     st.caption(state.run_caption(snap))
+    chart = task_views.chart(snap.spec.task)
     st.plotly_chart(
-        figures.loss_figure(snap.history),
+        figures.loss_figure(snap.history, None, chart.styles, chart.y_title, chart.log),
         key="train_losses",
         width="stretch",
         config={"staticPlot": snap.running},
     )
-    st.caption(
-        "Solid: training loss. Dotted: test error when fed the true values (one-step)."
-        " Dashed: test error when fed its own predictions (free-running)."
-        + (" Hover and zoom once the run ends or stops." if snap.running else "")
-    )
+    if chart.styles is None:
+        st.caption(
+            "Solid: training loss. Dotted: test error when fed the true values (one-step)."
+            " Dashed: test error when fed its own predictions (free-running)."
+            + (" Hover and zoom once the run ends or stops." if snap.running else "")
+        )
+    else:
+        st.caption(
+            "Solid: training loss. "
+            + ", ".join(
+                f"{dash}: {label}" for label, dash in list(chart.styles.values())[1:]
+            ).capitalize()
+            + ". The Results page shows what the models do."
+        )
 
 
 @st.fragment(run_every=state.SLOW_POLL_SECONDS if running else None)

@@ -68,6 +68,17 @@ def need_run() -> Snapshot:
     return snap
 
 
+def need_forecast(snap: Snapshot) -> None:
+    """Stop a forecast-only page for a run of another task, pointing to its Results page."""
+    if snap.spec.task != "forecast":
+        st.info(
+            f"This page shows forecasting runs; the current run is a {snap.spec.task} run."
+            " Its results are on the Results page."
+        )
+        st.page_link("app_pages/results.py", label="Go to Results", icon=":material/insights:")
+        st.stop()
+
+
 def run_picker() -> None:
     """Choose the run a page shows: the session's run (the latest), or any saved one."""
     saved = state.runs()

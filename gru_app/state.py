@@ -9,6 +9,7 @@ cache whose release hook stops it, and ends its process, when the session ends.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 
 import numpy as np
 import streamlit as st
@@ -16,12 +17,21 @@ import streamlit as st
 from gru_core import store as stores
 from gru_core import workspace as workspaces
 from gru_core.bundle import BundleError
-from gru_core.config import PRESETS, ConfigError, DataConfig, ModelConfig, TrainConfig
+from gru_core.config import (
+    DEFAULT_PRESETS,
+    PRESETS,
+    TASK_NAMES,
+    ConfigError,
+    DataConfig,
+    ModelConfig,
+    TrainConfig,
+)
 from gru_core.data import DataError, csv_columns, make_sine
 from gru_core.job import MAX_CONCURRENT, JobSlot, Snapshot, TrainingJob, running_jobs
-from gru_core.spec import Dataset, RunSpec
+from gru_core.spec import Dataset, RunSpec, task_options
 from gru_core.views import data as data_views
 from gru_core.views import runs as runs_views
+from gru_core.views import tasks as task_views
 from gru_core.views import train as train_views
 
 # How often live views redraw while a run is going. Each redraw costs the browser (Streamlit
@@ -37,6 +47,8 @@ DATA_KEYS = {name: f"data_{name}" for name in DATA_FIELDS}
 FRACTION_KEY = "data_fraction"
 SOURCE_KEY = "data_source"
 SOURCES = ("Generate a noisy sine", "Upload a CSV")
+TASK_KEY = "task"  # the task the next run learns (the Data page's picker)
+OPTIONS_KEY = "task_options"  # task -> its options, as the Data page set them
 
 
 def init() -> None:
@@ -56,6 +68,37 @@ def init() -> None:
         ss.setdefault(key, getattr(default, name))
     ss.setdefault(FRACTION_KEY, default.train_fraction)
     ss.setdefault(SOURCE_KEY, SOURCES[0])
+    ss.setdefault(TASK_KEY, "forecast")
+    ss.setdefault(OPTIONS_KEY, {t: task_views.default_options(t) for t in TASK_NAMES})
+
+
+# -- the task ---------------------------------------------------------------------------------
+
+
+def task() -> str:
+    """The task the next run learns."""
+    return st.session_state[TASK_KEY]
+
+
+def set_task() -> None:
+    """The task picker's callback: the Train page's settings become the task's own preset."""
+    st.session_state["train_preset"] = DEFAULT_PRESETS[task()]
+    apply_preset()
+
+
+def options() -> dict:
+    """The current task's options (its data settings)."""
+    return st.session_state[OPTIONS_KEY][task()]
+
+
+def set_options(values: dict) -> str | None:
+    """Make `values` the current task's options; the ConfigError message if they do not fit."""
+    try:
+        task_options(task(), values)
+    except ConfigError as exc:
+        return str(exc)
+    st.session_state[OPTIONS_KEY][task()] = dict(values)
+    return None
 
 
 # -- the workspace ----------------------------------------------------------------------------
@@ -99,7 +142,15 @@ def workspace() -> str:
     return ws
 
 
-SAVED_KEYS = ("train_preset", *TRAIN_KEYS.values(), *DATA_KEYS.values(), FRACTION_KEY, SOURCE_KEY)
+# The task is kept with the preset it goes with (its options are the task's defaults again).
+SAVED_KEYS = (
+    "train_preset",
+    *TRAIN_KEYS.values(),
+    *DATA_KEYS.values(),
+    FRACTION_KEY,
+    SOURCE_KEY,
+    TASK_KEY,
+)
 
 
 def _restore_workspace() -> None:
@@ -197,6 +248,10 @@ def train_again(run: int) -> None:
         ss[SOURCE_KEY] = SOURCES[0]
     else:
         ss[SOURCE_KEY] = SOURCES[1]
+    ss[TASK_KEY] = spec.task
+    ss[OPTIONS_KEY][spec.task] = dict(spec.options)
+    if PRESETS[ss["train_preset"]].task != spec.task:  # the preset box lists the task's own
+        ss["train_preset"] = DEFAULT_PRESETS[spec.task]
     ss["train_loaded"] = run
 
 
@@ -445,7 +500,8 @@ def chosen_configs() -> tuple[ModelConfig, TrainConfig]:
 
 def chosen_spec() -> RunSpec:
     """The run the Train page's settings describe on the current data; ConfigError if none."""
-    return train_views.run_spec(dataset(), *chosen_configs())
+    spec = train_views.run_spec(dataset(), *chosen_configs())
+    return dataclasses.replace(spec, task=task(), options=dict(options())).validate()
 
 
 def apply_preset() -> None:

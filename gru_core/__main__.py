@@ -1,7 +1,8 @@
 """Headless command line: generate data, train a run's models, print the result.
 
     python -m gru_core data  --out FILE.csv [--points N --periods P --noise S --seed K]
-    python -m gru_core train [--preset seed|fast] [--task forecast] [--data FILE.csv]
+    python -m gru_core train [--preset NAME] [--task forecast|window|classify|text]
+                             [--data FILE.csv] [--corpus tang|shakespeare|FILE.txt]
                              [--models mlp,rnn,lstm,gru] [--match-params] [--layers N]
                              [--dropout X] [--hidden N] [--seq-len N] [--lr X]
                              [--epochs N] [--seed K] [--device auto|cpu|cuda|mps]
@@ -27,7 +28,15 @@ import shlex
 import sys
 from pathlib import Path
 
-from gru_core.config import MODEL_KINDS, PRESETS, TASK_NAMES, ConfigError, DataConfig, settings
+from gru_core.config import (
+    DEFAULT_PRESETS,
+    MODEL_KINDS,
+    PRESETS,
+    TASK_NAMES,
+    ConfigError,
+    DataConfig,
+    settings,
+)
 
 
 def _kinds(text: str) -> tuple[str, ...]:
@@ -91,8 +100,12 @@ def _parser() -> argparse.ArgumentParser:
 
 def _run_options(parser: argparse.ArgumentParser) -> None:
     """What a run trains: preset, task, data, models and every setting that has an option."""
-    parser.add_argument("--preset", choices=sorted(PRESETS), default="fast")
-    parser.add_argument("--task", choices=TASK_NAMES, default="forecast", help="what to learn")
+    parser.add_argument(
+        "--preset", choices=sorted(PRESETS), help="named settings (default: the task's own)"
+    )
+    parser.add_argument(
+        "--task", choices=TASK_NAMES, help="what to learn (default: the preset's, else forecast)"
+    )
     parser.add_argument("--data", help="CSV series to train on (default: the preset's sine)")
     parser.add_argument("--column", help="CSV column to use when there are several")
     parser.add_argument(
@@ -107,14 +120,21 @@ def _run_options(parser: argparse.ArgumentParser) -> None:
         elif s.flag is not None:
             kind = str if s.choices else int if isinstance(s.range[0], int) else float
             parser.add_argument(s.flag, dest=s.key, type=kind, choices=s.choices, help=s.help)
+    parser.add_argument(
+        "--corpus",
+        help="text task: tang, shakespeare or a UTF-8 .txt file (default: the preset's)",
+    )
 
 
 def _chosen(args: argparse.Namespace):
-    """The run the options describe: (its data, model settings, training settings)."""
-    from gru_core.data import load_series, make_sine
-    from gru_core.spec import Dataset
+    """The run the options describe: (its preset, model settings, training settings, spec)."""
+    from gru_core.data import load_series
+    from gru_core.spec import Dataset, RunSpec
 
-    preset = PRESETS[args.preset]
+    task = args.task or (PRESETS[args.preset].task if args.preset else "forecast")
+    preset = PRESETS[args.preset or DEFAULT_PRESETS[task]]
+    if preset.task != task:
+        raise ConfigError(f"preset {preset.name} is for the {preset.task} task, not {task}")
     chosen = {"model": {}, "train": {}}
     for s in settings().values():
         if s.flag is not None and getattr(args, s.key) is not None:
@@ -123,11 +143,13 @@ def _chosen(args: argparse.Namespace):
         chosen["model"]["models"] = args.models
     model_cfg = dataclasses.replace(preset.model, **chosen["model"])
     train_cfg = dataclasses.replace(preset.train, **chosen["train"])
+    data = None
     if args.data:
         data = Dataset(load_series(args.data, args.column), preset.data.train_fraction, args.data)
-    else:
-        data = Dataset(make_sine(preset.data), preset.data.train_fraction, "sine", sine=preset.data)
-    return data, model_cfg, train_cfg
+    spec = RunSpec.from_preset(preset, model_cfg, train_cfg, data)
+    if args.corpus is not None:
+        spec = dataclasses.replace(spec, options={**spec.options, **_corpus(args.corpus)})
+    return preset, model_cfg, train_cfg, spec
 
 
 def _data(args: argparse.Namespace) -> int:
@@ -139,17 +161,24 @@ def _data(args: argparse.Namespace) -> int:
     return 0
 
 
+def _corpus(name: str) -> dict:
+    """The text task's options for --corpus: a shipped corpus by name, or a file read as text."""
+    from gru_core.text import CORPORA, read_upload
+
+    if name in CORPORA:
+        return {"corpus": name, "text": ""}
+    return {"corpus": "upload", "text": read_upload(Path(name).read_bytes())}
+
+
 def _train(args: argparse.Namespace, argv: list[str] | None = None) -> int:
     import torch
 
-    from gru_core.spec import RunSpec
     from gru_core.tasks import primary
     from gru_core.train import Trainer, final_metrics, train
 
     if args.target_mse is not None and not args.target_mse > 0:
         raise ConfigError(f"--target-mse must be a positive number, got {args.target_mse}")
-    data, model_cfg, train_cfg = _chosen(args)
-    spec = RunSpec.of(data, model_cfg, train_cfg, args.task)
+    preset, _, _, spec = _chosen(args)
     torch.set_num_threads(1)  # these models are small: threads cost more than they give
     trainer = Trainer(spec)
     print(f"device: {trainer.device} ({trainer.device_choice.reason})", file=sys.stderr)
@@ -166,7 +195,11 @@ def _train(args: argparse.Namespace, argv: list[str] | None = None) -> int:
 
     result = train(trainer, on_epoch=progress, target=args.target_mse)
     reached = result.outcome == "reached_target" if args.target_mse is not None else None
-    report = _report(trainer, args.preset, result.seconds, reached, final_metrics(trainer))
+    metrics = final_metrics(trainer)
+    last = trainer.history[-1]
+    for name in trainer.names:  # the text task's samples beside its metrics
+        metrics[name].update({k: last[f"{name}_{k}"] for k in getattr(trainer.task, "texts", ())})
+    report = _report(trainer, preset.name, result.seconds, reached, metrics)
     if args.save:
         from gru_core import bundle, workspace
 
@@ -179,7 +212,7 @@ def _train(args: argparse.Namespace, argv: list[str] | None = None) -> int:
             spec.data.series,
             command,
             name=Path(args.save).stem,
-            meta={**meta, "preset": args.preset, "seconds": result.seconds,
+            meta={**meta, "preset": preset.name, "seconds": result.seconds,
                   "reached_target": reached},
             path=args.save,
         )  # fmt: skip
@@ -215,7 +248,7 @@ def _show(args: argparse.Namespace) -> int:
         **(found.history[-1] if found.history else {}),
         **trainer.evaluate(),
     }  # train loss: saved
-    keys = metric_names(trainer.task)
+    keys = (*metric_names(trainer.task), *getattr(trainer.task, "texts", ()))
     report = _report(
         trainer,
         str(meta.get("preset", "")),
@@ -232,7 +265,10 @@ def _print(report: dict, as_json: bool) -> int:
         print(json.dumps(report))
     else:
         for name in names:
-            shown = {k: "-" if v is None else f"{v:.4f}" for k, v in report[name].items()}
+            shown = {
+                k: "-" if v is None else repr(v) if isinstance(v, str) else f"{v:.4f}"
+                for k, v in report[name].items()
+            }
             print(f"{name}: " + ", ".join(f"{k} {v}" for k, v in shown.items()))
         print(f"{report['epochs']} epochs in {report['train_seconds']:.2f} s on {report['device']}")
     return 0
@@ -257,10 +293,11 @@ def _sweep(args: argparse.Namespace) -> int:
 
     if args.workers < 1:
         raise ConfigError(f"--workers must be a positive integer, got {args.workers}")
-    data, model_cfg, train_cfg = _chosen(args)
-    plan = Sweep(data, model_cfg, train_cfg, parse_grid(args.grid), args.seeds, args.task)
+    _, model_cfg, train_cfg, spec = _chosen(args)
+    grid = parse_grid(args.grid)
+    plan = Sweep(spec.data, model_cfg, train_cfg, grid, args.seeds, spec.task, spec.options)
     executor = make_executor(args.backend, args.workers, args.ray_address)
-    metric = primary(task_class(args.task)).name
+    metric = primary(task_class(spec.task)).name
     start = time.perf_counter()
     results = []
     try:
@@ -307,6 +344,7 @@ def _sweep(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     from gru_core.bundle import BundleError
     from gru_core.data import DataError
+    from gru_core.text import TextError
     from gru_core.train import Diverged
 
     args = _parser().parse_args(argv)
@@ -314,7 +352,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "train":
             return _train(args, argv)
         return {"data": _data, "show": _show, "sweep": _sweep}[args.command](args)
-    except (ConfigError, DataError, BundleError) as exc:
+    except (ConfigError, DataError, BundleError, TextError) as exc:
         print(f"python -m gru_core: error: {exc}", file=sys.stderr)
         return 2
     except Diverged as exc:

@@ -173,7 +173,12 @@ MODEL_KINDS = {  # kind -> label on cards, charts and tables (cells.KINDS's labe
     "gru_update_only": "GRU, update gate only",
     "gru_reset_only": "GRU, reset gate only",
 }
-TASK_NAMES = ("forecast",)  # tasks by name; gru_core.tasks.TASKS builds them
+TASK_NAMES = (
+    "forecast",
+    "window",
+    "classify",
+    "text",
+)  # tasks by name; gru_core.tasks.TASKS builds them
 
 
 @dataclass(frozen=True)
@@ -298,9 +303,15 @@ class TrainConfig:
     lr: float = _float(
         5e-4,
         1e-6,
-        1.0,
-        _ui("lr", "Learning rate", "Adam's step size, on a log scale.", widget="lr", flag="--lr"),
-    )  # Adam learning rate
+        1000.0,
+        _ui(
+            "lr",
+            "Learning rate",
+            "The optimizer's step size, on a log scale.",
+            widget="lr",
+            flag="--lr",
+        ),
+    )  # Adam's learning rate (the text task's SGD takes up to 1000: d2l's 100)
     seq_len: int = _int(
         20,
         2,
@@ -456,7 +467,12 @@ class Preset:
     data: DataConfig
     model: ModelConfig
     train: TrainConfig
+    task: str = "forecast"  # one of TASK_NAMES
+    options: dict = field(default_factory=dict)  # the task's own settings (spec.TASK_OPTIONS)
 
+
+# The window presets train every window at once (batch 240 = the training windows).
+_WINDOW_TRAIN = TrainConfig(epochs=100, lr=5e-3, batch_size=240, mode="windowed", seed=42)
 
 PRESETS: dict[str, Preset] = {
     "seed": Preset(
@@ -485,6 +501,65 @@ PRESETS: dict[str, Preset] = {
             step_kernel="numpy",
         ),
     ),
+    "seed004": Preset(
+        "seed004",
+        "The window tutorial exactly: 300 windows of 30, target = the window's last point,"
+        " GRU(1, 32), Adam 5e-3, 100 full-batch epochs, seed 42.",
+        DataConfig(),
+        ModelConfig(hidden_size=32),
+        _WINDOW_TRAIN,
+        "window",
+        {"target": "last"},
+    ),
+    "window": Preset(
+        "window",
+        "Windows of the tutorial's sines; the target is the value after each window.",
+        DataConfig(),
+        ModelConfig(hidden_size=32),
+        _WINDOW_TRAIN,
+        "window",
+    ),
+    "classify": Preset(
+        "classify",
+        "Rising or falling at the window's end: a GRU reading the window against an MLP"
+        " that sees only its last value; 600 windows of 30, Adam 1e-2, batches of 64.",
+        DataConfig(),
+        ModelConfig(hidden_size=32),
+        TrainConfig(epochs=30, lr=1e-2, batch_size=64, mode="windowed"),
+        "classify",
+        {"windows": 600, "train_windows": 480},
+    ),
+    # d2l's setting (first edition, GRU chapter): 256 units, 35 steps, batch 32, sequential
+    # batches with the state carried, SGD at lr 100 on the mean loss, clipping at norm 0.01,
+    # 160 epochs, held-out perplexity and 50-character samples every 40; d2l's from-scratch
+    # GRU beside nn.GRU where the registry has it.
+    "seed003": Preset(
+        "seed003",
+        "The text tutorial: the Tang poems, d2l's GRU beside nn.GRU, 256 units, SGD at 100,"
+        " clipping at 0.01, 160 epochs, samples every 40.",
+        DataConfig(),
+        ModelConfig(
+            models=tuple(k for k in ("gru_d2l", "gru") if k in MODEL_KINDS), hidden_size=256
+        ),
+        TrainConfig(
+            epochs=160,
+            lr=100.0,
+            seq_len=35,
+            batch_size=32,
+            clip_grad=0.01,
+            eval_every=40,
+            mode="windowed",  # the text task batches itself; this only passes the sine's checks
+        ),
+        "text",
+        {"corpus": "tang"},
+    ),
+}
+# A task's preset when none is named.
+DEFAULT_PRESETS = {
+    "forecast": "fast",
+    "window": "window",
+    "classify": "classify",
+    "text": "seed003",
 }
 
 

@@ -339,21 +339,29 @@ def ambiguity_figure() -> go.Figure:
 # -- training ---------------------------------------------------------------------------------
 
 
-def loss_figure(history: Sequence[dict], title: str | None = None) -> go.Figure:
+def loss_figure(
+    history: Sequence[dict],
+    title: str | None = None,
+    styles: dict[str, tuple[str, str]] | None = None,
+    y_title: str = "MSE (log scale)",
+    log: bool = True,
+) -> go.Figure:
     """Loss per epoch for both models (log y): train, test one-step and test free-running.
 
     Rows are the training history's dicts; epochs without a value for a metric
     (no evaluation that epoch, or a non-finite value) are left out of that trace.
+    Another task passes its own metrics as `styles` (metric -> (label, dash)), its axis
+    title and whether the axis is logarithmic.
     """
     if not history:
         return _empty(_figure([], title), "No epochs yet: press Start")
     traces = []
     all_epochs = np.array([r["epoch"] for r in history], dtype=int)
-    for metric, (label, dash) in METRIC_STYLES.items():  # legend rows: one metric, every model
+    for metric, (label, dash) in (styles or METRIC_STYLES).items():  # one metric, every model
         for model in history_models(history):
             key = f"{model}_{metric}"
             values = np.array([_value(r.get(key)) for r in history], dtype=np.float64)
-            keep = np.isfinite(values) & (values > 0)
+            keep = np.isfinite(values) & ((values > 0) if log else True)
             epochs, values = all_epochs[keep], values[keep]
             trace = line(
                 epochs, values, f"{model_label(model)} {label}", model_color(model), dash=dash
@@ -363,7 +371,7 @@ def loss_figure(history: Sequence[dict], title: str | None = None) -> go.Figure:
             trace.legendgroup = model
             traces.append(trace)
     values = [v for t in traces for v in t.y]
-    ceiling = log_ceiling(values)
+    ceiling = log_ceiling(values) if log else None
     if ceiling is not None:
         traces.append(_clipped_marks(traces, ceiling))
     models = len(history_models(history))
@@ -387,7 +395,7 @@ def loss_figure(history: Sequence[dict], title: str | None = None) -> go.Figure:
         title,
         height=520,
         xaxis=_axis("epoch"),
-        yaxis=_log_axis("MSE (log scale)", values),
+        yaxis=_log_axis(y_title, values) if log else _axis(y_title),
         legend=legend,
     )
 
@@ -881,4 +889,96 @@ def band_figure(bands: dict, title: str | None = None, y_title: str = "train los
         height=420,
         xaxis=_axis("epoch"),
         yaxis=_log_axis(f"{y_title} (log scale)", values),
+    )
+
+
+# -- the window and classify tasks ----------------------------------------------------------
+
+
+def prediction_scatter(truth: np.ndarray, predictions: dict[str, np.ndarray]) -> go.Figure:
+    """Predicted against true value per test window and model; the diagonal is perfect."""
+    lo = float(min(truth.min(), *(p.min() for p in predictions.values())))
+    hi = float(max(truth.max(), *(p.max() for p in predictions.values())))
+    traces = [
+        go.Scatter(
+            x=[lo, hi],
+            y=[lo, hi],
+            mode="lines",
+            name="perfect",
+            line=dict(color="#999", dash="dot"),
+        )
+    ]
+    for name, pred in predictions.items():
+        traces.append(
+            go.Scatter(
+                x=truth,
+                y=pred,
+                mode="markers",
+                name=model_label(name),
+                marker=dict(color=model_color(name), size=9, opacity=0.8),
+            )
+        )
+    return _figure(traces, None, height=480, xaxis=_axis("true value"), yaxis=_axis("predicted"))
+
+
+def sample_windows_figure(
+    windows: np.ndarray, target_step: int, truth: np.ndarray, predictions: dict[str, np.ndarray]
+) -> go.Figure:
+    """Each sample window as a line, its target as a black ring, each model's prediction a dot."""
+    fig = make_subplots(rows=1, cols=len(windows), shared_yaxes=True, horizontal_spacing=0.02)
+    steps = np.arange(windows.shape[1])
+    for i, window in enumerate(windows):
+        col, first = i + 1, i == 0
+        fig.add_trace(
+            line(steps, window, "window", COLORS["context"], showlegend=first), row=1, col=col
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=[target_step],
+                y=[truth[i]],
+                mode="markers",
+                name="target",
+                showlegend=first,
+                marker=dict(
+                    color=COLORS["truth"], size=14, symbol="circle-open", line=dict(width=3)
+                ),
+            ),
+            row=1,
+            col=col,
+        )
+        for name, pred in predictions.items():
+            fig.add_trace(
+                go.Scatter(
+                    x=[target_step],
+                    y=[pred[i]],
+                    mode="markers",
+                    name=model_label(name),
+                    showlegend=first,
+                    marker=dict(color=model_color(name), size=10),
+                ),
+                row=1,
+                col=col,
+            )
+    return _style(fig, None, height=360)
+
+
+def confusion_figure(matrix: np.ndarray, class_names: Sequence[str], title: str) -> go.Figure:
+    """Counts of (true class, predicted class) as a heatmap with the numbers written in."""
+    names = list(class_names)
+    heat = go.Heatmap(
+        z=matrix,
+        x=names,
+        y=names,
+        colorscale="Blues",
+        showscale=False,
+        text=matrix,
+        texttemplate="%{text}",
+        textfont=dict(size=FONT_SIZE),
+    )
+    return _figure(
+        [heat],
+        title,
+        height=360,
+        xaxis=_axis("predicted"),
+        yaxis=_axis("true", autorange="reversed"),
     )

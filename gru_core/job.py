@@ -23,9 +23,10 @@ import torch
 
 from gru_core import device as devices
 from gru_core.config import ConfigError
-from gru_core.models import Forecaster, build_model, parameter_counts, recurrent_core
+from gru_core.models import Forecaster, recurrent_core
 from gru_core.recording import RunRecord, RunRecorder, set_status
 from gru_core.spec import RunSpec
+from gru_core.tasks import build_model, parameter_counts
 from gru_core.train import Diverged, JobFailed, Trainer, train
 
 STATUSES = ("queued", "running", "stopped", "finished", "diverged", "failed")
@@ -113,7 +114,7 @@ class Snapshot:
         """Model `name` at this snapshot, on the CPU, in eval mode (built once per snapshot)."""
         if name not in self._models:
             with torch.device("meta"):  # no initial weights drawn: they are loaded next
-                model = build_model(self.spec.model(name))
+                model = build_model(self.spec, self.spec.model(name))
             model = model.to_empty(device="cpu")
             model.load_state_dict(self.weights[name])
             model.set_scale(float(model.mean), float(model.std))
@@ -210,7 +211,7 @@ class TrainingJob:
         """`record`: the workspace run this job saves as it trains (`gru_core.workspace`)."""
         # Checked here, not in the worker: bad settings fail at once, in the caller's hands.
         self.spec = check_spec(spec)
-        self.parameters = parameter_counts(spec.models)
+        self.parameters = parameter_counts(spec)
         self.device_choice = devices.choose(
             spec.train.device, max(m.hidden_size for m in spec.models), spec.train.batch_size
         )

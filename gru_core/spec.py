@@ -10,8 +10,9 @@ training process turns it into one (`gru_core.train.Trainer(spec)`). `to_dict` a
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -21,6 +22,7 @@ from gru_core.config import (
     ConfigError,
     DataConfig,
     ModelConfig,
+    Preset,
     TrainConfig,
     check_compatible,
     split_index,
@@ -31,6 +33,32 @@ from gru_core.config import (
 # exactly. "model": each model built under its own seed (`model_seed`), so changing one
 # model's settings never changes another's weights. gru_core.train._SEEDINGS builds them.
 SEEDINGS = ("run", "model")
+
+# Task name -> "module:class" of its own settings (a frozen config built from
+# `RunSpec.options`); a task without an entry takes no options. Imported only for those
+# tasks, so a forecast spec validates without torch.
+TASK_OPTIONS: dict[str, str] = {
+    "window": "gru_core.tasks.window:WindowConfig",
+    "classify": "gru_core.tasks.classify:ClassifyConfig",
+    "text": "gru_core.tasks.text:TextOptions",
+}
+
+
+def task_options(task: str, options: dict):
+    """The settings object of `task` built from `options`; ConfigError when they do not fit."""
+    if task not in TASK_OPTIONS:
+        if options:
+            raise ConfigError(f"the {task} task takes no options; got {sorted(options)}")
+        return None
+    module, _, cls = TASK_OPTIONS[task].partition(":")
+    config = getattr(importlib.import_module(module), cls)
+    known = {f.name for f in dataclasses.fields(config)}
+    unknown = sorted(set(options) - known)
+    if unknown:
+        raise ConfigError(
+            f"unknown {task} option(s) {', '.join(unknown)}; choose from {', '.join(sorted(known))}"
+        )
+    return config(**options)
 
 
 @dataclass(frozen=True)
@@ -165,6 +193,7 @@ class RunSpec:
     train: TrainConfig
     task: str = "forecast"  # one of config.TASK_NAMES
     seeding: str = "run"  # one of SEEDINGS
+    options: dict = field(default_factory=dict)  # the task's own settings (TASK_OPTIONS)
 
     @classmethod
     def of(
@@ -173,12 +202,31 @@ class RunSpec:
         """The spec for the Train page's settings: `model`'s kinds with its shared sizes."""
         return cls(data, model_specs(model), train, task, train.seeding)
 
+    @classmethod
+    def from_preset(
+        cls,
+        preset: Preset,
+        model: ModelConfig | None = None,
+        train: TrainConfig | None = None,
+        data: Dataset | None = None,
+    ) -> RunSpec:
+        """The run of a preset: its task, options and settings, `model`, `train` or `data`
+        in place of the preset's where given (data: the preset's sine by default)."""
+        if data is None:
+            from gru_core.data import make_sine
+
+            sine = preset.data
+            data = Dataset(make_sine(sine), sine.train_fraction, "sine", sine=sine)
+        spec = cls.of(data, model or preset.model, train or preset.train, preset.task)
+        return dataclasses.replace(spec, options=dict(preset.options))
+
     def validate(self) -> RunSpec:
         """Raise ConfigError when this run cannot train; the spec itself otherwise."""
         if self.task not in TASK_NAMES:
             raise ConfigError(f"task must be one of {', '.join(TASK_NAMES)}; got {self.task!r}")
         if self.seeding not in SEEDINGS:
             raise ConfigError(f"seeding must be one of {', '.join(SEEDINGS)}; got {self.seeding!r}")
+        task_options(self.task, self.options)
         names = [m.name for m in self.models]
         if not names or len(set(names)) != len(names):
             raise ConfigError(f"a run needs one or more models with distinct names; got {names}")
@@ -204,6 +252,7 @@ class RunSpec:
             "data": self.data.to_dict(),
             "models": [_plain(dataclasses.asdict(m)) for m in self.models],
             "train": dataclasses.asdict(self.train),
+            "options": dict(self.options),
         }
 
     @classmethod
@@ -215,6 +264,7 @@ class RunSpec:
             TrainConfig(**d["train"]),
             d["task"],
             d["seeding"],
+            dict(d.get("options", {})),
         )
 
 

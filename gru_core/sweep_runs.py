@@ -31,7 +31,9 @@ from gru_core.config import ConfigError, ModelConfig, Setting, TrainConfig, sett
 from gru_core.spec import Dataset, RunSpec
 
 RAY_ADDRESS_ENV = "GRU_LAB_RAY_ADDRESS"  # the Ray cluster the app's sweeps run on, if any
-_NOT_SWEPT = ("seed", "device", "mlp_hidden")  # seeds are the sweep's own; the rest not a grid
+# Seeds are the sweep's own; the rest are not a grid (a sweep's runs share their models:
+# its charts and bands are per model, and a grid value cannot hold a list of kinds).
+_NOT_SWEPT = ("seed", "device", "mlp_hidden", "models")
 MAX_SECONDS = 30 * 60  # a sweep estimated to take longer is refused
 # Rough cost of one epoch per training point, measured on the `fast` and `seed` presets on
 # a 2-core machine (BENCHMARKS.md): numpy whole-step kernels, and torch.
@@ -60,18 +62,8 @@ def _boolean(text: str) -> bool:
 _boolean.__name__ = "true/false"
 
 
-def _kinds(text: str) -> tuple[str, ...]:
-    """One value of the `models` setting: model kinds joined by '+' (`mlp+lstm`)."""
-    return tuple(kind.strip() for kind in text.split("+"))
-
-
-_kinds.__name__ = "kinds joined by +"
-
-
 def value_type(s: Setting) -> Callable[[str], object]:
-    """How to read one value of setting `s` from text (int, float, a choice, a boolean, kinds)."""
-    if s.widget == "multiselect":
-        return _kinds
+    """How to read one value of setting `s` from text (int, float, a choice, a boolean)."""
     if s.choices:
         return str
     if s.widget == "toggle":
@@ -107,6 +99,7 @@ class Sweep:
     grid: dict[str, list]  # grid name -> values, in the grid's order
     seeds: int  # seeds per cell: train.seed, train.seed + 1, ...
     task: str = "forecast"
+    options: dict = field(default_factory=dict)  # the task's own settings (RunSpec.options)
     max_runs: int = sweep.MAX_RUNS
     runs: list[dict] = field(init=False)
 
@@ -127,6 +120,7 @@ class Sweep:
         model, train = _apply(self.model, self.train, run["settings"])
         train = dataclasses.replace(train, seed=run["seed"])
         spec = RunSpec.of(self.data, model, train, self.task)
+        spec = dataclasses.replace(spec, options=dict(self.options))
         return spec.validate() if validate else spec
 
     def items(self, workers: int = 1, runs: Iterable[Mapping] | None = None) -> list[dict]:
@@ -177,6 +171,7 @@ class Sweep:
             "grid": {k: list(v) for k, v in self.grid.items()},
             "seeds": self.seeds,
             "task": self.task,
+            "options": dict(self.options),
             "max_runs": self.max_runs,
         }
 
@@ -189,6 +184,7 @@ class Sweep:
             {k: list(v) for k, v in d["grid"].items()},
             d["seeds"],
             d["task"],
+            dict(d.get("options", {})),
             d["max_runs"],
         )
 

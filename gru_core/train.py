@@ -23,9 +23,9 @@ from torch import nn
 
 from gru_core import device as devices
 from gru_core import kernels
-from gru_core.models import Forecaster, build_model
+from gru_core.models import Forecaster
 from gru_core.spec import ModelSpec, RunSpec, model_seed
-from gru_core.tasks import Batch, make_task, metric_names, primary
+from gru_core.tasks import Batch, build_model, make_task, metric_names, primary
 
 # Model construction seeds torch's process-wide generator; two jobs building at once
 # would interleave draws, so building is serialised.
@@ -84,8 +84,9 @@ class Trainer:
         self.optimizers: dict[str, torch.optim.Optimizer] = {}
 
         def build(model_spec: ModelSpec) -> None:
-            model = self.models[model_spec.name] = build_model(model_spec).to(dev)
-            self.optimizers[model_spec.name] = _adam(model, cfg.lr)
+            model = self.models[model_spec.name] = build_model(spec, model_spec).to(dev)
+            make = getattr(self.task, "optimizer", None)  # a task's own, else Adam
+            self.optimizers[model_spec.name] = (make or _adam)(model, cfg.lr)
 
         with _BUILD_LOCK:
             _SEEDINGS[spec.seeding](spec, build)
@@ -151,6 +152,8 @@ class Trainer:
                 group["lr"] = lr
         for model in self.models.values():
             model.train()
+        if getattr(self.task, "fresh_state_each_epoch", False):
+            self._state = dict.fromkeys(self.models)
         losses: dict[str, list] = {name: [] for name in self.models}
         for batch in self.task.batches():
             for name in self.models:

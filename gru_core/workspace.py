@@ -23,9 +23,9 @@ from gru_core import bundle as bundles
 from gru_core import store as stores
 from gru_core.config import ConfigError, DataConfig
 from gru_core.job import Snapshot, TrainingJob
-from gru_core.models import parameter_counts
 from gru_core.recording import RunRecord, weights_of
 from gru_core.spec import Dataset, RunSpec
+from gru_core.tasks import parameter_counts
 
 # -- specs and data in the store ----------------------------------------------------------
 
@@ -95,7 +95,7 @@ def record_run(
         dataset,
         name=name,
         sweep=sweep,
-        params=parameter_counts(spec.models),
+        params=parameter_counts(spec),
     )
     return RunRecord(str(store.root), ws, run), removed
 
@@ -121,7 +121,7 @@ def stored_snapshot(store: stores.Store, ws: str, run_id: int) -> Snapshot:
         spec=spec,
         device="cpu",
         device_reason="a saved run, shown from its checkpoint",
-        parameters=dict(run.params) or parameter_counts(spec.models),
+        parameters=dict(run.params) or parameter_counts(spec),
         elapsed=run.seconds,
         can_resume=run.status in ("stopped", "interrupted") and run.epoch < spec.train.epochs,
         run=run_id,

@@ -177,7 +177,7 @@ def test_importing_config_loads_no_torch_and_models_first_works():
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "['fast', 'seed']"
+    assert result.stdout.strip() == "['classify', 'fast', 'seed', 'seed003', 'seed004', 'window']"
 
 
 def test_every_setting_is_declared_once_with_its_widget_and_help():
@@ -216,7 +216,7 @@ def test_replace_validates_again():
 
 def test_bounds_mirror_the_fields():
     assert bounds(DataConfig, "points") == (50, MAX_POINTS)
-    assert bounds(TrainConfig, "lr") == (1e-6, 1.0)
+    assert bounds(TrainConfig, "lr") == (1e-6, 1000.0)
 
 
 def test_data_min_points_matches_the_config_bound():

@@ -44,7 +44,7 @@ def test_to_dict_is_plain_json_and_from_dict_reads_it_back(generated):
 
 def test_from_dict_validates_every_field():
     d = spec_for(make_sine(DataConfig(points=300)), 0.8).to_dict()
-    d["train"]["lr"] = 5.0
+    d["train"]["lr"] = 5000.0  # above the text task's 1000
     with pytest.raises(ConfigError, match="^lr "):
         RunSpec.from_dict(d)
     d["train"]["lr"] = 0.01

@@ -117,7 +117,7 @@ def test_failing_run_in_json(capsys):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--grid", "width=3"], "unknown setting 'width'; settings that can be swept: models, hid"),
+        (["--grid", "width=3"], "unknown setting 'width'; settings that can be swept: hidden"),
         (["--grid", "hidden=4", "--seeds", "11"], "seeds must be an integer in [1, 10]"),
         (["--grid", "hidden=4", "--workers", "0"], "--workers must be a positive integer"),
     ],
@@ -175,9 +175,21 @@ def test_cancel_keeps_the_finished_runs_and_never_starts_the_queued():
     assert all(r["metrics"] is not None for r in job.results)
 
 
-def test_model_kinds_are_swept_as_kinds_joined_by_plus():
-    assert parse_grid(["models=mlp+gru,lstm"]) == {"models": [("mlp", "gru"), ("lstm",)]}
-    plan = _plan(**parse_grid(["models=mlp+gru,lstm"]))
-    assert [r["settings"]["models"] for r in plan.runs] == [("mlp", "gru"), ("lstm",)]
-    kinds = [[m.kind for m in plan.spec(r).models] for r in plan.runs]
-    assert kinds == [["mlp", "gru"], ["lstm"]]
+def test_a_sweep_of_another_task_trains_its_preset_with_its_options(capsys):
+    # classify's preset reads 600 windows (its options); dropping them would read the
+    # default 300 and give other accuracies than train --json.
+    base = ["--task", "classify", "--epochs", "1"]
+    assert main(["sweep", *base, "--grid", "hidden=4", "--json"]) == 0
+    swept = json.loads(capsys.readouterr().out.strip().splitlines()[-1])["runs"][0]
+    assert main(["train", *base, "--hidden", "4", "--json"]) == 0
+    alone = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert swept["error"] is None
+    assert swept["gru"] == alone["gru"] and swept["mlp"] == alone["mlp"]
+    assert 0 <= swept["gru"]["test_accuracy"] <= 1
+
+
+def test_a_sweep_keeps_its_task_options_when_stored():
+    plan = dataclasses.replace(_plan(hidden=[4]), task="window", options={"target": "last"})
+    again = Sweep.from_dict(json.loads(json.dumps(plan.to_dict())))
+    assert (again.task, again.options) == ("window", {"target": "last"})
+    assert again.spec(again.runs[0]).options == {"target": "last"}

@@ -30,8 +30,9 @@ from typing import Protocol
 
 import torch
 
+from gru_core import models
 from gru_core.models import Forecaster
-from gru_core.spec import RunSpec
+from gru_core.spec import ModelSpec, RunSpec
 
 
 @dataclass(frozen=True)
@@ -89,7 +90,12 @@ def primary(task: Task) -> Metric:
 
 
 # Task name -> "module:class"; imported on first use (a task module imports this one).
-TASKS: dict[str, str] = {"forecast": "gru_core.tasks.forecast:ForecastTask"}
+TASKS: dict[str, str] = {
+    "forecast": "gru_core.tasks.forecast:ForecastTask",
+    "window": "gru_core.tasks.window:WindowTask",
+    "classify": "gru_core.tasks.classify:ClassifyTask",
+    "text": "gru_core.tasks.text:TextTask",
+}
 
 
 def task_class(name: str) -> type:
@@ -101,6 +107,20 @@ def task_class(name: str) -> type:
 def make_task(spec: RunSpec, device: torch.device) -> Task:
     """The task `spec.task` names, prepared on `device`."""
     return task_class(spec.task)(spec, device)
+
+
+def build_model(run: RunSpec, spec: ModelSpec) -> Forecaster:
+    """Model `spec` of `run` with fresh weights: built by the task's own static
+    `build_model(run, spec)` where it has one (a many-to-one head, a language model), by
+    the model registry otherwise."""
+    build = getattr(task_class(run.task), "build_model", None)
+    return models.build_model(spec) if build is None else build(run, spec)
+
+
+def parameter_counts(run: RunSpec) -> dict[str, int]:
+    """Trainable parameters per model name of `run`, counted on torch's meta device."""
+    with torch.device("meta"):
+        return {m.name: models.count_parameters(build_model(run, m)) for m in run.models}
 
 
 def metric_names(task: Task | type) -> tuple[str, ...]:

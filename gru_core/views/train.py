@@ -11,10 +11,9 @@ from gru_core import cells, process_job
 from gru_core import device as devices
 from gru_core.config import PRESETS, ConfigError, ModelConfig, TrainConfig, settings
 from gru_core.job import Snapshot, TrainingJob, check_spec
-from gru_core.models import parameter_counts
 from gru_core.recording import RunRecord
 from gru_core.spec import Dataset, RunSpec
-from gru_core.tasks import primary, task_class
+from gru_core.tasks import parameter_counts, primary, task_class
 from gru_core.views.status import format_metric, seconds_per_epoch
 
 DEFAULT_PRESET = "fast"
@@ -168,7 +167,7 @@ def _show(value: object) -> str:
 
 def parameter_table(spec: RunSpec) -> pd.DataFrame:
     """One row per model of `spec`: its kind, hidden size, layers and trainable parameters."""
-    counts = parameter_counts(spec.models)
+    counts = parameter_counts(spec)
     recurrent = [m for m in spec.models if m.kind in cells.KINDS]
     return pd.DataFrame(
         {

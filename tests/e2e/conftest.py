@@ -151,6 +151,12 @@ class AppPage:
         box.press("Enter")
         self.wait_for_run()
 
+    def select(self, key: str, option: str) -> None:
+        """Choose `option` (its shown text) in the selectbox with this key."""
+        self.key(key).locator("input, [role='combobox']").first.click()
+        self.page.get_by_role("option", name=option).click()
+        self.wait_for_run()
+
     def exceptions(self) -> list[str]:
         return self.page.locator("[data-testid='stException']").all_inner_texts()
 

@@ -1,0 +1,94 @@
+"""Time to quality of the window and classify tasks, and the text task's characters per second.
+
+In one call, one torch thread, interleaved rounds (medians):
+
+- window: the tutorial's code (benchmarks/window_baseline.py, 100 full-batch epochs) against
+  the `seed004` preset (the same algorithm through the engine) and the same run at lr 0.02
+  stopped at the first epoch whose GRU test MSE is at most the tutorial's 0.00324;
+- classify: the `classify` preset (GRU and MLP) stopped at GRU test accuracy >= 0.95;
+- text: characters per second of one epoch of the text task (seed003's settings, nn.GRU)
+  against d2l's plain from-scratch GRU (benchmarks/text_baseline.py) on the Tang poems.
+
+    python -m benchmarks.tasks [--rounds 3] [--json F]
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import time
+
+import torch
+
+from benchmarks import text as text_bench
+from benchmarks import window_baseline
+from benchmarks.common import load_average, median
+from gru_core.config import PRESETS, ModelConfig
+from gru_core.spec import RunSpec
+from gru_core.train import Trainer, train
+
+
+def _run(preset: str, target: float | None = None, models=None, **settings) -> dict:
+    p = PRESETS[preset]
+    model = p.model if models is None else dataclasses.replace(p.model, models=models)
+    spec = RunSpec.from_preset(p, model, dataclasses.replace(p.train, device="cpu", **settings))
+    start = time.perf_counter()
+    trainer = Trainer(spec)
+    result = train(trainer, target=target)
+    last = trainer.history[-1]
+    return {
+        "seconds": time.perf_counter() - start,
+        "epochs": trainer.epoch,
+        "reached": result.outcome == "reached_target",
+        **{k: v for k, v in last.items() if k.startswith("gru_") and not k.endswith("_sample")},
+    }
+
+
+def _text_task_chars_per_second() -> float:
+    trainer = Trainer(
+        RunSpec.from_preset(
+            PRESETS["seed003"],
+            ModelConfig(models=("gru",), hidden_size=256),
+            dataclasses.replace(PRESETS["seed003"].train, epochs=1, eval_every=1000, device="cpu"),
+        )
+    )
+    chars = sum(b.y.numel() for b in trainer.task.batches())
+    trainer.task._rng.seed(trainer.spec.train.seed)  # the batches the epoch trains on
+    start = time.perf_counter()
+    for batch in trainer.task.batches():
+        trainer._step("gru", batch)
+    return chars / (time.perf_counter() - start)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--json")
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    rows: dict[str, list] = {}
+    for r in range(args.rounds):
+        jobs = {
+            "window baseline": lambda: window_baseline.run(),
+            "window seed004": lambda: _run("seed004", models=("gru",)),
+            "window lr 0.02 to 0.00324": lambda: _run("seed004", 0.00324, models=("gru",), lr=0.02),
+            "classify to 0.95": lambda: _run("classify", 0.95),
+        }
+        order = list(jobs) if r % 2 == 0 else list(reversed(jobs))
+        for name in order:
+            rows.setdefault(name, []).append(jobs[name]())
+            print(name, rows[name][-1], flush=True)
+    vocab, ids, _ = text_bench.corpus_ids("tang")
+    base = text_bench.baseline(len(vocab), ids, 1)
+    ours = _text_task_chars_per_second()
+    print(f"text: baseline {base:.0f} chars/s, text task {ours:.0f} chars/s, {ours / base:.2f}x")
+    summary = {k: median([v["seconds"] for v in vs]) for k, vs in rows.items()}
+    print(json.dumps({"seconds": summary, "load": load_average()}))
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"rows": rows, "text": {"baseline": base, "task": ours}}, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
