@@ -233,13 +233,8 @@ def _mlp_closed_loop(params: list[np.ndarray], window: np.ndarray, horizon: int)
         inputs = out
     preds = np.empty((horizon, runs), dtype=dtype)
     last = steps[-1][2]  # (R, 1, 1)
-    matmul, maximum = np.matmul, np.maximum
     for pred in preds:
-        for weight, x, out in steps:
-            if weight is None:
-                maximum(out, 0, out=out)
-            else:
-                matmul(weight, x, out=out)
+        kernels.mlp_pass(steps)
         pred[:] = last[:, 0, 0]
         a[:, : k - 1] = a[:, 1:k]
         a[:, k - 1] = last[:, 0]

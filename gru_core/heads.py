@@ -16,7 +16,7 @@ from torch import nn
 
 from gru_core import cells
 from gru_core.config import ConfigError
-from gru_core.models import Forecaster
+from gru_core.models import Forecaster, mlp
 from gru_core.spec import ModelSpec
 
 
@@ -67,13 +67,7 @@ class WindowMLP(Forecaster):
     def __init__(self, window: int, hidden: tuple[int, ...] = (32, 16), outputs: int = 1) -> None:
         super().__init__()
         self.window = window
-        layers: list[nn.Module] = []
-        width = window
-        for h in hidden:
-            layers += [nn.Linear(width, h), nn.ReLU()]
-            width = h
-        layers.append(nn.Linear(width, outputs))
-        self.net = nn.Sequential(*layers)
+        self.net = mlp(window, hidden, outputs)
 
     def core(self, x: torch.Tensor, state):
         return self.net(x[:, -self.window :, 0]), None  # (batch, outputs)

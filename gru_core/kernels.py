@@ -342,6 +342,21 @@ def gru_forecasts(module: nn.GRU, head: nn.Linear, x: np.ndarray, h: np.ndarray)
 
 
 @np.errstate(over="ignore", invalid="ignore")
+def mlp_pass(steps: list[tuple]) -> None:
+    """One forward pass through an MLP laid out as (weight, input, output) steps.
+
+    Each step writes its output in place: a product `weight @ input` (the bias folded in as
+    a row of ones), or a ReLU where the weight is None. Shared by the single and the
+    batched closed loops, whose arrays carry a leading run axis or not.
+    """
+    matmul, maximum = np.matmul, np.maximum
+    for weight, x, out in steps:
+        if weight is None:
+            maximum(out, 0, out=out)
+        else:
+            matmul(weight, x, out=out)
+
+
 def mlp_closed_loop(net: nn.Sequential, window: np.ndarray, horizon: int):
     """Feed an MLP (Linear/ReLU stack) its own outputs; window (B, k) holds the last k inputs.
 
@@ -366,13 +381,8 @@ def mlp_closed_loop(net: nn.Sequential, window: np.ndarray, horizon: int):
             steps.append((None, None, steps[-1][2]))
     preds = np.empty((horizon, batch), dtype=dtype)
     last = steps[-1][2]  # (1, B)
-    matmul, maximum = np.matmul, np.maximum
     for pred in preds:
-        for weight, x, out in steps:
-            if weight is None:
-                maximum(out, 0, out=out)
-            else:
-                matmul(weight, x, out=out)
+        mlp_pass(steps)
         pred[:] = last[0]
         a[: k - 1] = a[1:k]
         a[k - 1] = last[0]

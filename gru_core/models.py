@@ -190,19 +190,24 @@ class GRUForecaster(RecurrentForecaster):
         super().__init__("gru", hidden_size, num_layers, dropout)
 
 
+def mlp(inputs: int, hidden: tuple[int, ...], outputs: int) -> nn.Sequential:
+    """Linear layers of the `hidden` widths with a ReLU after each, then a linear output layer."""
+    layers: list[nn.Module] = []
+    width = inputs
+    for h in hidden:
+        layers += [nn.Linear(width, h), nn.ReLU()]
+        width = h
+    layers.append(nn.Linear(width, outputs))
+    return nn.Sequential(*layers)
+
+
 class MLPForecaster(Forecaster):
     """Maps the last `window` values to the next one; state = the previous window-1 inputs."""
 
     def __init__(self, hidden: tuple[int, ...] = (32, 16), window: int = 1) -> None:
         super().__init__()
         self.window = window
-        layers: list[nn.Module] = []
-        width = window
-        for h in hidden:
-            layers += [nn.Linear(width, h), nn.ReLU()]
-            width = h
-        layers.append(nn.Linear(width, 1))
-        self.net = nn.Sequential(*layers)
+        self.net = mlp(window, hidden, 1)
 
     def core(self, x: torch.Tensor, state):
         if self.window == 1:
