@@ -25,16 +25,23 @@ def test_four_models_train_together_and_each_has_gates_and_memory(app):
     app.set_number("train_epochs", 8)
     app.click("train_start")
     assert wait_for(lambda: "finished" in app.status(), 90), app.status()
-    assert wait_for(lambda: app.chart_data("train_losses") is not None, 30)
-    names = {t["name"].split(" ")[0] for t in app.chart_data("train_losses")}
-    assert names == {"GRU", "MLP", "RNN", "LSTM"}
+
+    def models_drawn() -> set[str]:
+        return {t["name"].split(" ")[0] for t in app.chart_data("train_losses") or []}
+
+    # the chart is drawn a moment after the status says finished: wait for its traces
+    assert wait_for(lambda: models_drawn() == {"GRU", "MLP", "RNN", "LSTM"}, 30), models_drawn()
     app.screenshot("cells-train")
 
     app.nav("Gates")
     for label, rows in KINDS.items():
         _choose(app, "gates_model", label)
 
-        assert wait_for(lambda n=rows: len(_heatmaps(app)) == n, 20), (label, len(_heatmaps(app)))
+        def drawn(n=rows) -> bool:  # the heatmaps and the unit's traces redraw one by one
+            over = app.chart_data("gates_unit_over_input") or []
+            return len(_heatmaps(app)) == n and len(over) == n + 1
+
+        assert wait_for(drawn, 20), (label, len(_heatmaps(app)))
         over = app.chart_data("gates_unit_over_input")
         assert over[0]["name"] == "input x" and len(over) == rows + 1, label
         assert app.page.locator(".katex").count() >= 1  # the equations, in numbers
