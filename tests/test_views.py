@@ -442,3 +442,14 @@ def test_prepare_process_sets_threads_and_freezes_what_is_loaded(monkeypatch):
     finally:
         gc.unfreeze()
         torch.set_num_threads(threads)
+
+
+def test_a_runs_settings_line_names_its_models_plainly():
+    from gru_core.config import ModelConfig, TrainConfig
+    from gru_core.data import make_sine
+    from gru_core.spec import spec_for
+    from gru_core.views.runs import settings_line
+
+    spec = spec_for(make_sine(), 0.8, ModelConfig(models=("gru", "mlp", "lstm")), TrainConfig())
+    line = settings_line(spec.to_dict())
+    assert line.startswith("models gru, mlp, lstm · hidden 16") and "[" not in line

@@ -45,15 +45,17 @@ def settings_line(spec: dict) -> str:
 
 def settings_of(spec: dict) -> dict[str, object]:
     """A spec dict's settings as the Train page names them, with its task, models and data."""
-    out: dict[str, object] = {
-        "task": spec.get("task", "forecast"),
-        "models": ", ".join(m.get("name", "?") for m in spec.get("models", [])),
-        "data": spec.get("data", {}).get("label", ""),
-    }
+    out: dict[str, object] = {}
     try:
         out.update(config_settings(model_config(spec), TrainConfig(**spec["train"])))
     except (ConfigError, KeyError, TypeError):  # written by another version: what there is
         out.update(spec.get("train", {}))
+    # Last: the settings' own "models" is a tuple of kinds; runs name them as the spec does.
+    out.update(
+        task=spec.get("task", "forecast"),
+        models=", ".join(m.get("name", "?") for m in spec.get("models", [])),
+        data=spec.get("data", {}).get("label", ""),
+    )
     return out
 
 
