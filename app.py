@@ -7,10 +7,24 @@ data and training job are reached through `gru_app.state`, the numerics through 
 import streamlit as st
 
 from gru_app import render, state
-from gru_core import process_job
+from gru_core import i18n, process_job
 from gru_core.views import status
 
 st.set_page_config(page_title="GRU Lab", page_icon="📈", layout="wide")
+
+# The language first, before any text is made: the switch's value (kept in the URL as ?lang=),
+# else the browser's language. The switch itself is drawn at the foot of the sidebar.
+LANGUAGE_KEY = "lang"
+BROWSER_LANGUAGE = i18n.pick_language(st.context.locale)
+i18n.set_language(
+    st.session_state.get(LANGUAGE_KEY)
+    or (
+        st.query_params.get(LANGUAGE_KEY)
+        if st.query_params.get(LANGUAGE_KEY) in i18n.LANGUAGES
+        else None
+    )
+    or BROWSER_LANGUAGE
+)
 
 
 @st.cache_resource(show_spinner=False)
@@ -58,6 +72,15 @@ with st.sidebar:
     st.divider()
     data_line = st.empty()
     st.caption(f"**Devices:** {status.device_summary()}")
+    st.selectbox(
+        "Language · 语言",  # readable whichever language is on
+        list(i18n.LANGUAGES),
+        index=list(i18n.LANGUAGES).index(BROWSER_LANGUAGE),
+        format_func=i18n.LANGUAGES.get,
+        key=LANGUAGE_KEY,
+        bind="query-params",
+        help=i18n.t("app.language.help"),
+    )
 
 
 def show_data() -> None:
