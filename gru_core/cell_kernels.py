@@ -380,6 +380,7 @@ def _d2l_stepper(cell: _D2LLayer, c0: np.ndarray | None, columns: int):
 
 
 def _d2l_params(core: cells.D2LGRU) -> list[nn.Parameter]:
+    """The first layer's parameters, in its order: W_x, W_h, b of each gate, then of H~."""
     return list(core.layers[0].parameters())
 
 
@@ -575,9 +576,7 @@ class D2LGRUTrainStep(RNNTrainStep):
         super().__init__(core, head, opt, clip_grad)
         self.gates = core.gates
 
-    @staticmethod
-    def core_params(core: nn.Module) -> list[nn.Parameter]:
-        return list(core.layers[0].parameters())
+    core_params = staticmethod(_d2l_params)
 
     @staticmethod
     def core_applies(core: nn.Module) -> bool:
