@@ -12,7 +12,7 @@ what training MLP + RNN + LSTM + GRU in one run costs against today's GRU + MLP 
 
     python -m benchmarks.cell_runs [--rounds 5] [--kinds gru rnn lstm ...] [--json F]
     python -m benchmarks.cell_runs --pairs-only [--rounds 5]    # part 2 only
-    python -m benchmarks.cell_runs --in-process [--rounds 5]    # part 2, in this process
+    python -m benchmarks.cell_runs --in-process [--rounds 5]    # parts 1 and 2, in this process
 
 Protocol of benchmarks/common.py: a warm-up round thrown away, the order alternating from
 round to round, medians; ratios only within one run of this script.
@@ -65,9 +65,10 @@ def together(models: str) -> dict[str, float]:
     return {"train_seconds": out["train_seconds"], "process_wall": wall, "process_cpu": cpu}
 
 
-def in_process(models: str) -> dict[str, float]:
-    """Wall and CPU seconds of 60 epochs of the fast preset with these models, trained in
-    this process (`train()` only: no start, no building)."""
+def in_process(models: str, target: float | None = None) -> dict[str, float]:
+    """Wall and CPU seconds of the fast preset's 60 epochs with these models (or until the
+    first one's test MSE <= target), trained in this process (`train()` only: no start, no
+    building), with the epochs and the first model's test MSE at the end."""
     import dataclasses
 
     import torch
@@ -83,8 +84,41 @@ def in_process(models: str) -> dict[str, float]:
     model = dataclasses.replace(fast.model, models=tuple(models.split(",")))
     trainer = Trainer(RunSpec.of(data, model, fast.train))
     cpu = time.process_time()
-    wall = train(trainer).seconds
-    return {"train_seconds": wall, "train_cpu": time.process_time() - cpu}
+    wall = train(trainer, target=target).seconds
+    cpu = time.process_time() - cpu
+    if target is None:
+        return {"train_seconds": wall, "train_cpu": cpu}
+    mse = trainer.history[-1][f"{trainer.names[0]}_test_rollout_mse"]
+    return {"train_seconds": wall, "train_cpu": cpu, "epochs": trainer.epoch, "mse": mse}
+
+
+def alone_in_process(kinds: list[str], rounds: int) -> dict:
+    """Part 1 in this process: per kind, epochs, test MSE, wall and CPU seconds to the target."""
+    rows: dict[str, list[dict]] = {k: [] for k in kinds}
+    for kind in kinds:  # warm-up
+        in_process(kind, TARGET)
+    for r in range(rounds):
+        for kind in kinds if r % 2 == 0 else kinds[::-1]:
+            rows[kind].append(in_process(kind, TARGET))
+    print(f"time to test MSE <= {TARGET} with the fast preset, alone, in this process:")
+    out = {}
+    for kind, runs in rows.items():
+        first = runs[0]  # deterministic: every round trains the same epochs to the same error
+        out[kind] = {
+            "epochs": first["epochs"],
+            "test_rollout_mse": first["mse"],
+            "reached": first["mse"] <= TARGET,
+            "train_seconds": median(x["train_seconds"] for x in runs),
+            "train_cpu": median(x["train_cpu"] for x in runs),
+        }
+        row = out[kind]
+        print(
+            f"  {kind:16} {'reached' if row['reached'] else 'not reached':11}"
+            f" epochs {row['epochs']:3}  test MSE {row['test_rollout_mse']:.4f}"
+            f"  wall {row['train_seconds']:.2f} s  CPU {row['train_cpu']:.2f} s",
+            flush=True,
+        )
+    return out
 
 
 def main() -> None:
@@ -93,7 +127,7 @@ def main() -> None:
     parser.add_argument("--kinds", nargs="+", default=[k for k in MODEL_KINDS if k != "mlp"])
     parser.add_argument("--json", help="write the results here too")
     parser.add_argument(
-        "--in-process", action="store_true", help="part 2 only, trained in this process"
+        "--in-process", action="store_true", help="parts 1 and 2, trained in this process"
     )
     parser.add_argument("--pairs-only", action="store_true", help="part 2 only, by the CLI")
     args = parser.parse_args()
@@ -101,11 +135,15 @@ def main() -> None:
     print_machine(info)
 
     if args.in_process or args.pairs_only:
+        result = {"machine": info}
+        if args.in_process:
+            result["alone"] = alone_in_process(args.kinds, args.rounds)
         run, how = (in_process, "in this process") if args.in_process else (together, "CLI")
         times, medians, ratio = pairs(run, args.rounds, how)
+        result |= {"seconds": times, "median": medians, "ratio": ratio}
         if args.json:
             with open(args.json, "w") as f:
-                json.dump({"machine": info, "seconds": times, "median": medians, "ratio": ratio}, f)
+                json.dump(result, f, indent=1)
         return
     kinds = {k: [] for k in args.kinds}
     for kind in args.kinds:  # warm-up
