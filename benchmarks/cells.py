@@ -2,13 +2,14 @@
 
 One step = forward over a chunk, MSE of a `Linear(H, 1)` head, backward through time and
 one Adam update, with the state carried from chunk to chunk. For the one-layer RNN (tanh),
-LSTM and GRU at hidden 16 and 32, on two chunk shapes: the tutorial's (1 sequence of 20
-steps) and the `fast` preset's (2 streams of 60 steps). torch's side is what the trainer
+LSTM, GRU and d2l GRUs (`gru_d2l`, `gru_update_only`, `gru_reset_only`) at hidden 16 and
+32, on two chunk shapes: the tutorial's (1 sequence of 20 steps) and the `fast` preset's
+(2 streams of 60 steps). torch's side is what the trainer
 runs without a kernel: autograd and `torch.optim.Adam(fused=True)`. Then the tutorial's
 test forecast, 199 steps fed back from one start (`cell_kernels.closed_loop` against a
 torch call a step under no-grad).
 
-    python -m benchmarks.cells [--kinds rnn lstm gru] [--hidden 16 32] [--rounds 5]
+    python -m benchmarks.cells [--kinds rnn lstm gru gru_d2l ...] [--hidden 16 32] [--rounds 5]
                                [--steps 200] [--json F]
 
 Protocol of benchmarks/common.py: one warm-up round thrown away, then rounds in which the
@@ -26,19 +27,20 @@ import torch
 from torch import nn
 
 from benchmarks.common import load_average, machine, median, print_machine
-from gru_core import cell_kernels, kernels
+from gru_core import cell_kernels, cells, kernels
 
 CORES = {
-    "rnn": (nn.RNN, cell_kernels.RNNTrainStep),
-    "lstm": (nn.LSTM, cell_kernels.LSTMTrainStep),
-    "gru": (nn.GRU, kernels.GRUTrainStep),
+    "rnn": cell_kernels.RNNTrainStep,
+    "lstm": cell_kernels.LSTMTrainStep,
+    "gru": kernels.GRUTrainStep,
+    **dict.fromkeys(("gru_d2l", "gru_update_only", "gru_reset_only"), cell_kernels.D2LGRUTrainStep),
 }
 SHAPES = {"tutorial 1x20": (1, 20), "fast 2x60": (2, 60)}
 
 
 def _model(kind: str, hidden: int):
     torch.manual_seed(0)
-    core = CORES[kind][0](1, hidden, batch_first=True)
+    core = cells.build(kind, 1, hidden)
     head = nn.Linear(hidden, 1)
     return core, head, torch.optim.Adam([*core.parameters(), *head.parameters()], fused=True)
 
@@ -49,7 +51,7 @@ def _detach(state):
 
 def time_numpy(kind: str, hidden: int, chunks, steps: int) -> float:
     """Milliseconds per step of the numpy kernel."""
-    step = CORES[kind][1](*_model(kind, hidden))
+    step = CORES[kind](*_model(kind, hidden))
     state = None
     start = time.perf_counter()
     for i in range(steps):

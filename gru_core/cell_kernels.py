@@ -1,15 +1,16 @@
-"""Numpy kernels for the one-layer vanilla RNN (tanh) and LSTM with a linear head.
+"""Numpy kernels for the one-layer vanilla RNN (tanh), LSTM and d2l GRUs with a linear head.
 
-The RNN and LSTM counterparts of kernels.py's GRU paths, for the same reason (on the CPU,
-torch spends small models' time in per-call overhead):
+The RNN, LSTM and d2l-GRU (`cells.D2LGRU`: d2l's GRU and its update-only and reset-only
+ablations) counterparts of kernels.py's GRU paths, for the same reason (on the CPU, torch
+spends small models' time in per-call overhead; the d2l cells loop over time in Python):
 
-- `RNNTrainStep`, `LSTMTrainStep`: a whole training step (forward, MSE, backpropagation
-  through time, Adam) with `kernels.GRUTrainStep`'s interface, on views of the torch
-  parameters and of the torch optimizer's state (`kernels.FlatAdam`), so the modules and
-  the optimizer are always current. `train_step_for` picks the kernel of any of the three
-  kinds, or None (train with torch).
-- `closed_loop`, `forecasts`: a core + head fed its own outputs, for any of the three
-  (the GRU goes to kernels.py). Check `applies_to_forecasts` first.
+- `RNNTrainStep`, `LSTMTrainStep`, `D2LGRUTrainStep`: a whole training step (forward,
+  MSE, backpropagation through time, Adam) with `kernels.GRUTrainStep`'s interface, on
+  views of the torch parameters and of the torch optimizer's state (`kernels.FlatAdam`),
+  so the modules and the optimizer are always current. `train_step_for` picks the kernel
+  of any kind, or None (train with torch).
+- `closed_loop`, `forecasts`: a core + head fed its own outputs, for any of them (the
+  GRU goes to kernels.py). Check `applies_to_forecasts` first.
 
 torch's own LSTM is not slow on the CPU (its oneDNN kernel runs the whole sequence in one
 call, about as fast as this kernel on 60-step chunks, benchmarks/cells.py), unlike its RNN
@@ -23,11 +24,13 @@ step-by-step torch forecasts in tests/test_cell_kernels.py.
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import torch
 from torch import nn
 
-from gru_core import kernels
+from gru_core import cells, kernels
 
 
 class _Layer(kernels._Cell):
@@ -158,12 +161,160 @@ def _lstm_backward(v, c, cache, cell: _Layer, d_out, d_hn, d_cn):
     return dh, dc, *cell.unpack(dm)
 
 
+# -- d2l's GRU and its ablations --------------------------------------------------------------
+
+
+class _D2LLayer(kernels._Cell):
+    """One `cells.D2LGRULayer` as matrices over [h; 1; x]: ((G+1)*H, H + 1 + I).
+
+    Block k of rows is [W_h^T | b | W_x^T] of the k-th of (*gates, "h"), the order the
+    layer registers its parameters in, so the rows are the pre-activations of r, z (those
+    there are) and the candidate. With a reset gate the candidate's block reads
+    [r * h; 1; x] instead (`split` rows on are applied to that stack); without one it
+    reads [h; 1; x] like the gates, and one product a step does everything. The gates'
+    rows are halved in `matrix` (sigmoid via tanh), not in `grad_matrix`.
+    """
+
+    def __init__(self, params, gates: tuple[str, ...]) -> None:
+        w_x, w_h = params[0], params[1]
+        hidden, inputs = w_h.shape[0], w_x.shape[0]
+        self.hidden, self.inputs = hidden, inputs
+        self.reset, self.update = "r" in gates, "z" in gates
+        self.gates = len(gates)
+        self.split = self.gates * hidden if self.reset else (self.gates + 1) * hidden
+        blocks = [
+            np.concatenate([w_h.T, b[:, None], w_x.T], axis=1)
+            for w_x, w_h, b in zip(params[::3], params[1::3], params[2::3], strict=True)
+        ]
+        self.grad_matrix = np.concatenate(blocks)
+        self.matrix = self.grad_matrix.copy()
+        self.matrix[: self.gates * hidden] *= self.matrix.dtype.type(0.5)
+
+    def unpack(self, dm: np.ndarray) -> tuple[np.ndarray, ...]:
+        """The gradients of the layer's parameters, in its order, from that of the matrix."""
+        hidden, grads = self.hidden, []
+        for k in range(self.gates + 1):
+            block = dm[k * hidden : (k + 1) * hidden]
+            grads += [block[:, hidden + 1 :].T, block[:, :hidden].T, block[:, hidden]]
+        return tuple(grads)
+
+    def reset_stack(self, v: np.ndarray) -> np.ndarray:
+        """[r * h; 1; x] per step, the candidate's stack: v's rows below h, the top left for
+        the loop to fill."""
+        u = np.empty_like(v)
+        u[:, self.hidden :] = v[:, self.hidden :]
+        return u
+
+
+@np.errstate(over="ignore", invalid="ignore")
+def _d2l_forward(v: np.ndarray, u: np.ndarray | None, cell: _D2LLayer) -> np.ndarray:
+    """d2l's GRU over v from `_D2LLayer.stack`, writing the states into v[1:, :H] and r * h
+    into u[:-1, :H] (u from `reset_stack`, None without a reset gate). Returns the gates
+    and candidates (T, (G+1)H, B): r, z (those there are), then H~."""
+    hidden, steps, batch = cell.hidden, len(v) - 1, v.shape[2]
+    rows = (cell.gates + 1) * hidden
+    g = np.empty((steps, rows, batch), dtype=v.dtype)
+    gates, first, cand = g[:, : cell.gates * hidden], g[:, : cell.split], g[:, cell.split :]
+    r = g[:, :hidden] if cell.reset else itertools.repeat(None)
+    z = g[:, rows - 2 * hidden : rows - hidden] if cell.update else itertools.repeat(None)
+    c = g[:, rows - hidden :]
+    s = u[:-1, :hidden] if cell.reset else itertools.repeat(None)
+    stack = u[:-1] if cell.reset else itertools.repeat(None)
+    half, m_first, m_cand = v.dtype.type(0.5), cell.matrix[: cell.split], cell.matrix[cell.split :]
+    matmul, multiply, subtract, tanh = np.matmul, np.multiply, np.subtract, np.tanh
+    for v_t, h, h_new, gate_t, first_t, cand_t, r_t, z_t, c_t, s_t, u_t in zip(
+        v[:-1],
+        v[:-1, :hidden],
+        v[1:, :hidden],
+        gates,
+        first,
+        cand,
+        r,
+        z,
+        c,
+        s,
+        stack,
+        strict=False,  # the views of a missing gate repeat None without end
+    ):
+        matmul(m_first, v_t, out=first_t)
+        tanh(gate_t, out=gate_t)
+        gate_t *= half
+        gate_t += half
+        if r_t is not None:  # the candidate reads r * h
+            multiply(r_t, h, out=s_t)
+            matmul(m_cand, u_t, out=cand_t)
+        tanh(c_t, out=c_t)
+        if z_t is None:  # no update gate: H' = H~
+            np.copyto(h_new, c_t)
+        else:  # H' = Z * H + (1 - Z) * H~
+            subtract(h, c_t, out=h_new)
+            h_new *= z_t
+            h_new += c_t
+    return g
+
+
+@np.errstate(over="ignore", invalid="ignore")
+def _d2l_backward(v, u, g, cell: _D2LLayer, d_out, d_hn):
+    """BPTT for `_d2l_forward`: d_out (T, H, B), d_hn (H, B) -> dh0 (H, B) and the
+    gradients of the layer's parameters, in its order."""
+    hidden = cell.hidden
+    rows = (cell.gates + 1) * hidden
+    h, c = v[:-1, :hidden], g[:, rows - hidden :]
+    # Everything that does not depend on the running dh, for all steps at once.
+    d_c = 1 - c * c  # d H~ / d a_h~, then times d H' / d H~
+    d_g = np.empty_like(g)  # d loss / d (a_r; a_z; a_h~)
+    none = itertools.repeat(None)  # for the gate a cell lacks
+    update_views = (none, none, none)
+    if cell.update:
+        z = g[:, rows - 2 * hidden : rows - hidden]
+        d_c *= 1 - z
+        dz_coef = (h - c) * z * (1 - z)  # d a_z / d H'
+        update_views = (z[::-1], dz_coef[::-1], d_g[::-1, rows - 2 * hidden : rows - hidden])
+    dh, tmp = d_hn.copy(), np.empty_like(d_hn)
+    m_h = cell.grad_matrix[: cell.split, :hidden].T.copy()  # (H, split)
+    matmul, multiply = np.matmul, np.multiply
+    if cell.reset:
+        r = g[:, :hidden]
+        dr_coef = h * r * (1 - r)  # d a_r / d (r * h)
+        w_hh = cell.grad_matrix[cell.split :, :hidden].T.copy()  # (H, H): d (r*h) / d a_h~
+        reset_views = (r[::-1], dr_coef[::-1], d_g[::-1, :hidden])
+    else:
+        reset_views = (none, none, none)
+    for d_o, d_c_t, d_cand, d_first, r_t, dr_c, d_r, z_t, dz_c, d_z in zip(
+        d_out[::-1],
+        d_c[::-1],
+        d_g[::-1, rows - hidden :],
+        d_g[::-1, : cell.split],
+        *reset_views,
+        *update_views,
+        strict=False,  # the views of a missing gate repeat None without end
+    ):
+        dh += d_o
+        multiply(dh, d_c_t, out=d_cand)
+        if z_t is not None:
+            multiply(dh, dz_c, out=d_z)
+            dh *= z_t
+        else:
+            dh[:] = 0  # H' = H~: no path from H' to H but through the candidate
+        if r_t is not None:  # through r * h: to r's pre-activation and to h
+            matmul(w_hh, d_cand, out=tmp)
+            multiply(tmp, dr_c, out=d_r)
+            tmp *= r_t
+            dh += tmp
+        dh += matmul(m_h, d_first, out=tmp)
+    dm = np.tensordot(d_g[:, : cell.split], v[:-1], axes=([0, 2], [0, 2]))
+    if cell.reset:
+        d_cand_m = np.tensordot(d_g[:, cell.split :], u[:-1], axes=([0, 2], [0, 2]))
+        dm = np.concatenate([dm, d_cand_m])
+    return dh, *cell.unpack(dm)
+
+
 # -- forecasts fed back ----------------------------------------------------------------------
 
 State = np.ndarray | tuple[np.ndarray, np.ndarray]  # h (B, H), or an LSTM's (h, c)
 
 
-def _rnn_stepper(cell: _Layer, c0: np.ndarray | None):
+def _rnn_stepper(cell: _Layer, c0: np.ndarray | None, columns: int):
     """The RNN's step for `_feed_back`: writes h' (H, R) from [h; 1; u] (H+2, R)."""
     matmul, tanh, m = np.matmul, np.tanh, cell.matrix
 
@@ -174,9 +325,9 @@ def _rnn_stepper(cell: _Layer, c0: np.ndarray | None):
     return step
 
 
-def _lstm_stepper(cell: _Layer, c0: np.ndarray | None):
+def _lstm_stepper(cell: _Layer, c0: np.ndarray | None, columns: int):
     """The LSTM's step for `_feed_back`, keeping its cell state (H, R) between calls."""
-    hidden, columns = cell.hidden, c0.shape[1]
+    hidden = cell.hidden
     g = np.empty((4 * hidden, columns), cell.matrix.dtype)
     s, o, i, f, gg = g[: 3 * hidden], *(g[k * hidden : (k + 1) * hidden] for k in range(4))
     c, tmp = c0.copy(), np.empty_like(c0)
@@ -197,9 +348,48 @@ def _lstm_stepper(cell: _Layer, c0: np.ndarray | None):
     return step
 
 
-_FEED = {  # module type -> (the `_Layer` of its weights, its step for `_feed_back`)
-    nn.RNN: (lambda w: _Layer(*w), _rnn_stepper),
-    nn.LSTM: (lambda w: _Layer(*w, order=_LSTM_ORDER, sigmoids=3), _lstm_stepper),
+def _d2l_stepper(cell: _D2LLayer, c0: np.ndarray | None, columns: int):
+    """A d2l GRU's step for `_feed_back`, as `_d2l_forward` takes it."""
+    hidden, split, rows = cell.hidden, cell.split, (cell.gates + 1) * cell.hidden
+    g = np.empty((rows, columns), cell.matrix.dtype)
+    gates, first, cand = g[: cell.gates * hidden], g[:split], g[split:]
+    r, z, c = g[:hidden], g[rows - 2 * hidden : rows - hidden], g[rows - hidden :]
+    u = np.ones((hidden + cell.inputs + 1, columns), g.dtype)  # [r * h; 1; x]
+    half, m_first, m_cand = g.dtype.type(0.5), cell.matrix[:split], cell.matrix[split:]
+    matmul, multiply, subtract, tanh = np.matmul, np.multiply, np.subtract, np.tanh
+    reset, update = cell.reset, cell.update
+
+    def step(v_t: np.ndarray, h_new: np.ndarray) -> None:
+        matmul(m_first, v_t, out=first)
+        tanh(gates, out=gates)
+        multiply(gates, half, out=gates)
+        gates[:] += half
+        if reset:
+            multiply(r, v_t[:hidden], out=u[:hidden])
+            u[hidden + 1 :] = v_t[hidden + 1 :]
+            matmul(m_cand, u, out=cand)
+        tanh(c, out=c)
+        if update:
+            subtract(v_t[:hidden], c, out=h_new)
+            h_new *= z
+            h_new += c
+        else:
+            np.copyto(h_new, c)
+
+    return step
+
+
+def _d2l_params(core: cells.D2LGRU) -> list[nn.Parameter]:
+    """The first layer's parameters, in its order: W_x, W_h, b of each gate, then of H~."""
+    return list(core.layers[0].parameters())
+
+
+# module type -> (its layer's parameters, the layer from their arrays and the module, its
+# step for `_feed_back`)
+_FEED = {
+    nn.RNN: (_params, lambda w, core: _Layer(*w), _rnn_stepper),
+    nn.LSTM: (_params, lambda w, core: _Layer(*w, order=_LSTM_ORDER, sigmoids=3), _lstm_stepper),
+    cells.D2LGRU: (_d2l_params, lambda w, core: _D2LLayer(w, core.gates), _d2l_stepper),
 }
 
 
@@ -211,17 +401,17 @@ def _feed_back(core, head: nn.Linear, state: State, first, steps: int, inputs=No
     that columns [:K] read inputs[:, t-1] (K, steps-1), the others their own output.
     Returns the states after each step, (steps, H, R). The input size must be 1.
     """
-    layer, stepper = _FEED[type(core)]
+    params, layer, stepper = _FEED[type(core)]
     h, c = state if isinstance(state, tuple) else (state, None)
     dtype = h.dtype
-    cell = layer([w.astype(dtype) for w in kernels._numpy(*_params(core))])
+    cell = layer([w.astype(dtype) for w in kernels._numpy(*params(core))], core)
     hidden, k, columns = cell.hidden, 0 if inputs is None else len(inputs), len(first)
     v = np.empty((steps + 1, hidden + 2, columns), dtype=dtype)  # [h; 1; u]
     v[0, :hidden], v[:, hidden], v[0, hidden + 1] = h.T, 1, first
     if k:
         v[1:-1, hidden + 1, :k] = inputs.T
     head_matrix = np.concatenate(kernels._numpy(head.weight, head.bias[:, None]), 1).astype(dtype)
-    step = stepper(cell, None if c is None else np.ascontiguousarray(c.T))
+    step = stepper(cell, None if c is None else np.ascontiguousarray(c.T), columns)
     matmul = np.matmul
     for v_t, h_new, h_one, u_next in zip(
         v[:-1], v[1:, :hidden], v[1:, : hidden + 1, k:], v[1:, hidden + 1 :, k:], strict=True
@@ -232,15 +422,11 @@ def _feed_back(core, head: nn.Linear, state: State, first, steps: int, inputs=No
 
 
 def applies_to_forecasts(core: nn.Module) -> bool:
-    """Whether `closed_loop` and `forecasts` run `core`: a one-layer tanh RNN, LSTM or GRU
-    reading one value a step."""
-    return (
-        type(core) in (*_FEED, nn.GRU)
-        and getattr(core, "nonlinearity", "tanh") == "tanh"
-        and not getattr(core, "proj_size", 0)
-        and kernels.applies(core, core.weight_ih_l0)
-        and core.input_size == 1
-    )
+    """Whether `closed_loop` and `forecasts` run `core`: a one-layer tanh RNN, LSTM, GRU or
+    d2l GRU reading one value a step."""
+    if type(core) is cells.D2LGRU:
+        return D2LGRUTrainStep.core_applies(core)
+    return type(core) in (*_FEED, nn.GRU) and _TrainStep.core_applies(core)
 
 
 def closed_loop(
@@ -282,29 +468,43 @@ def _as_tuple(state) -> tuple:
 
 
 class _TrainStep:
-    """What the RNN and LSTM steps share: the parameters, the head, Adam, `applies`."""
+    """What the RNN, LSTM and d2l-GRU steps share: the parameters, the head, Adam, `applies`."""
 
-    module_type: type[nn.RNNBase]
+    module_type: type[nn.Module]
 
     def __init__(
-        self, core: nn.RNNBase, head: nn.Linear, opt: torch.optim.Adam, clip_grad: float = 0.0
+        self, core: nn.Module, head: nn.Linear, opt: torch.optim.Adam, clip_grad: float = 0.0
     ) -> None:
-        self.parameters = [*_params(core), head.weight, head.bias]
+        core_params = self.core_params(core)
+        self.core_count = len(core_params)
+        self.parameters = [*core_params, head.weight, head.bias]
         self.adam = kernels.FlatAdam(opt, self.parameters)
         self.clip_grad = clip_grad
+
+    @staticmethod
+    def core_params(core: nn.Module) -> list[nn.Parameter]:
+        """The core's parameters, in the order its module (and so its optimizer) holds them."""
+        return _params(core)
+
+    @staticmethod
+    def core_applies(core: nn.Module) -> bool:
+        """Whether the kernel implements this core (its type already checked)."""
+        return (
+            getattr(core, "nonlinearity", "tanh") == "tanh"
+            and not getattr(core, "proj_size", 0)
+            and kernels.applies(core, core.weight_ih_l0)
+            and core.input_size == 1
+        )
 
     @classmethod
     def applies(cls, core: nn.Module, head: nn.Linear, opt: torch.optim.Optimizer) -> bool:
         """Whether this kernel implements `core` + `head` trained by `opt`."""
         return (
             type(core) is cls.module_type
-            and getattr(core, "nonlinearity", "tanh") == "tanh"
-            and not getattr(core, "proj_size", 0)
-            and kernels.applies(core, core.weight_ih_l0)
-            and core.input_size == 1
+            and cls.core_applies(core)
             and head.out_features == 1
             and head.bias is not None
-            and kernels.adam_applies(opt, [*_params(core), head.weight, head.bias])
+            and kernels.adam_applies(opt, [*cls.core_params(core), head.weight, head.bias])
         )
 
     def _layer(self) -> _Layer:
@@ -317,10 +517,11 @@ class _TrainStep:
         return cell, cell.stack(x, h0)
 
     def _head(self, out: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
-        return kernels.head_mse(out, y, *self.adam.params[4:], *self.adam.grads[4:])
+        n = self.core_count
+        return kernels.head_mse(out, y, *self.adam.params[n:], *self.adam.grads[n:])
 
     def _set_grads(self, grads) -> None:
-        for view, grad in zip(self.adam.grads[:4], grads, strict=True):
+        for view, grad in zip(self.adam.grads[: self.core_count], grads, strict=True):
             view[:] = grad
 
     def _update(self) -> None:
@@ -341,23 +542,59 @@ class RNNTrainStep(_TrainStep):
     def _layer(self) -> _Layer:
         return _Layer(*self.adam.params[:4])
 
+    def _through_time(self, v: np.ndarray, cell, d_head):
+        """Forward over v, then the head's loss and BPTT: (loss, the core's gradients)."""
+        _rnn_forward(v, cell)
+        loss, d_out = d_head(v[1:, : cell.hidden])
+        _, *grads = _rnn_backward(v, cell, d_out, np.zeros_like(v[0, : cell.hidden]))
+        return loss, grads
+
     def loss_and_grads(self, x: np.ndarray, y: np.ndarray, h0: np.ndarray | None):
         """MSE of the chunk and its gradients (into `adam.grads`); h0 (B, H) or None.
 
         Returns the loss and the final state (B, H).
         """
         cell, v = self._start(x, h0)
-        _rnn_forward(v, cell)
-        hidden = cell.hidden
-        loss, d_out = self._head(v[1:, :hidden], y)
-        _, *grads = _rnn_backward(v, cell, d_out, np.zeros_like(v[0, :hidden]))
+        loss, grads = self._through_time(v, cell, lambda out: self._head(out, y))
         self._set_grads(grads)
-        return loss, v[-1, :hidden].T.copy()
+        return loss, v[-1, : cell.hidden].T.copy()
 
     def __call__(self, x: np.ndarray, y: np.ndarray, state: torch.Tensor | None):
         loss, h = self.loss_and_grads(x, y, None if state is None else state[0].numpy())
         self._update()
         return loss, torch.from_numpy(h)[None]
+
+
+class D2LGRUTrainStep(RNNTrainStep):
+    """One training step of a one-layer `cells.D2LGRU` (d2l's GRU, or its update-only or
+    reset-only ablation) + `nn.Linear(H, 1)` under MSE, with Adam; called as `RNNTrainStep`.
+    """
+
+    module_type = cells.D2LGRU
+
+    def __init__(self, core, head, opt, clip_grad: float = 0.0) -> None:
+        super().__init__(core, head, opt, clip_grad)
+        self.gates = core.gates
+
+    core_params = staticmethod(_d2l_params)
+
+    @staticmethod
+    def core_applies(core: nn.Module) -> bool:
+        return (
+            core.num_layers == 1
+            and core.input_size == 1
+            and kernels.applies(core, next(core.parameters()))
+        )
+
+    def _layer(self) -> _D2LLayer:
+        return _D2LLayer(self.adam.params[: self.core_count], self.gates)
+
+    def _through_time(self, v: np.ndarray, cell, d_head):
+        u = cell.reset_stack(v) if cell.reset else None
+        g = _d2l_forward(v, u, cell)
+        loss, d_out = d_head(v[1:, : cell.hidden])
+        _, *grads = _d2l_backward(v, u, g, cell, d_out, np.zeros_like(v[0, : cell.hidden]))
+        return loss, grads
 
 
 class LSTMTrainStep(_TrainStep):
@@ -394,14 +631,14 @@ class LSTMTrainStep(_TrainStep):
         return loss, (torch.from_numpy(h)[None], torch.from_numpy(c)[None])
 
 
-TRAIN_STEPS = (RNNTrainStep, LSTMTrainStep, kernels.GRUTrainStep)
+TRAIN_STEPS = (RNNTrainStep, LSTMTrainStep, D2LGRUTrainStep, kernels.GRUTrainStep)
 
 
 def train_step_for(
     core: nn.Module, head: nn.Linear, opt: torch.optim.Optimizer, clip_grad: float = 0.0
 ):
     """The numpy training step for `core` + `head` trained by `opt`, or None: train with
-    torch. One entry point for the RNN, the LSTM and the GRU (`kernels.GRUTrainStep`)."""
+    torch. One entry point for every kind (the GRU's is `kernels.GRUTrainStep`)."""
     for kernel in TRAIN_STEPS:
         if kernel.applies(core, head, opt):
             return kernel(core, head, opt, clip_grad)

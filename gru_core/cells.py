@@ -8,7 +8,8 @@ parameter count in closed form. Forecasters, the Gates page and the Memory page 
 `KINDS` (or `describe(module)`) instead of testing types.
 
 This module holds no training loop and no numpy twin; `gru_core.gates` traces the gates of
-each kind, and `gru_core.cell_kernels` trains the one-layer RNN and LSTM fast on a CPU.
+each kind, and `gru_core.cell_kernels` trains the one-layer RNN, LSTM and d2l GRUs fast
+on a CPU.
 """
 
 from __future__ import annotations

@@ -114,7 +114,7 @@ class RecurrentForecaster(Forecaster):
     kind's own name (`model.gru`, `model.lstm`, ...), so weights are named after it. Stacks
     of 1-4 layers take `dropout` between layers. Where they apply on a CPU, numpy paths
     replace torch's per-call overhead: the GRU's forward (kernels.py), the one-layer RNN,
-    LSTM and GRU forecasts and whole training steps (cell_kernels.py). The LSTM's training
+    LSTM, GRU and d2l-GRU forecasts and whole training steps (cell_kernels.py). The LSTM's training
     step stays with torch: its oneDNN kernel is as fast on the chunks runs use.
     """
 

@@ -3,19 +3,24 @@ import pytest
 import torch
 from torch import nn
 
-from gru_core import cell_kernels, kernels
+from gru_core import cell_kernels, cells, kernels
 
-STEPS = {"rnn": (nn.RNN, cell_kernels.RNNTrainStep), "lstm": (nn.LSTM, cell_kernels.LSTMTrainStep)}
-ALL = {**STEPS, "gru": (nn.GRU, kernels.GRUTrainStep)}
+D2L = ("gru_d2l", "gru_update_only", "gru_reset_only")
+STEPS = {
+    "rnn": cell_kernels.RNNTrainStep,
+    "lstm": cell_kernels.LSTMTrainStep,
+    **dict.fromkeys(D2L, cell_kernels.D2LGRUTrainStep),
+}
+ALL = {**STEPS, "gru": kernels.GRUTrainStep}
 
 
 def _model(kind: str, hidden: int = 6, dtype=torch.float64, seed: int = 0, **adam):
     torch.manual_seed(seed)
-    module, _ = ALL[kind]
-    core, head = module(1, hidden, batch_first=True).to(dtype), nn.Linear(hidden, 1).to(dtype)
+    core, head = cells.build(kind, 1, hidden).to(dtype), nn.Linear(hidden, 1).to(dtype)
     with torch.no_grad():
         for p in core.parameters():
-            p.mul_(3)  # larger weights: saturated units, where mistakes show
+            # larger weights: saturated units, where mistakes show (d2l's start at 0.01)
+            p.normal_() if kind in D2L else p.mul_(3)
     opt = torch.optim.Adam([*core.parameters(), *head.parameters()], lr=1e-2, **adam)
     return core, head, opt
 
@@ -41,7 +46,7 @@ def _data(batch: int, steps: int, dtype=torch.float64, seed: int = 3):
 @pytest.mark.parametrize("batch,steps,carried", [(1, 20, False), (3, 7, True), (2, 1, True)])
 def test_gradients_and_state_match_autograd(kind, batch, steps, carried):
     core, head, opt = _model(kind)
-    kernel = STEPS[kind][1](core, head, opt)
+    kernel = STEPS[kind](core, head, opt)
     x, y = _data(batch, steps)
     state = _state(kind, batch, 6, torch.float64) if carried else None
     out, final = core(x, state)
@@ -60,7 +65,7 @@ def test_gradients_and_state_match_autograd(kind, batch, steps, carried):
 @pytest.mark.parametrize("kind", STEPS)
 def test_control_other_targets_give_other_gradients(kind):
     core, head, opt = _model(kind)
-    kernel = STEPS[kind][1](core, head, opt)
+    kernel = STEPS[kind](core, head, opt)
     x, y = _data(2, 9)
     ref = torch.autograd.grad(nn.functional.mse_loss(head(core(x)[0]), y), kernel.parameters)
     kernel.loss_and_grads(x.numpy(), (y + 0.1).numpy(), None)
@@ -71,7 +76,7 @@ def _train_both(kind: str, dtype, rounds: int, clip_grad: float = 0.0):
     """The kernel and torch (autograd + torch.optim.Adam) from the same start, chunk after
     chunk with the state carried: their losses and final parameters."""
     mine, theirs = _model(kind, 8, dtype), _model(kind, 8, dtype)
-    kernel = STEPS[kind][1](*mine, clip_grad=clip_grad)
+    kernel = STEPS[kind](*mine, clip_grad=clip_grad)
     core, head, opt = theirs
     state = ref_state = None
     losses, ref_losses = [], []
@@ -100,7 +105,7 @@ def test_training_matches_torch_in_float64(kind, clip_grad):
     assert len(set(losses)) == len(losses)  # it trains: every chunk's loss differs
     for a, b in zip(params, ref_params, strict=True):
         torch.testing.assert_close(a, b, atol=1e-10, rtol=0)
-    start = _model(kind, 8)[0].weight_hh_l0
+    start = list(_model(kind, 8)[0].parameters())[1]  # W_hh (torch), W_h of the first gate (d2l)
     assert not torch.allclose(params[1], start, atol=1e-3)  # the weights did move
 
 
@@ -109,7 +114,9 @@ def test_training_matches_torch_in_float32(kind):
     """float32: the two sum in other orders, each product rounding at about 6e-8 relative,
     and Adam divides by sqrt(v), so a rounding carries into the step. Measured after 8
     steps: at most 1.2e-7 apart (one float32 ulp of a weight near 1) and losses 3e-7
-    relative; the bounds allow 8 ulps, far below one Adam step (about lr = 1e-2)."""
+    relative; the bounds allow 8 ulps, far below one Adam step (about lr = 1e-2). The d2l
+    cells' weights, drawn N(0, 1) here, reach 2-4, where an ulp is 2.4e-7: measured at most
+    3.6e-7 apart."""
     losses, ref_losses, params, ref_params = _train_both(kind, torch.float32, 8)
     np.testing.assert_allclose(losses, ref_losses, rtol=2e-6)
     for a, b in zip(params, ref_params, strict=True):
@@ -197,9 +204,29 @@ def test_forecasts_apply_only_where_they_should():
 @pytest.mark.parametrize("kind", ALL)
 def test_train_step_for_picks_the_kernel_of_each_kind(kind):
     core, head, opt = _model(kind, dtype=torch.float32)
-    assert type(cell_kernels.train_step_for(core, head, opt)) is ALL[kind][1]
-    for other, (_, kernel) in ALL.items():
-        assert kernel.applies(core, head, opt) == (other == kind)
-    two = ALL[kind][0](1, 6, num_layers=2, batch_first=True)
+    assert type(cell_kernels.train_step_for(core, head, opt)) is ALL[kind]
+    for kernel in set(ALL.values()):
+        assert kernel.applies(core, head, opt) == (kernel is ALL[kind])
+    two = cells.build(kind, 1, 6, num_layers=2)
     opt = torch.optim.Adam([*two.parameters(), *head.parameters()])
     assert cell_kernels.train_step_for(two, head, opt) is None
+
+
+def test_d2l_kernel_applies_only_to_one_layer_d2l_cores_reading_one_value():
+    head = nn.Linear(6, 1)
+    step = cell_kernels.D2LGRUTrainStep
+    for gates in (("r", "z"), ("z",), ("r",)):
+        core = cells.D2LGRU(1, 6, gates=gates)
+        assert step.applies(core, head, torch.optim.Adam([*core.parameters(), *head.parameters()]))
+        assert cell_kernels.applies_to_forecasts(core)
+    others = [cells.D2LGRU(1, 6, num_layers=2), cells.D2LGRU(2, 6), nn.GRU(1, 6, batch_first=True)]
+    for other in others:
+        assert not step.applies(
+            other, head, torch.optim.Adam([*other.parameters(), *head.parameters()])
+        )
+    assert not cell_kernels.applies_to_forecasts(others[0])
+    assert not cell_kernels.applies_to_forecasts(others[1])
+    core = cells.D2LGRU(1, 6)
+    params = [*core.parameters(), *head.parameters()]
+    assert not step.applies(core, head, torch.optim.SGD(params, lr=0.1))
+    assert not step.applies(core, head, torch.optim.Adam(params[::-1]))  # another order

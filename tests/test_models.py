@@ -203,7 +203,10 @@ def test_numpy_training_steps_where_they_win():
     assert isinstance(step("rnn"), cell_kernels.RNNTrainStep)
     assert isinstance(step("gru"), kernels.GRUTrainStep)
     assert step("lstm") is None  # torch's LSTM is as fast on the chunks runs use
-    assert step("gru_d2l") is None and step("rnn", layers=2) is None
+    for d2l in ("gru_d2l", "gru_update_only", "gru_reset_only"):
+        assert isinstance(step(d2l), cell_kernels.D2LGRUTrainStep)
+        assert step(d2l, layers=2) is None
+    assert step("rnn", layers=2) is None
 
 
 @pytest.mark.parametrize("layers", [1, 2])
