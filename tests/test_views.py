@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import threading
 
 import numpy as np
 import pandas as pd
@@ -440,6 +441,37 @@ def test_prepare_process_sets_threads_and_freezes_what_is_loaded(monkeypatch):
         # torch, numpy, pandas and pytest are loaded: far more than a few objects are frozen.
         assert gc.get_freeze_count() > 50_000
     finally:
+        gc.unfreeze()
+        torch.set_num_threads(threads)
+
+
+def test_prepare_process_in_the_background_returns_at_once_and_warms_in_a_thread(monkeypatch):
+    import gc
+
+    from gru_core import job
+
+    monkeypatch.setattr(job, "_worker_threads", job._worker_threads)
+    threads = torch.get_num_threads()
+    done = threading.Event()
+    real = process_job._warm_torch
+
+    def slow_warm() -> None:  # held until released: the call must not wait for it
+        done.wait(30)
+        real()
+
+    monkeypatch.setattr(process_job, "_warm_torch", slow_warm)
+    gc.unfreeze()  # an app run in this process may have frozen objects already
+    try:
+        thread = process_job.prepare_process(threads=1, background=True)
+        assert torch.get_num_threads() == 1 and job._worker_threads == 1
+        assert thread is not None and thread.is_alive() and thread.daemon
+        assert gc.get_freeze_count() == 0  # nothing frozen yet: the warm-up is still held
+        done.set()
+        thread.join(60)
+        assert not thread.is_alive()
+        assert gc.get_freeze_count() > 50_000
+    finally:
+        done.set()
         gc.unfreeze()
         torch.set_num_threads(threads)
 
