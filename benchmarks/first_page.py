@@ -26,13 +26,12 @@ import json
 import os
 import re
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 from benchmarks.common import ROOT, load_average, machine, median, print_machine
-from scripts.harness import CHROMIUM_ARGS, chromium_path, free_port
+from scripts.harness import CHROMIUM_ARGS, chromium_path, free_port, streamlit_command
 
 PROGRESS = re.compile(r"Epoch (\d+) / \d+")
 LIMIT_SECONDS = 120.0  # a round that takes longer than this has failed
@@ -40,19 +39,7 @@ LIMIT_SECONDS = 120.0  # a round that takes longer than this has failed
 
 def _server(root: Path, port: int, home: str) -> subprocess.Popen:
     return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "app.py",
-            "--server.port",
-            str(port),
-            "--server.address",
-            "127.0.0.1",
-            "--server.headless",
-            "true",
-        ],
+        streamlit_command(port),
         cwd=root,
         env={**os.environ, "GRU_LAB_HOME": home},
         stdout=subprocess.DEVNULL,
