@@ -8,6 +8,7 @@ from gru_app import state, task_data, widgets
 from gru_core import figures
 from gru_core.config import TASK_NAMES, ConfigError, DataConfig, bounds
 from gru_core.data import MIN_POINTS
+from gru_core.i18n import t
 from gru_core.views import data as data_views
 from gru_core.views import tasks as task_views
 
@@ -79,6 +80,18 @@ else:
         if error:
             st.error(error)
             st.caption(f"The data stays: {state.dataset().label}.")
+    if state.dataset().source == "upload":
+        st.session_state["data_standardize"] = st.session_state[state.STANDARDIZE_KEY]
+        st.toggle(
+            t("data.standardize.label"),
+            key="data_standardize",
+            on_change=state.set_standardize,
+            args=("data_standardize",),
+            help=t("data.standardize.help"),
+        )
+        standardized = st.session_state[state.STANDARDIZE_KEY]
+        note = data_views.standardize_note(state.dataset().with_fraction(fraction), standardized)
+        (st.info if standardized else st.warning)(note, icon=":material/straighten:")
 
 lo, hi = bounds(DataConfig, "train_fraction")
 st.slider(

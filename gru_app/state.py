@@ -42,6 +42,7 @@ SLOW_POLL_SECONDS = 2.0
 STOP_WAIT_SECONDS = 1.0  # how long Stop waits for the current epoch before redrawing
 
 TRAIN_KEYS = {name: f"train_{name}" for name in train_views.SETTINGS}
+STANDARDIZE_KEY = TRAIN_KEYS["standardize"]
 DATA_FIELDS = ("points", "periods", "noise", "seed")
 DATA_KEYS = {name: f"data_{name}" for name in DATA_FIELDS}
 FRACTION_KEY = "data_fraction"
@@ -61,7 +62,8 @@ def init() -> None:
         ss["workspace_restored"] = True
         _restore_workspace()
     ss.setdefault("train_preset", train_views.DEFAULT_PRESET)
-    for name, value in train_views.preset_settings(ss["train_preset"]).items():
+    source = ss["dataset"].source if "dataset" in ss else "generated"
+    for name, value in train_views.preset_settings(ss["train_preset"], source).items():
         ss.setdefault(TRAIN_KEYS[name], value)
     default = DataConfig()
     for name, key in DATA_KEYS.items():
@@ -238,9 +240,9 @@ def train_again(run: int) -> None:
     """Load a saved run's settings and data into the Train page."""
     ss = st.session_state
     spec = workspaces.run_spec(store(), workspace(), store().run(workspace(), run))
+    set_dataset(spec.data)  # first: the run's own settings, "Standardise" too, then win
     for name, value in train_views.spec_settings(spec).items():
         ss[TRAIN_KEYS[name]] = value
-    set_dataset(spec.data)
     ss[FRACTION_KEY] = spec.data.train_fraction
     if spec.data.sine is not None:
         for name, key in DATA_KEYS.items():
@@ -393,7 +395,22 @@ def dataset() -> Dataset:
 
 
 def set_dataset(data: Dataset) -> None:
-    st.session_state["dataset"] = data
+    """Make `data` the next run's data.
+
+    When it comes from elsewhere than the data before (an upload after a generated sine, or
+    back), "Standardise" takes that kind of data's default: on for uploads, the preset's own
+    for a generated sine. Within one kind it stays as the user left it.
+    """
+    ss = st.session_state
+    before = ss["dataset"].source if "dataset" in ss else "generated"
+    ss["dataset"] = data
+    if data.source != before:
+        ss[STANDARDIZE_KEY] = train_views.standardize_default(ss["train_preset"], data.source)
+
+
+def set_standardize(key: str) -> None:
+    """A mirror of the Train page's "Standardise" (the Data page's) sets the setting itself."""
+    st.session_state[STANDARDIZE_KEY] = st.session_state[key]
 
 
 def chosen_data_config() -> DataConfig:
@@ -506,7 +523,8 @@ def chosen_spec() -> RunSpec:
 
 def apply_preset() -> None:
     """Set every training widget to the selected preset's value (the preset box's callback)."""
-    for name, value in train_views.preset_settings(st.session_state["train_preset"]).items():
+    chosen = train_views.preset_settings(st.session_state["train_preset"], dataset().source)
+    for name, value in chosen.items():
         st.session_state[TRAIN_KEYS[name]] = value
 
 

@@ -485,3 +485,20 @@ def test_a_runs_settings_line_names_its_models_plainly():
     spec = spec_for(make_sine(), 0.8, ModelConfig(models=("gru", "mlp", "lstm")), TrainConfig())
     line = settings_line(spec.to_dict())
     assert line.startswith("models gru, mlp, lstm · hidden 16") and "[" not in line
+
+
+def test_uploads_are_standardised_by_default_and_generated_sines_keep_the_presets_choice():
+    for name, preset in PRESETS.items():
+        assert train_views.standardize_default(name, "upload") is True
+        assert train_views.standardize_default(name, "generated") is preset.train.standardize
+        assert train_views.preset_settings(name, "upload")["standardize"] is True
+    assert PRESETS["seed"].train.standardize is False  # the tutorial's raw values
+    assert train_views.preset_settings("seed")["standardize"] is False
+
+
+def test_the_standardise_note_gives_the_training_parts_own_mean_and_std():
+    series = np.r_[np.full(40, 10.0), np.full(40, 30.0), np.full(20, 1000.0)]
+    data = spec_for(series, 0.8).data  # training part: 40 x 10 and 40 x 30: mean 20, std 10
+    note = data_views.standardize_note(data, True)
+    assert "(value - 20) / 10" in note and "own units" in note
+    assert "Not standardised" in data_views.standardize_note(data, False)

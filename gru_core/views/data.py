@@ -8,6 +8,7 @@ import numpy as np
 
 from gru_core import data as datasets
 from gru_core.config import DataConfig
+from gru_core.i18n import t
 from gru_core.spec import Dataset
 
 
@@ -54,3 +55,11 @@ def data_stats(dataset: Dataset) -> dict[str, str]:
         "min": f"{d['min']:.3f}",
         "max": f"{d['max']:.3f}",
     }
+
+
+def standardize_note(dataset: Dataset, standardize: bool) -> str:
+    """What "Standardise" does to this series, in its own numbers, and the units results use."""
+    train = np.asarray(dataset.series[: dataset.n_train], dtype=np.float64)
+    if not standardize:
+        return t("data.standardize.off")
+    return t("data.standardize.on", mean=f"{train.mean():.4g}", std=f"{train.std() or 1.0:.4g}")
