@@ -4,7 +4,7 @@ import functools
 
 import streamlit as st
 
-from gru_app import state, task_data, widgets
+from gru_app import render, state, task_data, widgets
 from gru_core import figures
 from gru_core.config import TASK_NAMES, ConfigError, DataConfig, bounds
 from gru_core.data import MIN_POINTS
@@ -80,6 +80,7 @@ else:
         if error:
             st.error(error)
             st.caption(f"The data stays: {state.dataset().label}.")
+    render.undo("data")
     if state.dataset().source == "upload":
         st.session_state["data_standardize"] = st.session_state[state.STANDARDIZE_KEY]
         st.toggle(

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
+from collections.abc import Callable
 
 import numpy as np
 import streamlit as st
@@ -278,6 +280,7 @@ def delete_run(run: int) -> None:
     """Delete a run (Undo brings it back); the live one is stopped and let go first."""
     if run == live_run():
         reset_run()
+        drop_undo("reset")  # the run is deleted: Undo is the Runs page's
     store().delete(workspace(), run)
     st.session_state.setdefault("runs_deleted", []).append(run)
 
@@ -404,6 +407,9 @@ def set_dataset(data: Dataset) -> None:
     ss = st.session_state
     before = ss["dataset"].source if "dataset" in ss else "generated"
     ss["dataset"] = data
+    if data.source != "upload":  # back to a generated series: an upload applies again
+        ss.pop(UPLOAD_APPLIED_KEY, None)
+        drop_undo("data")
     if data.source != before:
         ss[STANDARDIZE_KEY] = train_views.standardize_default(ss["train_preset"], data.source)
 
@@ -460,8 +466,25 @@ def load_upload(file, column: str | None, train_fraction: float) -> str | None:
     result = memo[key]
     if isinstance(result, str):
         return result
-    set_dataset(result.with_fraction(train_fraction))
+    ss = st.session_state
+    if ss.get(UPLOAD_APPLIED_KEY) != key:  # once: an Undo is not undone by the next rerun
+        previous = dataset()
+        set_dataset(result.with_fraction(train_fraction))
+        ss[UPLOAD_APPLIED_KEY] = key
+        restore = functools.partial(_unupload, previous, key)
+        offer_undo("data", "undo.upload", restore, name=file.name, before=previous.label)
     return None
+
+
+UPLOAD_APPLIED_KEY = "upload_applied"  # the (file, column) whose series is the data
+
+
+def _unupload(previous: Dataset, key: tuple) -> None:
+    ss = st.session_state
+    if previous.source != "upload":
+        ss[SOURCE_KEY] = SOURCES[0]  # the generator's settings give that series again
+    set_dataset(previous)
+    ss[UPLOAD_APPLIED_KEY] = key  # the file still in the box stays unused
 
 
 # -- the job ----------------------------------------------------------------------------------
@@ -546,6 +569,8 @@ def start_run(replace: bool = False) -> None:
         st.session_state["run_error"] = str(exc)
         return
     st.session_state[VIEW_KEY] = None  # Gates and Rollouts follow the new run
+    drop_undo("reset")
+    drop_undo("preset")
     holder.start(new, replace=replace)
 
 
@@ -569,16 +594,117 @@ def resume_run() -> None:
 
 
 def reset_run() -> None:
-    slot().clear()
+    """Stop and let go of the session's run; Undo brings it back, stopped (Resume goes on)."""
+    holder = slot()
+    old = holder.job
+    holder.clear()
     st.session_state["run_reset"] = True
     st.session_state.pop("run_error", None)
+    if old is not None:
+        offer_undo("reset", "undo.reset", functools.partial(_unreset, old))
+
+
+def _unreset(old: TrainingJob) -> None:
+    if slot().job is None:  # a run started since is not replaced
+        slot().replace(old)
+        st.session_state.pop("run_reset", None)
 
 
 def train_with_defaults() -> None:
     """The Overview's one click: the default preset on the current data, started."""
+    st.session_state.pop(CONFIRM_DEFAULTS_KEY, None)
     st.session_state["train_preset"] = train_views.DEFAULT_PRESET
     apply_preset()
     start_run(replace=True)  # as the button says: a run already going is replaced
+    if "run_error" not in st.session_state:
+        st.session_state[STARTED_KEY] = True
+
+
+CONFIRM_DEFAULTS_KEY = "overview_confirm"  # what "Train with defaults" would replace, asked
+STARTED_KEY = "overview_started"  # the one-click run started: the page opens Train
+
+
+def defaults_would_replace() -> tuple[list[str], bool]:
+    """What "Train with defaults" would replace: the settings that differ from the default
+    preset's (their labels), and whether a run is going."""
+    ss = st.session_state
+    defaults = train_views.preset_settings(train_views.DEFAULT_PRESET, dataset().source)
+    changed = [
+        train_views.SETTINGS[name].label
+        for name, value in defaults.items()
+        if ss.get(TRAIN_KEYS[name]) != value
+    ]
+    return changed, is_running()
+
+
+def ask_train_with_defaults() -> None:
+    """The one-click button: train at once when that replaces nothing, else ask first."""
+    changed, running = defaults_would_replace()
+    if changed or running:
+        st.session_state[CONFIRM_DEFAULTS_KEY] = True
+    else:
+        train_with_defaults()
+
+
+def cancel_train_with_defaults() -> None:
+    st.session_state.pop(CONFIRM_DEFAULTS_KEY, None)
+
+
+def remember_preset() -> None:
+    """Note the preset shown, before the preset box is drawn (its callback sees only the new)."""
+    st.session_state["train_preset_shown"] = st.session_state["train_preset"]
+
+
+def switch_preset() -> None:
+    """The preset box's callback: the preset's settings; Undo brings back the ones replaced."""
+    ss = st.session_state
+    before = {key: ss[key] for key in TRAIN_KEYS.values() if key in ss}
+    shown = ss.get("train_preset_shown", ss["train_preset"])
+    apply_preset()
+    if any(ss[key] != value for key, value in before.items()):
+        restore = functools.partial(_restore_settings, shown, before)
+        offer_undo("preset", "undo.preset", restore, preset=ss["train_preset"], before=shown)
+
+
+def _restore_settings(preset: str, values: dict[str, object]) -> None:
+    ss = st.session_state
+    ss["train_preset"] = ss["train_preset_shown"] = preset
+    for key, value in values.items():
+        ss[key] = value
+
+
+# -- undo -------------------------------------------------------------------------------------
+# A click that replaces the user's work keeps what it replaced, and the page it happened on
+# offers to bring it back: Reset (the run), a preset (the settings), an upload (the data).
+UNDO_KEY = "undo_offers"
+
+
+@dataclasses.dataclass(frozen=True)
+class UndoOffer:
+    """What a click replaced, how the page says so, and how to bring it back."""
+
+    text: str  # the i18n key of the sentence saying what happened
+    values: dict  # its placeholders
+    restore: Callable[[], None]
+
+
+def offer_undo(area: str, text: str, restore: Callable[[], None], **values: object) -> None:
+    st.session_state.setdefault(UNDO_KEY, {})[area] = UndoOffer(text, values, restore)
+
+
+def undo_offer(area: str) -> UndoOffer | None:
+    return st.session_state.get(UNDO_KEY, {}).get(area)
+
+
+def drop_undo(area: str) -> None:
+    st.session_state.get(UNDO_KEY, {}).pop(area, None)
+
+
+def undo(area: str) -> None:
+    """The Undo button's callback: bring back what the click in `area` replaced."""
+    offer = st.session_state.get(UNDO_KEY, {}).pop(area, None)
+    if offer is not None:
+        offer.restore()
 
 
 def preset_data() -> DataConfig:

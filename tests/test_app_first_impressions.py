@@ -4,7 +4,7 @@ an uploaded file's timestamps are the charts' x axis."""
 from __future__ import annotations
 
 import numpy as np
-from apptest_utils import go, new_app
+from apptest_utils import go, job, new_app, release, train_tiny, use_tiny_data, wait_until_done
 
 from gru_core.config import PRESETS
 
@@ -73,3 +73,89 @@ def test_a_preset_chosen_on_uploaded_data_keeps_it_standardised():
     at.selectbox(key="train_preset").set_value("seed").run()
     assert not at.exception
     assert at.session_state[STANDARDIZE] is True
+
+
+# -- what replaces work asks first or can be undone -------------------------------------------
+
+
+def test_reset_keeps_the_run_until_undo_brings_it_back_stopped_and_resumable():
+    at = train_tiny(new_app())
+    before = job(at)
+    at.button(key="train_reset").click().run()
+    assert not at.exception
+    assert job(at) is None  # reset: the page forgets the run...
+    assert any("reset" in c.value for c in at.caption)
+    at.button(key="reset_undo").click().run()  # ...and Undo brings the very same one back
+    assert not at.exception
+    assert job(at) is before and job(at).status == "finished"
+    assert at.session_state.get("run_reset") is None
+    assert not [b for b in at.button if b.key == "reset_undo"]  # offered once
+
+
+def test_undo_of_a_reset_does_not_replace_a_run_started_since():
+    at = train_tiny(new_app())
+    at.button(key="train_reset").click().run()
+    at.button(key="train_start").click().run()
+    assert not [b for b in at.button if b.key == "reset_undo"]  # Start drops the offer
+    started = job(at)
+    wait_until_done(at)
+    assert job(at) is started
+
+
+def test_a_preset_switch_can_be_undone_with_the_settings_it_replaced():
+    at = go(new_app(), "train")
+    at.number_input(key="train_hidden").set_value(7).run()
+    at.number_input(key="train_epochs").set_value(33).run()
+    at.selectbox(key="train_preset").set_value("seed").run()
+    assert not at.exception
+    seed = PRESETS["seed"]
+    assert at.session_state["train_hidden"] == seed.model.hidden_size
+    assert at.session_state["train_epochs"] == seed.train.epochs
+    at.button(key="preset_undo").click().run()
+    assert not at.exception
+    assert at.session_state["train_preset"] == "fast"
+    assert at.session_state["train_hidden"] == 7 and at.session_state["train_epochs"] == 33
+    assert at.selectbox(key="train_preset").value == "fast"
+
+
+def test_train_with_defaults_asks_before_replacing_changed_settings():
+    at = go(new_app(), "train")
+    at.number_input(key="train_hidden").set_value(7).run()
+    use_tiny_data(at)
+    go(at, "overview")
+    at.button(key="overview_train").click().run()
+    assert not at.exception
+    assert job(at) is None  # the first click starts nothing...
+    assert at.session_state["train_hidden"] == 7  # ...and replaces nothing
+    assert "Hidden" in at.warning[0].value
+    at.button(key="overview_confirm_no").click().run()
+    assert not [b for b in at.button if b.key == "overview_confirm_yes"]
+    assert job(at) is None and at.session_state["train_hidden"] == 7
+    at.button(key="overview_train").click().run()
+    at.button(key="overview_confirm_yes").click().run()
+    try:
+        assert not at.exception
+        fast = PRESETS["fast"].model.hidden_size
+        assert fast != 7 and job(at) is not None and at.session_state["train_hidden"] == fast
+        assert at.title[0].value == "Train"
+    finally:
+        release(at)
+
+
+def test_an_upload_over_the_data_can_be_undone():
+    at = go(new_app(), "data")
+    at.number_input(key="data_points").set_value(300).run()
+    generated = at.session_state["dataset"].series
+    _upload(at)
+    assert len(at.session_state["dataset"].series) == 120
+    _upload(at, "second.csv", _temperatures(90))
+    assert len(at.session_state["dataset"].series) == 90
+    at.button(key="data_undo").click().run()  # back to the first upload, and it stays
+    assert not at.exception
+    assert len(at.session_state["dataset"].series) == 120
+    at.run()
+    assert len(at.session_state["dataset"].series) == 120
+    _upload(at, "third.csv", _temperatures(100))
+    at.button(key="data_undo").click().run()
+    assert len(at.session_state["dataset"].series) == 120
+    assert not np.array_equal(at.session_state["dataset"].series[:120], generated[:120])

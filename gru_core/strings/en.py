@@ -19,4 +19,15 @@ EN: dict[str, str] = {
         " std 1 often trains poorly (the MLP may beat the GRU); losses and errors are in the"
         " series' own units."
     ),
+    "undo.button": "Undo",
+    "undo.help": "Bring back what this replaced.",
+    "undo.reset": "The run was reset (stopped and cleared from this page).",
+    "undo.preset": "The preset '{preset}' replaced your settings (from '{before}').",
+    "undo.upload": "{name} replaced the data ({before}).",
+    "train.reset.help": "Stop the run and clear it from this page; Undo brings it back.",
+    "overview.confirm": "Train with defaults replaces {lost}. Go ahead?",
+    "overview.confirm.settings": "your settings ({names})",
+    "overview.confirm.run": "the run going now",
+    "overview.confirm.yes": "Replace and train",
+    "overview.confirm.no": "Cancel",
 }

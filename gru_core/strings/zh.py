@@ -16,4 +16,15 @@ ZH: dict[str, str] = {
         "未标准化：模型直接学习原始数值。远离均值 0、标准差 1 的序列往往训练得不好"
         "（MLP 可能胜过 GRU）；损失和误差使用序列本身的单位。"
     ),
+    "undo.button": "撤销",
+    "undo.help": "恢复被替换的内容。",
+    "undo.reset": "运行已重置（已停止并从本页清除）。",
+    "undo.preset": "预设“{preset}”替换了你的设置（原为“{before}”）。",
+    "undo.upload": "{name} 替换了数据（{before}）。",
+    "train.reset.help": "停止运行并从本页清除；可用“撤销”恢复。",
+    "overview.confirm": "“用默认设置训练”将替换{lost}。继续吗？",
+    "overview.confirm.settings": "你的设置（{names}）",
+    "overview.confirm.run": "正在进行的运行",
+    "overview.confirm.yes": "替换并训练",
+    "overview.confirm.no": "取消",
 }
