@@ -76,7 +76,21 @@ else:
                 placeholder="automatic: the first column that is not an index or time axis",
                 help="The file has several numeric columns; choose the series to forecast.",
             )
-        error = state.load_upload(upload, column, fraction)
+        times = state.upload_time_columns(upload)
+        time_column = None
+        if times:
+            time_column = (
+                st.selectbox(
+                    t("data.time.label"),
+                    ["", *times],  # "": none, the x axis counts steps
+                    index=1,
+                    key="data_time_column",
+                    format_func=lambda name: name or t("data.time.none"),
+                    help=t("data.time.help"),
+                )
+                or None
+            )
+        error = state.load_upload(upload, column, fraction, time_column)
         if error:
             st.error(error)
             st.caption(f"The data stays: {state.dataset().label}.")
@@ -117,7 +131,9 @@ if snap is not None and not data.same_as(snap.series, snap.n_train):
 
 st.subheader(data.label)
 st.plotly_chart(
-    figures.series_figure(data.series, data.n_train), key="data_series", width="stretch"
+    figures.series_figure(data.series, data.n_train, times=data.times),
+    key="data_series",
+    width="stretch",
 )
 stats = data_views.data_stats(data)
 for column, (label, value) in zip(st.columns(len(stats)), stats.items(), strict=True):

@@ -28,7 +28,7 @@ from gru_core.config import (
     ModelConfig,
     TrainConfig,
 )
-from gru_core.data import DataError, csv_columns, make_sine
+from gru_core.data import DataError, csv_columns, make_sine, timestamp_columns
 from gru_core.job import MAX_CONCURRENT, JobSlot, Snapshot, TrainingJob, running_jobs
 from gru_core.spec import Dataset, RunSpec, task_options
 from gru_core.views import data as data_views
@@ -195,7 +195,10 @@ def save_workspace() -> None:
 
 
 def _same_data(a: Dataset, b: Dataset) -> bool:
-    return a.label == b.label and a.same_as(b.series, b.n_train)
+    same_times = (a.times is None) == (b.times is None) and (
+        a.times is None or np.array_equal(a.times, b.times)
+    )
+    return a.label == b.label and a.same_as(b.series, b.n_train) and same_times
 
 
 # -- the workspace's runs ---------------------------------------------------------------------
@@ -448,18 +451,33 @@ def upload_columns(file) -> list[str] | str:
     return memo[file.file_id]
 
 
-def load_upload(file, column: str | None, train_fraction: float) -> str | None:
+def upload_time_columns(file) -> list[str]:
+    """The date/time columns of an uploaded file (read once per file); none if unreadable."""
+    memo = st.session_state.setdefault("upload_time_columns", {})
+    if file.file_id not in memo:
+        memo.clear()
+        try:
+            memo[file.file_id] = timestamp_columns(file.getvalue())
+        except DataError:
+            memo[file.file_id] = []
+    return memo[file.file_id]
+
+
+def load_upload(
+    file, column: str | None, train_fraction: float, time_column: str | None = None
+) -> str | None:
     """Make the uploaded file the current data; the DataError message if it cannot be used.
 
-    On an error the previous data stays. Each (file, column) is parsed only once.
+    `time_column` names the date/time column that gives the series its x axis (None: none).
+    On an error the previous data stays. Each (file, column, time column) is parsed once.
     """
     memo = st.session_state.setdefault("upload_series", {})
-    key = (file.file_id, column)
+    key = (file.file_id, column, time_column)
     if key not in memo:
         memo.clear()
         try:
             memo[key] = data_views.uploaded_dataset(
-                file.getvalue(), file.name, column, train_fraction
+                file.getvalue(), file.name, column, train_fraction, time_column
             )
         except DataError as exc:
             memo[key] = str(exc)

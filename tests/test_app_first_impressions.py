@@ -4,7 +4,17 @@ an uploaded file's timestamps are the charts' x axis."""
 from __future__ import annotations
 
 import numpy as np
-from apptest_utils import go, job, new_app, release, train_tiny, use_tiny_data, wait_until_done
+from apptest_utils import (
+    chart,
+    go,
+    job,
+    new_app,
+    release,
+    traces,
+    train_tiny,
+    use_tiny_data,
+    wait_until_done,
+)
 
 from gru_core.config import PRESETS
 
@@ -159,3 +169,34 @@ def test_an_upload_over_the_data_can_be_undone():
     at.button(key="data_undo").click().run()
     assert len(at.session_state["dataset"].series) == 120
     assert not np.array_equal(at.session_state["dataset"].series[:120], generated[:120])
+
+
+# -- a timestamp column is the x axis ---------------------------------------------------------
+
+
+def test_an_uploads_date_column_is_the_x_axis_of_the_data_and_the_forecasts():
+    at = _upload(new_app())
+    assert not at.exception and not at.error
+    assert at.selectbox(key="data_time_column").value == "date"  # found and chosen
+    data = at.session_state["dataset"]
+    assert data.times is not None and str(data.times[0])[:10] == "2024-01-01"
+    spec = chart(at, "data_series")
+    train_trace = traces(spec)[f"train ({data.n_train})"]
+    assert str(train_trace["x"][0]).startswith("2024-01-01")
+    assert str(train_trace["x"][-1]).startswith(str(data.times[data.n_train - 1])[:10])
+    assert spec["layout"]["xaxis"]["type"] == "date"
+    at = train_tiny(at, points=None)  # a run on it: its forecasts over the same dates
+    go(at, "rollouts")
+    assert not at.exception
+    truth = traces(chart(at, "rollouts_free"))["truth"]
+    last = str(at.session_state["dataset"].times[-1])[:10]
+    assert str(truth["x"][-1]).startswith(last)
+
+
+def test_the_user_can_choose_no_time_axis():
+    at = _upload(new_app())
+    at.selectbox(key="data_time_column").set_value("").run()
+    assert not at.exception
+    assert at.session_state["dataset"].times is None
+    spec = chart(at, "data_series")
+    assert list(traces(spec).values())[0]["x"][:3] == [0, 1, 2]

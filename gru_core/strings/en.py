@@ -30,4 +30,10 @@ EN: dict[str, str] = {
     "overview.confirm.run": "the run going now",
     "overview.confirm.yes": "Replace and train",
     "overview.confirm.no": "Cancel",
+    "data.time.label": "Time axis",
+    "data.time.none": "none: number the steps",
+    "data.time.help": (
+        "The file's date or time column, drawn as the x axis of the Data page and of the"
+        " forecasts. The models learn the values in order either way."
+    ),
 }

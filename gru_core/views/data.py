@@ -26,13 +26,23 @@ def generated_dataset(cfg: DataConfig = DataConfig(), series: np.ndarray | None 
 
 
 def uploaded_dataset(
-    content: bytes, name: str, column: str | None, train_fraction: float
+    content: bytes,
+    name: str,
+    column: str | None,
+    train_fraction: float,
+    time_column: str | None = None,
 ) -> Dataset:
-    """A series read from an uploaded CSV's bytes; raises DataError with a readable message."""
+    """A series read from an uploaded CSV's bytes, with its `time_column`'s timestamps if
+    one is named; raises DataError with a readable message."""
     values = datasets.load_series(content, column)
+    times = None if time_column is None else datasets.load_timestamps(content, time_column)
     where = f", column {column!r}" if column else ""
     return Dataset(
-        values, float(train_fraction), f"{name}{where}: {len(values):,} points", "upload"
+        values,
+        float(train_fraction),
+        f"{name}{where}: {len(values):,} points",
+        "upload",
+        times=times,
     )
 
 
