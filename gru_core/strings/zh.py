@@ -29,5 +29,7 @@ ZH: dict[str, str] = {
     "overview.confirm.no": "取消",
     "data.time.label": "时间轴",
     "data.time.none": "无：按步数编号",
-    "data.time.help": "文件中的日期或时间列，作为数据页和预测图的横轴。无论是否选择，模型都按顺序学习数值。",
+    "data.time.help": (
+        "文件中的日期或时间列，作为数据页和预测图的横轴。无论是否选择，模型都按顺序学习数值。"
+    ),
 }
