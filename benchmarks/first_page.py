@@ -15,6 +15,12 @@ the two alternate round by round (new, old, old, new, ...) on the same machine, 
 medians of both are printed side by side.
 
     python -m benchmarks.first_page [--rounds 5] [--baseline DIR] [--chromium PATH] [--json F]
+    python -m benchmarks.first_page --breakdown [--rounds 5]
+
+`--breakdown` times, in fresh interpreters and without a browser, what stands in front of the
+first page in a server process: importing the app's modules (torch among them), then
+`prepare_process` as the app called it before (the optimizer warm-up and `gc.freeze` in line)
+and as it calls it now (in a thread): the seconds until each call returns.
 
 Needs Playwright (requirements-dev.txt) and a Chromium; Debian's is used as is.
 """
@@ -26,6 +32,7 @@ import json
 import os
 import re
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -102,13 +109,53 @@ def one_round(browser, root: Path) -> tuple[float, float]:
     return first, epoch
 
 
+BREAKDOWN = """
+import time
+start = time.perf_counter()
+from gru_app import render, state
+from gru_core import process_job
+imported = time.perf_counter()
+process_job.prepare_process(threads=1, background={background})
+print(imported - start, time.perf_counter() - imported)
+"""
+
+
+def breakdown(rounds: int) -> None:
+    """Seconds to import the app's modules, and for prepare_process to return, both ways."""
+    got: dict[bool, list[tuple[float, float]]] = {False: [], True: []}
+    for r in range(rounds):
+        for background in (False, True) if r % 2 == 0 else (True, False):
+            out = subprocess.run(
+                [sys.executable, "-c", BREAKDOWN.format(background=background)],
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            imports, prepare = map(float, out.stdout.split())
+            got[background].append((imports, prepare))
+            how = "in a thread" if background else "in line"
+            print(f"round {r + 1} {how}: imports {imports:.2f} s, prepare_process {prepare:.2f} s")
+    for background, rows in got.items():
+        how = "in a thread" if background else "in line"
+        print(
+            f"{how}: imports median {median(r[0] for r in rows):.2f} s,"
+            f" prepare_process median {median(r[1] for r in rows):.2f} s"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--baseline", type=Path, help="another checkout to compare with")
     parser.add_argument("--chromium", default=None)
     parser.add_argument("--json", type=Path, help="write the results here too")
+    parser.add_argument("--breakdown", action="store_true", help="no browser: what is in front")
     args = parser.parse_args()
+    if args.breakdown:
+        print_machine(machine())
+        breakdown(args.rounds)
+        return
     from playwright.sync_api import sync_playwright
 
     info = machine()
