@@ -6,9 +6,15 @@ data and training job are reached through `gru_app.state`, the numerics through 
 
 import streamlit as st
 
-from gru_app import render, state
-from gru_core import i18n, process_job
-from gru_core.views import status
+from gru_core import fork_server
+
+# First of all, the fork server training processes start from: it imports torch in a process
+# of its own while this one imports it for the pages, so a first Start finds it ready.
+fork_server.warm()
+
+from gru_app import render, state  # noqa: E402
+from gru_core import i18n, process_job  # noqa: E402
+from gru_core.views import status  # noqa: E402
 
 st.set_page_config(page_title="GRU Lab", page_icon="📈", layout="wide")
 
@@ -29,8 +35,9 @@ i18n.set_language(
 
 @st.cache_resource(show_spinner=False)
 def _prepare_process() -> bool:
-    """Once per process: one torch thread, torch warmed up, start-up objects frozen."""
-    process_job.prepare_process(threads=1)
+    """Once per process: one torch thread; torch warmed up and start-up objects frozen in a
+    thread of their own, so that the first page is not drawn after them."""
+    process_job.prepare_process(threads=1, background=True)
     return True
 
 

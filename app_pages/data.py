@@ -4,10 +4,11 @@ import functools
 
 import streamlit as st
 
-from gru_app import state, task_data, widgets
+from gru_app import render, state, task_data, widgets
 from gru_core import figures
 from gru_core.config import TASK_NAMES, ConfigError, DataConfig, bounds
 from gru_core.data import MIN_POINTS
+from gru_core.i18n import t
 from gru_core.views import data as data_views
 from gru_core.views import tasks as task_views
 
@@ -75,10 +76,37 @@ else:
                 placeholder="automatic: the first column that is not an index or time axis",
                 help="The file has several numeric columns; choose the series to forecast.",
             )
-        error = state.load_upload(upload, column, fraction)
+        times = state.upload_time_columns(upload)
+        time_column = None
+        if times:
+            time_column = (
+                st.selectbox(
+                    t("data.time.label"),
+                    ["", *times],  # "": none, the x axis counts steps
+                    index=1,
+                    key="data_time_column",
+                    format_func=lambda name: name or t("data.time.none"),
+                    help=t("data.time.help"),
+                )
+                or None
+            )
+        error = state.load_upload(upload, column, fraction, time_column)
         if error:
             st.error(error)
             st.caption(f"The data stays: {state.dataset().label}.")
+    render.undo("data")
+    if state.dataset().source == "upload":
+        st.session_state["data_standardize"] = st.session_state[state.STANDARDIZE_KEY]
+        st.toggle(
+            t("data.standardize.label"),
+            key="data_standardize",
+            on_change=state.set_standardize,
+            args=("data_standardize",),
+            help=t("data.standardize.help"),
+        )
+        standardized = st.session_state[state.STANDARDIZE_KEY]
+        note = data_views.standardize_note(state.dataset().with_fraction(fraction), standardized)
+        (st.info if standardized else st.warning)(note, icon=":material/straighten:")
 
 lo, hi = bounds(DataConfig, "train_fraction")
 st.slider(
@@ -103,7 +131,9 @@ if snap is not None and not data.same_as(snap.series, snap.n_train):
 
 st.subheader(data.label)
 st.plotly_chart(
-    figures.series_figure(data.series, data.n_train), key="data_series", width="stretch"
+    figures.series_figure(data.series, data.n_train, times=data.times),
+    key="data_series",
+    width="stretch",
 )
 stats = data_views.data_stats(data)
 for column, (label, value) in zip(st.columns(len(stats)), stats.items(), strict=True):

@@ -4,6 +4,7 @@ import streamlit as st
 
 from gru_app import render, state
 from gru_core import figures
+from gru_core.i18n import t
 from gru_core.views import overview
 from gru_core.views import train as train_views
 
@@ -20,18 +21,35 @@ st.markdown(
 start, status = st.columns([2, 3], gap="large")
 with start:
     st.subheader("Try it")
-    clicked = st.button(
+    st.button(
         "Train with defaults",
         key="overview_train",
         type="primary",
         icon=":material/play_arrow:",
-        on_click=state.train_with_defaults,
+        on_click=state.ask_train_with_defaults,
         help="Trains the GRU and the MLP with the 'fast' preset on the current data"
         " and opens the Train page.",
     )
+    if st.session_state.get(state.CONFIRM_DEFAULTS_KEY):
+        changed, running = state.defaults_would_replace()
+        lost = [t("overview.confirm.settings", names=", ".join(changed))] if changed else []
+        lost += [t("overview.confirm.run")] if running else []
+        st.warning(t("overview.confirm", lost="; ".join(lost)), icon=":material/warning:")
+        yes, no = st.columns(2)
+        yes.button(
+            t("overview.confirm.yes"),
+            key="overview_confirm_yes",
+            type="primary",
+            on_click=state.train_with_defaults,
+        )
+        no.button(
+            t("overview.confirm.no"),
+            key="overview_confirm_no",
+            on_click=state.cancel_train_with_defaults,
+        )
     if st.session_state.get("run_error"):
         st.error(st.session_state["run_error"])
-    elif clicked:
+    elif st.session_state.pop(state.STARTED_KEY, False):
         st.switch_page("app_pages/train.py")
     st.caption(
         f"The '{train_views.DEFAULT_PRESET}' preset on the current data ({state.dataset().label})."

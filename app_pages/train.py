@@ -5,6 +5,7 @@ import streamlit as st
 from gru_app import render, state, widgets
 from gru_core import figures
 from gru_core.config import PRESETS, ConfigError
+from gru_core.i18n import t
 from gru_core.views import data as data_views
 from gru_core.views import tasks as task_views
 from gru_core.views import train as train_views
@@ -15,11 +16,12 @@ running = snap is not None and snap.running
 
 settings, live_area = st.columns([5, 7], gap="large")
 with settings:
+    state.remember_preset()
     st.selectbox(
         "Preset",
         [name for name, p in PRESETS.items() if p.task == state.task()],
         key="train_preset",
-        on_change=state.apply_preset,
+        on_change=state.switch_preset,
         persist_state="session",
         help="Sets every setting below; you can change them afterwards.",
     )
@@ -28,6 +30,7 @@ with settings:
         f"Task: {task_views.TASK_LABELS[state.task()]}. {preset.description}"
         " The data comes from the Data page."
     )
+    render.undo("preset")
     if state.task() == "forecast" and state.data_differs_from_preset():
         st.button(
             "Use the preset's data",
@@ -112,8 +115,9 @@ with live_area:
         disabled=snap is None,
         on_click=state.reset_run,
         width="stretch",
-        help="Stop and forget the run.",
+        help=t("train.reset.help"),
     )
+    render.undo("reset")
     if st.session_state.get("run_error"):
         st.error(st.session_state["run_error"])
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from gru_app import state
+from gru_core.i18n import t
 from gru_core.job import Snapshot
 from gru_core.views import runs as runs_views
 from gru_core.views import status
@@ -95,4 +96,20 @@ def run_picker() -> None:
         key=state.VIEW_KEY,
         format_func=lambda r: "this session's run (the latest)" if r is None else names[r],
         help="Any run of this workspace; saved runs are shown from their last checkpoint.",
+    )
+
+
+def undo(area: str) -> None:
+    """What the last click in `area` replaced, and an Undo button, while it can be undone."""
+    offer = state.undo_offer(area)
+    if offer is None:
+        return
+    st.caption(t(offer.text, **offer.values))
+    st.button(
+        t("undo.button"),
+        key=f"{area}_undo",
+        icon=":material/undo:",
+        on_click=state.undo,
+        args=(area,),
+        help=t("undo.help"),
     )

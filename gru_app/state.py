@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
+from collections.abc import Callable
 
 import numpy as np
 import streamlit as st
@@ -26,7 +28,7 @@ from gru_core.config import (
     ModelConfig,
     TrainConfig,
 )
-from gru_core.data import DataError, csv_columns, make_sine
+from gru_core.data import DataError, csv_columns, make_sine, timestamp_columns
 from gru_core.job import MAX_CONCURRENT, JobSlot, Snapshot, TrainingJob, running_jobs
 from gru_core.spec import Dataset, RunSpec, task_options
 from gru_core.views import data as data_views
@@ -42,6 +44,7 @@ SLOW_POLL_SECONDS = 2.0
 STOP_WAIT_SECONDS = 1.0  # how long Stop waits for the current epoch before redrawing
 
 TRAIN_KEYS = {name: f"train_{name}" for name in train_views.SETTINGS}
+STANDARDIZE_KEY = TRAIN_KEYS["standardize"]
 DATA_FIELDS = ("points", "periods", "noise", "seed")
 DATA_KEYS = {name: f"data_{name}" for name in DATA_FIELDS}
 FRACTION_KEY = "data_fraction"
@@ -61,7 +64,8 @@ def init() -> None:
         ss["workspace_restored"] = True
         _restore_workspace()
     ss.setdefault("train_preset", train_views.DEFAULT_PRESET)
-    for name, value in train_views.preset_settings(ss["train_preset"]).items():
+    source = ss["dataset"].source if "dataset" in ss else "generated"
+    for name, value in train_views.preset_settings(ss["train_preset"], source).items():
         ss.setdefault(TRAIN_KEYS[name], value)
     default = DataConfig()
     for name, key in DATA_KEYS.items():
@@ -191,7 +195,10 @@ def save_workspace() -> None:
 
 
 def _same_data(a: Dataset, b: Dataset) -> bool:
-    return a.label == b.label and a.same_as(b.series, b.n_train)
+    same_times = (a.times is None) == (b.times is None) and (
+        a.times is None or np.array_equal(a.times, b.times)
+    )
+    return a.label == b.label and a.same_as(b.series, b.n_train) and same_times
 
 
 # -- the workspace's runs ---------------------------------------------------------------------
@@ -238,9 +245,9 @@ def train_again(run: int) -> None:
     """Load a saved run's settings and data into the Train page."""
     ss = st.session_state
     spec = workspaces.run_spec(store(), workspace(), store().run(workspace(), run))
+    set_dataset(spec.data)  # first: the run's own settings, "Standardise" too, then win
     for name, value in train_views.spec_settings(spec).items():
         ss[TRAIN_KEYS[name]] = value
-    set_dataset(spec.data)
     ss[FRACTION_KEY] = spec.data.train_fraction
     if spec.data.sine is not None:
         for name, key in DATA_KEYS.items():
@@ -276,6 +283,7 @@ def delete_run(run: int) -> None:
     """Delete a run (Undo brings it back); the live one is stopped and let go first."""
     if run == live_run():
         reset_run()
+        drop_undo("reset")  # the run is deleted: Undo is the Runs page's
     store().delete(workspace(), run)
     st.session_state.setdefault("runs_deleted", []).append(run)
 
@@ -393,7 +401,25 @@ def dataset() -> Dataset:
 
 
 def set_dataset(data: Dataset) -> None:
-    st.session_state["dataset"] = data
+    """Make `data` the next run's data.
+
+    When it comes from elsewhere than the data before (an upload after a generated sine, or
+    back), "Standardise" takes that kind of data's default: on for uploads, the preset's own
+    for a generated sine. Within one kind it stays as the user left it.
+    """
+    ss = st.session_state
+    before = ss["dataset"].source if "dataset" in ss else "generated"
+    ss["dataset"] = data
+    if data.source != "upload":  # back to a generated series: an upload applies again
+        ss.pop(UPLOAD_APPLIED_KEY, None)
+        drop_undo("data")
+    if data.source != before:
+        ss[STANDARDIZE_KEY] = train_views.standardize_default(ss["train_preset"], data.source)
+
+
+def set_standardize(key: str) -> None:
+    """A mirror of the Train page's "Standardise" (the Data page's) sets the setting itself."""
+    st.session_state[STANDARDIZE_KEY] = st.session_state[key]
 
 
 def chosen_data_config() -> DataConfig:
@@ -425,26 +451,58 @@ def upload_columns(file) -> list[str] | str:
     return memo[file.file_id]
 
 
-def load_upload(file, column: str | None, train_fraction: float) -> str | None:
+def upload_time_columns(file) -> list[str]:
+    """The date/time columns of an uploaded file (read once per file); none if unreadable."""
+    memo = st.session_state.setdefault("upload_time_columns", {})
+    if file.file_id not in memo:
+        memo.clear()
+        try:
+            memo[file.file_id] = timestamp_columns(file.getvalue())
+        except DataError:
+            memo[file.file_id] = []
+    return memo[file.file_id]
+
+
+def load_upload(
+    file, column: str | None, train_fraction: float, time_column: str | None = None
+) -> str | None:
     """Make the uploaded file the current data; the DataError message if it cannot be used.
 
-    On an error the previous data stays. Each (file, column) is parsed only once.
+    `time_column` names the date/time column that gives the series its x axis (None: none).
+    On an error the previous data stays. Each (file, column, time column) is parsed once.
     """
     memo = st.session_state.setdefault("upload_series", {})
-    key = (file.file_id, column)
+    key = (file.file_id, column, time_column)
     if key not in memo:
         memo.clear()
         try:
             memo[key] = data_views.uploaded_dataset(
-                file.getvalue(), file.name, column, train_fraction
+                file.getvalue(), file.name, column, train_fraction, time_column
             )
         except DataError as exc:
             memo[key] = str(exc)
     result = memo[key]
     if isinstance(result, str):
         return result
-    set_dataset(result.with_fraction(train_fraction))
+    ss = st.session_state
+    if ss.get(UPLOAD_APPLIED_KEY) != key:  # once: an Undo is not undone by the next rerun
+        previous = dataset()
+        set_dataset(result.with_fraction(train_fraction))
+        ss[UPLOAD_APPLIED_KEY] = key
+        restore = functools.partial(_unupload, previous, key)
+        offer_undo("data", "undo.upload", restore, name=file.name, before=previous.label)
     return None
+
+
+UPLOAD_APPLIED_KEY = "upload_applied"  # the (file, column) whose series is the data
+
+
+def _unupload(previous: Dataset, key: tuple) -> None:
+    ss = st.session_state
+    if previous.source != "upload":
+        ss[SOURCE_KEY] = SOURCES[0]  # the generator's settings give that series again
+    set_dataset(previous)
+    ss[UPLOAD_APPLIED_KEY] = key  # the file still in the box stays unused
 
 
 # -- the job ----------------------------------------------------------------------------------
@@ -506,7 +564,8 @@ def chosen_spec() -> RunSpec:
 
 def apply_preset() -> None:
     """Set every training widget to the selected preset's value (the preset box's callback)."""
-    for name, value in train_views.preset_settings(st.session_state["train_preset"]).items():
+    chosen = train_views.preset_settings(st.session_state["train_preset"], dataset().source)
+    for name, value in chosen.items():
         st.session_state[TRAIN_KEYS[name]] = value
 
 
@@ -528,6 +587,8 @@ def start_run(replace: bool = False) -> None:
         st.session_state["run_error"] = str(exc)
         return
     st.session_state[VIEW_KEY] = None  # Gates and Rollouts follow the new run
+    drop_undo("reset")
+    drop_undo("preset")
     holder.start(new, replace=replace)
 
 
@@ -551,16 +612,117 @@ def resume_run() -> None:
 
 
 def reset_run() -> None:
-    slot().clear()
+    """Stop and let go of the session's run; Undo brings it back, stopped (Resume goes on)."""
+    holder = slot()
+    old = holder.job
+    holder.clear()
     st.session_state["run_reset"] = True
     st.session_state.pop("run_error", None)
+    if old is not None:
+        offer_undo("reset", "undo.reset", functools.partial(_unreset, old))
+
+
+def _unreset(old: TrainingJob) -> None:
+    if slot().job is None:  # a run started since is not replaced
+        slot().replace(old)
+        st.session_state.pop("run_reset", None)
 
 
 def train_with_defaults() -> None:
     """The Overview's one click: the default preset on the current data, started."""
+    st.session_state.pop(CONFIRM_DEFAULTS_KEY, None)
     st.session_state["train_preset"] = train_views.DEFAULT_PRESET
     apply_preset()
     start_run(replace=True)  # as the button says: a run already going is replaced
+    if "run_error" not in st.session_state:
+        st.session_state[STARTED_KEY] = True
+
+
+CONFIRM_DEFAULTS_KEY = "overview_confirm"  # what "Train with defaults" would replace, asked
+STARTED_KEY = "overview_started"  # the one-click run started: the page opens Train
+
+
+def defaults_would_replace() -> tuple[list[str], bool]:
+    """What "Train with defaults" would replace: the settings that differ from the default
+    preset's (their labels), and whether a run is going."""
+    ss = st.session_state
+    defaults = train_views.preset_settings(train_views.DEFAULT_PRESET, dataset().source)
+    changed = [
+        train_views.SETTINGS[name].label
+        for name, value in defaults.items()
+        if ss.get(TRAIN_KEYS[name]) != value
+    ]
+    return changed, is_running()
+
+
+def ask_train_with_defaults() -> None:
+    """The one-click button: train at once when that replaces nothing, else ask first."""
+    changed, running = defaults_would_replace()
+    if changed or running:
+        st.session_state[CONFIRM_DEFAULTS_KEY] = True
+    else:
+        train_with_defaults()
+
+
+def cancel_train_with_defaults() -> None:
+    st.session_state.pop(CONFIRM_DEFAULTS_KEY, None)
+
+
+def remember_preset() -> None:
+    """Note the preset shown, before the preset box is drawn (its callback sees only the new)."""
+    st.session_state["train_preset_shown"] = st.session_state["train_preset"]
+
+
+def switch_preset() -> None:
+    """The preset box's callback: the preset's settings; Undo brings back the ones replaced."""
+    ss = st.session_state
+    before = {key: ss[key] for key in TRAIN_KEYS.values() if key in ss}
+    shown = ss.get("train_preset_shown", ss["train_preset"])
+    apply_preset()
+    if any(ss[key] != value for key, value in before.items()):
+        restore = functools.partial(_restore_settings, shown, before)
+        offer_undo("preset", "undo.preset", restore, preset=ss["train_preset"], before=shown)
+
+
+def _restore_settings(preset: str, values: dict[str, object]) -> None:
+    ss = st.session_state
+    ss["train_preset"] = ss["train_preset_shown"] = preset
+    for key, value in values.items():
+        ss[key] = value
+
+
+# -- undo -------------------------------------------------------------------------------------
+# A click that replaces the user's work keeps what it replaced, and the page it happened on
+# offers to bring it back: Reset (the run), a preset (the settings), an upload (the data).
+UNDO_KEY = "undo_offers"
+
+
+@dataclasses.dataclass(frozen=True)
+class UndoOffer:
+    """What a click replaced, how the page says so, and how to bring it back."""
+
+    text: str  # the i18n key of the sentence saying what happened
+    values: dict  # its placeholders
+    restore: Callable[[], None]
+
+
+def offer_undo(area: str, text: str, restore: Callable[[], None], **values: object) -> None:
+    st.session_state.setdefault(UNDO_KEY, {})[area] = UndoOffer(text, values, restore)
+
+
+def undo_offer(area: str) -> UndoOffer | None:
+    return st.session_state.get(UNDO_KEY, {}).get(area)
+
+
+def drop_undo(area: str) -> None:
+    st.session_state.get(UNDO_KEY, {}).pop(area, None)
+
+
+def undo(area: str) -> None:
+    """The Undo button's callback: bring back what the click in `area` replaced."""
+    offer = st.session_state.get(UNDO_KEY, {}).pop(area, None)
+    if offer is not None:
+        offer.restore()
 
 
 def preset_data() -> DataConfig:

@@ -106,6 +106,72 @@ def csv_columns(path_or_buffer: Source) -> list[str]:
     return [table.names[c] for c in table.numeric]
 
 
+def timestamp_columns(path_or_buffer: Source) -> list[str]:
+    """Names of the columns whose every cell is a date or a time, increasing down the file.
+
+    Those are what `load_timestamps` accepts: a series' time axis. Columns of numbers are
+    never taken for one (row numbers, years and seconds are numbers first).
+    """
+    table = _read_table(path_or_buffer)
+    return [table.names[c] for c in _timestamp_columns(table)]
+
+
+def load_timestamps(path_or_buffer: Source, column: str) -> np.ndarray:
+    """The named date/time column, one datetime64[ns] per row of the series; shape (points,).
+
+    ISO 8601 dates and times, and the day-first dates of much of Europe (31.01.2024,
+    31/01/2024) are read; times with a UTC offset become UTC. A column that is not a time
+    axis (text, a date that does not parse, dates that go back) raises `DataError`.
+    """
+    table = _read_table(path_or_buffer)
+    for c in _timestamp_columns(table):
+        if table.names[c] == column:
+            return _parse_times([_cell(row, c) for row in table.rows])
+    raise DataError(
+        f"column {column!r} is not a date or time column; choose one of"
+        f" {_names(table, _timestamp_columns(table)) or 'none (the file has none)'}"
+    )
+
+
+def _timestamp_columns(table: _Table) -> list[int]:
+    return [
+        c
+        for c in range(len(table.names))
+        if c not in table.numeric
+        and _has_content(table, c)
+        and _parse_times([_cell(row, c) for row in table.rows]) is not None
+    ]
+
+
+def _parse_times(cells: list[str]) -> np.ndarray | None:
+    """The cells as increasing datetime64[ns] values, or None when they are not that.
+
+    Month-first is tried before day-first: the one that reads every cell as a time that
+    never goes back wins, so 31/01 and 01/02 settle it, and a column of junk is no axis.
+    """
+    import warnings
+
+    import pandas as pd
+
+    if len(cells) < 2 or any(cell.lower() in _MISSING for cell in cells):
+        return None
+    for dayfirst in (False, True):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "could not infer format": then each is guessed
+            try:
+                parsed = pd.to_datetime(pd.Series(cells), errors="coerce", dayfirst=dayfirst)
+            except (ValueError, TypeError, OverflowError):
+                continue
+        if not pd.api.types.is_datetime64_any_dtype(parsed) or parsed.isna().any():
+            continue
+        if parsed.dt.tz is not None:
+            parsed = parsed.dt.tz_convert(None)
+        values = parsed.to_numpy(dtype="datetime64[ns]")
+        if np.all(np.diff(values) > np.timedelta64(0, "ns")):
+            return values
+    return None
+
+
 def split(series: np.ndarray, train_fraction: float) -> tuple[np.ndarray, np.ndarray]:
     """The leading `train_fraction` of the series and the rest: (n_train,), (n - n_train,).
 

@@ -259,10 +259,34 @@ def _empty(fig: go.Figure, text: str) -> go.Figure:
 # -- data -------------------------------------------------------------------------------------
 
 
-def series_figure(series: np.ndarray, n_train: int, title: str | None = None) -> go.Figure:
-    """The series over its index, the training part and the test part in their own colours."""
+def positions_x(index: np.ndarray, times: np.ndarray | None) -> np.ndarray:
+    """The x values of positions in a series: their timestamps where it has them."""
+    index = np.asarray(index, dtype=np.int64)
+    return index if times is None else np.asarray(times)[index]
+
+
+def boundary_x(position: int, times: np.ndarray | None) -> float | str:
+    """The x of the boundary before `position`: half a step before it (a text on a date axis)."""
+    if times is None:
+        return position - 0.5
+    times = np.asarray(times, dtype="datetime64[ns]")
+    at = times[position]
+    if position > 0:
+        at = times[position - 1] + (at - times[position - 1]) / 2
+    return str(np.datetime_as_string(at, unit="s"))
+
+
+def _time_axis(times: np.ndarray | None) -> dict:
+    return _axis("time step") if times is None else _axis("time", type="date")
+
+
+def series_figure(
+    series: np.ndarray, n_train: int, title: str | None = None, times: np.ndarray | None = None
+) -> go.Figure:
+    """The series over its index (or its `times`), the training and test parts in their own
+    colours."""
     series = np.asarray(series, dtype=np.float64)
-    index = np.arange(len(series))
+    index = positions_x(np.arange(len(series)), times)
     n_test = len(series) - n_train
     fig = _figure(
         [
@@ -272,10 +296,10 @@ def series_figure(series: np.ndarray, n_train: int, title: str | None = None) ->
             line(index[n_train:], series[n_train:], f"test ({n_test:,})", COLORS["test"], width=2),
         ],
         title,
-        xaxis=_axis("time step"),
+        xaxis=_time_axis(times),
         yaxis=_axis("value"),
     )
-    fig.add_vline(x=n_train - 0.5, line=dict(color="#888", dash="dot", width=1.5))
+    fig.add_vline(x=boundary_x(n_train, times), line=dict(color="#888", dash="dot", width=1.5))
     return fig
 
 
@@ -660,25 +684,25 @@ def rollout_figure(
     forecasts: dict[str, np.ndarray],
     title: str | None = None,
     dash: str = "solid",
+    times: np.ndarray | None = None,
 ) -> go.Figure:
     """Truth and each model's forecast (`forecasts` maps model names to arrays like `truth`).
 
     `context` (the values read before the first forecast) is drawn in grey, with a
-    dotted line where forecasting starts.
+    dotted line where forecasting starts. With the series' `times`, they are the x axis.
     """
     traces = []
     if len(context):
-        traces.append(
-            line(context_index, context, "read by the models", COLORS["context"], width=2)
-        )
-    traces.append(line(index, truth, "truth", COLORS["truth"], width=2.5))
+        x = positions_x(context_index, times)
+        traces.append(line(x, context, "read by the models", COLORS["context"], width=2))
+    x = positions_x(index, times)
+    traces.append(line(x, truth, "truth", COLORS["truth"], width=2.5))
     for model, values in forecasts.items():
-        traces.append(
-            line(index, values, model_label(model), model_color(model), dash=dash, width=3)
-        )
-    fig = _figure(traces, title, height=440, xaxis=_axis("time step"), yaxis=_axis("value"))
+        traces.append(line(x, values, model_label(model), model_color(model), dash=dash, width=3))
+    fig = _figure(traces, title, height=440, xaxis=_time_axis(times), yaxis=_axis("value"))
     if len(index):
-        fig.add_vline(x=float(index[0]) - 0.5, line=dict(color="#888", dash="dot", width=1.5))
+        start = boundary_x(int(index[0]), times)
+        fig.add_vline(x=start, line=dict(color="#888", dash="dot", width=1.5))
     return fig
 
 

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import gc
 import math
-import multiprocessing
 import signal
 import sys
 import threading
@@ -38,6 +37,9 @@ import torch
 from torch import nn
 
 from gru_core import job as jobs
+from gru_core.fork_server import FORK as _FORK
+from gru_core.fork_server import FRESH as _FRESH
+from gru_core.fork_server import warm
 from gru_core.job import TrainingJob
 from gru_core.recording import RunRecord, RunRecorder, weights_of
 from gru_core.spec import RunSpec
@@ -45,16 +47,6 @@ from gru_core.train import Diverged, JobFailed, Trainer, train
 
 PROCESS_NAME = "gru-lab-epochs"  # the child's OS-level name (ps, top, /proc/PID/comm)
 RELEASE_SECONDS = 5.0  # how long a released job's child may finish its epoch before the kill
-
-# CPU runs on Linux: forks of one clean, single-threaded fork server that preloads these
-# modules (torch._dynamo is what torch imports when the first optimizer is built, about
-# 2 s, in every child otherwise). GPU runs, and other systems (where forking after
-# torch is loaded is not safe): a fresh interpreter, a few seconds to start.
-_FORKSERVER = sys.platform.startswith("linux")
-_FORK = multiprocessing.get_context("forkserver" if _FORKSERVER else "spawn")
-_FRESH = multiprocessing.get_context("spawn")
-if _FORKSERVER:
-    _FORK.set_forkserver_preload([__name__, "gru_core.tasks.forecast", "torch._dynamo"])
 
 _prepared = spawn.get_preparation_data
 
@@ -77,15 +69,7 @@ def _preparation_data(name: str) -> dict:
 spawn.get_preparation_data = _preparation_data
 
 
-def warm() -> None:
-    """Start the fork server now (it imports torch: seconds) rather than on the first run."""
-    if _FORKSERVER:
-        from multiprocessing import forkserver
-
-        forkserver.ensure_running()
-
-
-def prepare_process(threads: int = 1) -> None:
+def prepare_process(threads: int = 1, background: bool = False) -> threading.Thread | None:
     """Once per server process, before the first session: what keeps live views cheap.
 
     - torch runs on `threads` threads (the app's tiny models train faster single-threaded),
@@ -99,10 +83,23 @@ def prepare_process(threads: int = 1) -> None:
       collection after every script and fragment run; over those objects it took 0.3-0.5 s
       holding the GIL, several times a second while a page polled, which starved training.
       Frozen objects are never collected, and these live as long as the process anyway.
+
+    With `background`, the last two run in a daemon thread, which is returned: a server
+    draws its first page meanwhile instead of after them (they took 2-3 s of its start).
     """
     torch.set_num_threads(threads)
     jobs.set_worker_threads(threads)
     warm()
+    if not background:
+        _warm_torch()
+        return None
+    thread = threading.Thread(target=_warm_torch, name="gru-lab-warm-up", daemon=True)
+    thread.start()
+    return thread
+
+
+def _warm_torch() -> None:
+    """Build one optimizer (torch's compiler stack loads), then freeze what is loaded."""
     torch.optim.Adam([nn.Parameter(torch.zeros(1))])
     gc.collect()
     gc.freeze()

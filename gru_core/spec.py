@@ -152,6 +152,14 @@ class Dataset:
     label: str
     source: str = "generated"  # "generated" or "upload"
     sine: DataConfig | None = None
+    times: np.ndarray | None = None  # (points,) datetime64[ns]: an upload's date/time column
+
+    def __post_init__(self) -> None:
+        if self.times is not None and len(self.times) != len(self.series):
+            raise ConfigError(
+                f"a dataset needs one timestamp per value; got {len(self.times)} for"
+                f" {len(self.series)} values"
+            )
 
     @property
     def n_train(self) -> int:
@@ -170,6 +178,8 @@ class Dataset:
             out["sine"] = dataclasses.asdict(self.sine)
         else:
             out["values"] = [float(v) for v in self.series]
+        if self.times is not None:
+            out["times"] = times_to_text(self.times)
         return out
 
     @classmethod
@@ -181,7 +191,20 @@ class Dataset:
             series = make_sine(sine)
         else:
             series = np.asarray(d["values"], dtype=np.float64)
-        return cls(series, float(d["train_fraction"]), d["label"], d["source"], sine)
+        times = times_from_text(d.get("times"))
+        return cls(series, float(d["train_fraction"]), d["label"], d["source"], sine, times)
+
+
+def times_to_text(times: np.ndarray) -> list[str]:
+    """Timestamps as ISO 8601 texts for JSON: to the second, or finer where they need it."""
+    values = np.asarray(times, dtype="datetime64[ns]")
+    whole_seconds = bool(np.all(values.astype(np.int64) % 1_000_000_000 == 0))
+    return list(np.datetime_as_string(values, unit="s" if whole_seconds else "us"))
+
+
+def times_from_text(texts: list[str] | None) -> np.ndarray | None:
+    """The inverse of `times_to_text` (None stays None)."""
+    return None if texts is None else np.array(texts, dtype="datetime64[ns]")
 
 
 @dataclass(frozen=True, eq=False)

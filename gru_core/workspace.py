@@ -24,7 +24,7 @@ from gru_core import store as stores
 from gru_core.config import ConfigError, DataConfig
 from gru_core.job import Snapshot, TrainingJob
 from gru_core.recording import RunRecord, weights_of
-from gru_core.spec import Dataset, RunSpec
+from gru_core.spec import Dataset, RunSpec, times_from_text
 from gru_core.tasks import parameter_counts
 
 # -- specs and data in the store ----------------------------------------------------------
@@ -51,6 +51,7 @@ def _dataset(meta: dict, series: np.ndarray) -> Dataset:
         str(meta.get("label", "")),
         str(meta.get("source", "upload")),
         sine,
+        times_from_text(meta.get("times")),
     )
 
 

@@ -50,6 +50,24 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def streamlit_command(port: int, args: list[str] | None = None) -> list[str]:
+    """`streamlit run app.py` on `port` of this machine only, headless, with `args` added."""
+    return [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        "app.py",
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--server.headless",
+        "true",
+        *(args or []),
+    ]
+
+
 class AppServer:
     """`streamlit run app.py` in a child process; stopped on close."""
 
@@ -60,20 +78,7 @@ class AppServer:
         self.log_path = ARTIFACTS / f"server-{self.port}.log"
         self._log = open(self.log_path, "wb")  # noqa: SIM115  closed in close()
         self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "streamlit",
-                "run",
-                "app.py",
-                "--server.port",
-                str(self.port),
-                "--server.address",
-                "127.0.0.1",
-                "--server.headless",
-                "true",
-                *(args or []),
-            ],
+            streamlit_command(self.port, args),
             cwd=ROOT,
             env={**os.environ, **(env or {})},
             stdout=self._log,

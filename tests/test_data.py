@@ -463,3 +463,74 @@ def test_describe():
         "max": WAVE.max(),
     }
     assert all(type(v) in (int, float) for v in stats.values())
+
+
+# --- timestamps --------------------------------------------------------------------------
+
+
+def _dated(dates: list[str], sep: str = ",", header: str = "date") -> bytes:
+    rows = "".join(f"{d}{sep}{np.sin(i / 3):.4f}\n" for i, d in enumerate(dates))
+    return f"{header}{sep}value\n{rows}".encode()
+
+
+def _days(n: int, start: str = "2024-01-30") -> np.ndarray:
+    return np.arange(n) + np.datetime64(start, "D")
+
+
+def test_iso_dates_are_the_time_axis_one_per_value():
+    days = _days(60)
+    content = _dated([str(d) for d in days])
+    from gru_core.data import load_timestamps, timestamp_columns
+
+    assert timestamp_columns(content) == ["date"]
+    times = load_timestamps(content, "date")
+    assert times.dtype == np.dtype("datetime64[ns]") and len(times) == len(load_series(content))
+    np.testing.assert_array_equal(times, days.astype("datetime64[ns]"))
+
+
+def test_european_day_first_dates_are_read_day_first():
+    from gru_core.data import load_timestamps
+
+    days = _days(60)  # 30.01.2024 ... : a day above 12 settles the order
+    dotted = [f"{d.item():%d.%m.%Y}" for d in days]
+    slashed = [f"{d.item():%d/%m/%Y}" for d in days]
+    for content in (_dated(dotted, ";", "Datum"), _dated(slashed, ",", "Datum")):
+        np.testing.assert_array_equal(
+            load_timestamps(content, "Datum"), days.astype("datetime64[ns]")
+        )
+    # ... and with decimal commas in the values, as such files are saved
+    euro = "Datum;Wert\n" + "".join(f"{d};{i % 7},5\n" for i, d in enumerate(dotted))
+    assert load_series(euro.encode())[:2].tolist() == [0.5, 1.5]
+    assert load_timestamps(euro.encode(), "Datum")[1] == np.datetime64("2024-01-31")
+
+
+def test_times_of_day_with_an_offset_become_utc():
+    from gru_core.data import load_timestamps
+
+    stamps = [f"2024-03-0{1 + h // 24}T{h % 24:02d}:30:00+01:00" for h in range(60)]
+    times = load_timestamps(_dated(stamps, header="t"), "t")
+    assert times[0] == np.datetime64("2024-02-29T23:30:00")
+    assert np.all(np.diff(times) == np.timedelta64(1, "h"))
+
+
+def test_a_file_without_timestamps_has_none():
+    from gru_core.data import timestamp_columns
+
+    assert timestamp_columns(b"".join(f"{np.sin(i):.4f}\n".encode() for i in range(60))) == []
+    numbered = "t,value\n" + "".join(f"{i},{np.sin(i):.4f}\n" for i in range(60))
+    assert timestamp_columns(numbered.encode()) == []  # numbers are never a date axis
+
+
+def test_columns_that_are_not_a_time_axis_are_refused():
+    from gru_core.data import load_timestamps, timestamp_columns
+
+    days = [str(d) for d in _days(60)]
+    labels = _dated([f"item {i}" for i in range(60)], header="name")
+    junk = _dated(days[:30] + ["soon"] + days[31:])
+    backwards = _dated(days[:30] + days[:30])
+    for content in (labels, junk, backwards):
+        assert timestamp_columns(content) == []
+    with pytest.raises(DataError, match="'date' is not a date or time column; choose one of none"):
+        load_timestamps(junk, "date")
+    # the series itself still loads: the text column is only not an axis
+    assert len(load_series(junk)) == 60

@@ -316,3 +316,23 @@ def test_length_figure_has_one_line_per_model():
     table = pd.DataFrame({"rnn": [0.5, 0.4], "gru": [0.3, 0.01]}, index=[5, 80])
     fig = figures.length_figure(table)
     assert [t.name for t in fig.data] == ["RNN", "GRU"] and list(fig.data[1].y) == [0.3, 0.01]
+
+
+def test_timestamps_are_the_x_axis_of_the_series_and_forecasts():
+    times = (np.arange(50) * np.timedelta64(1, "D") + np.datetime64("2024-01-01")).astype(
+        "datetime64[ns]"
+    )
+    series = np.sin(np.arange(50) / 3)
+    fig = figures.series_figure(series, 40, times=times)
+    np.testing.assert_array_equal(fig.data[0].x, times[:40])
+    np.testing.assert_array_equal(fig.data[1].x, times[40:])
+    assert fig.layout.xaxis.type == "date"
+    assert fig.layout.shapes[0].x0 == "2024-02-09T12:00:00"  # between day 40 and day 41
+    index = np.arange(42, 50)
+    roll = figures.rollout_figure(
+        np.arange(40, 42), series[40:42], index, series[42:], {"gru": series[42:]}, times=times
+    )
+    assert [list(t.x) for t in roll.data] == [list(times[40:42])] + [list(times[42:])] * 2
+    assert roll.layout.shapes[0].x0 == "2024-02-11T12:00:00"
+    plain = figures.series_figure(series, 40)  # without times: positions, as before
+    assert list(plain.data[1].x) == list(range(40, 50)) and plain.layout.shapes[0].x0 == 39.5

@@ -3,6 +3,8 @@
 import dataclasses
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -282,3 +284,24 @@ def test_the_parent_turns_a_child_failure_into_the_jobs_status(series, monkeypat
     assert snap.status == "failed" and snap.epoch == 0
     assert snap.message.startswith("ConfigError: the series must be one-dimensional")
     assert job.pid is None
+
+
+def test_the_fork_server_starts_before_torch_is_imported():
+    # app.py starts it first thing: the module must not import torch, and warm() must leave
+    # a fork server running that preloads the training code.
+    code = (
+        "import os, sys\n"
+        "from multiprocessing import forkserver\n"
+        "from gru_core import fork_server\n"
+        "fork_server.warm()\n"
+        "assert 'torch' not in sys.modules, 'torch imported'\n"
+        "pid = forkserver._forkserver._forkserver_pid\n"
+        "os.kill(pid, 0)\n"  # raises if no such process
+        "print(pid, sorted(forkserver._forkserver._preload_modules))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert out.returncode == 0, out.stderr
+    pid, _, preload = out.stdout.strip().partition(" ")
+    assert int(pid) > 0 and "gru_core.process_job" in preload and "torch._dynamo" in preload

@@ -85,3 +85,22 @@ def test_specs_are_made_and_checked_without_torch():
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "False"
+
+
+def test_a_datasets_timestamps_go_through_json_and_must_match_its_length():
+    from gru_core.config import ConfigError
+    from gru_core.spec import Dataset
+
+    series = np.sin(np.arange(60) / 4)
+    hours = np.arange(60) * np.timedelta64(90, "m") + np.datetime64("2024-05-01T06:00")
+    data = Dataset(series, 0.8, "temps", "upload", times=hours.astype("datetime64[ns]"))
+    d = data.to_dict()
+    assert d["times"][:2] == ["2024-05-01T06:00:00", "2024-05-01T07:30:00"]
+    back = Dataset.from_dict(json.loads(json.dumps(d)))
+    np.testing.assert_array_equal(back.times, data.times)
+    fine = data.times + np.timedelta64(250, "ms")  # sub-second times keep their milliseconds
+    again = Dataset.from_dict(Dataset(series, 0.8, "t", "upload", times=fine).to_dict())
+    np.testing.assert_array_equal(again.times, fine)
+    assert Dataset.from_dict(Dataset(series, 0.8, "t", "upload").to_dict()).times is None
+    with pytest.raises(ConfigError, match="one timestamp per value; got 59 for 60"):
+        Dataset(series, 0.8, "t", "upload", times=data.times[:-1])

@@ -123,6 +123,24 @@ def test_standardize_trains_in_series_units():
     assert trainer.history[0]["gru_train_loss"] > 1.0
 
 
+def test_standardised_runs_report_test_errors_in_the_series_units():
+    # Recomputed by hand: a fresh state reads the whole series (warm-up covers the training
+    # part), the one-step forecasts of the test part against the raw values, no rescaling.
+    big = make_sine(DataConfig(points=300, periods=3)) * 50 + 1000
+    cfg = _cfg(standardize=True, epochs=2, eval_warmup=1000)
+    trainer = Trainer(spec_for(big, 0.8, SMALL, cfg))
+    train(trainer)
+    model = trainer.models["gru"]
+    assert model.std.item() == pytest.approx(big[:240].std(), rel=1e-5) and model.std.item() > 10
+    with torch.no_grad():
+        x = torch.as_tensor(big[:-1].astype(np.float32))[None, :, None]
+        pred = model(x)[0][0, 240:, 0].double().numpy()  # forecasts of big[241:]
+    expected = float(np.mean((pred - big[241:]) ** 2))
+    got = trainer.history[-1]["gru_test_one_step_mse"]
+    assert got == pytest.approx(expected, rel=1e-4)
+    assert got != pytest.approx(expected / model.std.item() ** 2, rel=1e-2)  # not in std units
+
+
 def test_divergence_keeps_last_finite_weights(series, monkeypatch):
     trainer = Trainer(spec_for(series, 0.8, SMALL, _cfg(epochs=10)))
     train(trainer, epochs=2)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import threading
 
 import numpy as np
 import pandas as pd
@@ -444,6 +445,37 @@ def test_prepare_process_sets_threads_and_freezes_what_is_loaded(monkeypatch):
         torch.set_num_threads(threads)
 
 
+def test_prepare_process_in_the_background_returns_at_once_and_warms_in_a_thread(monkeypatch):
+    import gc
+
+    from gru_core import job
+
+    monkeypatch.setattr(job, "_worker_threads", job._worker_threads)
+    threads = torch.get_num_threads()
+    done = threading.Event()
+    real = process_job._warm_torch
+
+    def slow_warm() -> None:  # held until released: the call must not wait for it
+        done.wait(30)
+        real()
+
+    monkeypatch.setattr(process_job, "_warm_torch", slow_warm)
+    gc.unfreeze()  # an app run in this process may have frozen objects already
+    try:
+        thread = process_job.prepare_process(threads=1, background=True)
+        assert torch.get_num_threads() == 1 and job._worker_threads == 1
+        assert thread is not None and thread.is_alive() and thread.daemon
+        assert gc.get_freeze_count() == 0  # nothing frozen yet: the warm-up is still held
+        done.set()
+        thread.join(60)
+        assert not thread.is_alive()
+        assert gc.get_freeze_count() > 50_000
+    finally:
+        done.set()
+        gc.unfreeze()
+        torch.set_num_threads(threads)
+
+
 def test_a_runs_settings_line_names_its_models_plainly():
     from gru_core.config import ModelConfig, TrainConfig
     from gru_core.data import make_sine
@@ -453,3 +485,20 @@ def test_a_runs_settings_line_names_its_models_plainly():
     spec = spec_for(make_sine(), 0.8, ModelConfig(models=("gru", "mlp", "lstm")), TrainConfig())
     line = settings_line(spec.to_dict())
     assert line.startswith("models gru, mlp, lstm · hidden 16") and "[" not in line
+
+
+def test_uploads_are_standardised_by_default_and_generated_sines_keep_the_presets_choice():
+    for name, preset in PRESETS.items():
+        assert train_views.standardize_default(name, "upload") is True
+        assert train_views.standardize_default(name, "generated") is preset.train.standardize
+        assert train_views.preset_settings(name, "upload")["standardize"] is True
+    assert PRESETS["seed"].train.standardize is False  # the tutorial's raw values
+    assert train_views.preset_settings("seed")["standardize"] is False
+
+
+def test_the_standardise_note_gives_the_training_parts_own_mean_and_std():
+    series = np.r_[np.full(40, 10.0), np.full(40, 30.0), np.full(20, 1000.0)]
+    data = spec_for(series, 0.8).data  # training part: 40 x 10 and 40 x 30: mean 20, std 10
+    note = data_views.standardize_note(data, True)
+    assert "(value - 20) / 10" in note and "own units" in note
+    assert "Not standardised" in data_views.standardize_note(data, False)

@@ -1,5 +1,6 @@
 """Workspace runs: a job records its run as it trains; a saved run resumes exactly; bundles."""
 
+import dataclasses
 import json
 import zipfile
 from io import BytesIO
@@ -197,3 +198,21 @@ def test_a_bundle_whose_weights_do_not_fit_its_spec_is_refused_and_nothing_chang
             workspace.import_bundle(store, other, _tamper(data, "config.json", edit))
         assert "\n" not in str(info.value)
     assert store.runs(other) == []
+
+
+def test_an_uploads_timestamps_are_kept_with_its_data_and_its_runs(store):
+    from gru_core.spec import Dataset
+
+    ws = store.create_workspace()
+    series = np.sin(np.arange(120) / 5)
+    times = (np.arange(120) * np.timedelta64(1, "h") + np.datetime64("2024-06-01")).astype(
+        "datetime64[ns]"
+    )
+    data = Dataset(series, 0.8, "temps.csv: 120 points", "upload", times=times)
+    found = workspace.stored_data(store.dataset(ws, workspace.add_data(store, ws, data)))
+    np.testing.assert_array_equal(found.times, times)
+    spec = dataclasses.replace(_spec(), data=data)
+    record, _ = workspace.record_run(store, ws, spec)
+    again = workspace.run_spec(store, ws, store.run(ws, record.run))
+    np.testing.assert_array_equal(again.data.times, times)
+    np.testing.assert_array_equal(again.data.series, series)

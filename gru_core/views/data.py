@@ -8,6 +8,7 @@ import numpy as np
 
 from gru_core import data as datasets
 from gru_core.config import DataConfig
+from gru_core.i18n import t
 from gru_core.spec import Dataset
 
 
@@ -25,13 +26,23 @@ def generated_dataset(cfg: DataConfig = DataConfig(), series: np.ndarray | None 
 
 
 def uploaded_dataset(
-    content: bytes, name: str, column: str | None, train_fraction: float
+    content: bytes,
+    name: str,
+    column: str | None,
+    train_fraction: float,
+    time_column: str | None = None,
 ) -> Dataset:
-    """A series read from an uploaded CSV's bytes; raises DataError with a readable message."""
+    """A series read from an uploaded CSV's bytes, with its `time_column`'s timestamps if
+    one is named; raises DataError with a readable message."""
     values = datasets.load_series(content, column)
+    times = None if time_column is None else datasets.load_timestamps(content, time_column)
     where = f", column {column!r}" if column else ""
     return Dataset(
-        values, float(train_fraction), f"{name}{where}: {len(values):,} points", "upload"
+        values,
+        float(train_fraction),
+        f"{name}{where}: {len(values):,} points",
+        "upload",
+        times=times,
     )
 
 
@@ -54,3 +65,11 @@ def data_stats(dataset: Dataset) -> dict[str, str]:
         "min": f"{d['min']:.3f}",
         "max": f"{d['max']:.3f}",
     }
+
+
+def standardize_note(dataset: Dataset, standardize: bool) -> str:
+    """What "Standardise" does to this series, in its own numbers, and the units results use."""
+    train = np.asarray(dataset.series[: dataset.n_train], dtype=np.float64)
+    if not standardize:
+        return t("data.standardize.off")
+    return t("data.standardize.on", mean=f"{train.mean():.4g}", std=f"{train.std() or 1.0:.4g}")

@@ -30,10 +30,22 @@ def config_settings(model: ModelConfig, train: TrainConfig) -> dict[str, object]
     return out
 
 
-def preset_settings(name: str) -> dict[str, object]:
-    """The Train page's settings for a preset."""
+def preset_settings(name: str, source: str = "generated") -> dict[str, object]:
+    """The Train page's settings for a preset, on data from `source` (a `Dataset.source`)."""
     preset = PRESETS[name]
-    return config_settings(preset.model, preset.train)
+    out = config_settings(preset.model, preset.train)
+    out["standardize"] = standardize_default(name, source)
+    return out
+
+
+def standardize_default(preset: str, source: str) -> bool:
+    """Whether runs on data from `source` are standardised unless the user turns it off.
+
+    Uploaded series: always. Their scale is anyone's (a temperature in the tens, a price in
+    the thousands), and on raw values of that size a GRU trained worse than an MLP. The
+    generated sines keep their preset's choice: the tutorial's raw values for `seed`.
+    """
+    return source == "upload" or PRESETS[preset].train.standardize
 
 
 def build_configs(

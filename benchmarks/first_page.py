@@ -1,0 +1,192 @@
+"""First impressions: from `streamlit run app.py` to the first page drawn, and to the first epoch.
+
+Each round starts a fresh server (`streamlit run app.py` on a free port, its own empty
+`GRU_LAB_HOME`) while Chromium (Playwright, Debian's /usr/bin/chromium) is already open,
+as a visitor's browser would be, and measures from the server process's start:
+
+- *first page*: the Overview's title and its "Train with defaults" button drawn in the
+  browser, the script done (the page retries until the server accepts connections);
+- *first Start -> first epoch*: right after that, the one-click button is pressed (a fresh
+  session has nothing to confirm), and the clock runs until the Train page shows an epoch
+  of the run (its "Epoch n / N" with n >= 1, or the run finished), as the page polls.
+
+With `--baseline DIR` (another checkout of the app, e.g. `git archive <commit> | tar -x -C DIR`)
+the two alternate round by round (new, old, old, new, ...) on the same machine, and the
+medians of both are printed side by side.
+
+    python -m benchmarks.first_page [--rounds 5] [--baseline DIR] [--chromium PATH] [--json F]
+    python -m benchmarks.first_page --breakdown [--rounds 5]
+
+`--breakdown` times, in fresh interpreters and without a browser, what stands in front of the
+first page in a server process: importing the app's modules (torch among them), then
+`prepare_process` as the app called it before (the optimizer warm-up and `gc.freeze` in line)
+and as it calls it now (in a thread): the seconds until each call returns.
+
+Needs Playwright (requirements-dev.txt) and a Chromium; Debian's is used as is.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from benchmarks.common import ROOT, load_average, machine, median, print_machine
+from scripts.harness import CHROMIUM_ARGS, chromium_path, free_port, streamlit_command
+
+PROGRESS = re.compile(r"Epoch (\d+) / \d+")
+LIMIT_SECONDS = 120.0  # a round that takes longer than this has failed
+
+
+def _server(root: Path, port: int, home: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        streamlit_command(port),
+        cwd=root,
+        env={**os.environ, "GRU_LAB_HOME": home},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def _first_page(page, url: str, start: float) -> float:
+    """Seconds from `start` until the Overview's title and button are drawn, its script done."""
+    while True:
+        try:
+            page.goto(url, timeout=5_000)
+            break
+        except Exception:  # noqa: BLE001  connection refused until the server listens
+            if time.perf_counter() - start > LIMIT_SECONDS:
+                raise
+            time.sleep(0.05)
+    page.locator("h1", has_text="GRU Lab").wait_for(timeout=LIMIT_SECONDS * 1000)
+    page.locator(".st-key-overview_train button").first.wait_for(timeout=LIMIT_SECONDS * 1000)
+    page.wait_for_function(
+        "() => { const a = document.querySelector(\"[data-testid='stApp']\");"
+        " return a && a.getAttribute('data-test-script-state') === 'notRunning'; }",
+        timeout=LIMIT_SECONDS * 1000,
+    )
+    return time.perf_counter() - start
+
+
+def _first_epoch(page) -> float:
+    """Seconds from pressing the one-click run until the page shows one of its epochs."""
+    clicked = time.perf_counter()
+    page.locator(".st-key-overview_train button").first.click()
+    while time.perf_counter() - clicked < LIMIT_SECONDS:
+        text = page.locator("[data-testid='stMain']").inner_text()
+        shown = [int(n) for n in PROGRESS.findall(text)]
+        if (shown and max(shown) >= 1) or "finished" in text.lower():
+            return time.perf_counter() - clicked
+        time.sleep(0.02)
+    raise RuntimeError("no epoch shown within the limit")
+
+
+def one_round(browser, root: Path) -> tuple[float, float]:
+    """(first page, first Start -> first epoch) in seconds, for the app in `root`."""
+    port = free_port()
+    with tempfile.TemporaryDirectory() as home:
+        context = browser.new_context(viewport={"width": 1400, "height": 900})
+        page = context.new_page()
+        start = time.perf_counter()
+        proc = _server(root, port, home)
+        try:
+            first = _first_page(page, f"http://127.0.0.1:{port}/", start)
+            epoch = _first_epoch(page)
+        finally:
+            context.close()
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(5)
+    return first, epoch
+
+
+BREAKDOWN = """
+import time
+start = time.perf_counter()
+from gru_app import render, state
+from gru_core import process_job
+imported = time.perf_counter()
+process_job.prepare_process(threads=1, background={background})
+print(imported - start, time.perf_counter() - imported)
+"""
+
+
+def breakdown(rounds: int) -> None:
+    """Seconds to import the app's modules, and for prepare_process to return, both ways."""
+    got: dict[bool, list[tuple[float, float]]] = {False: [], True: []}
+    for r in range(rounds):
+        for background in (False, True) if r % 2 == 0 else (True, False):
+            out = subprocess.run(
+                [sys.executable, "-c", BREAKDOWN.format(background=background)],
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            imports, prepare = map(float, out.stdout.split())
+            got[background].append((imports, prepare))
+            how = "in a thread" if background else "in line"
+            print(f"round {r + 1} {how}: imports {imports:.2f} s, prepare_process {prepare:.2f} s")
+    for background, rows in got.items():
+        how = "in a thread" if background else "in line"
+        print(
+            f"{how}: imports median {median(r[0] for r in rows):.2f} s,"
+            f" prepare_process median {median(r[1] for r in rows):.2f} s"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--baseline", type=Path, help="another checkout to compare with")
+    parser.add_argument("--chromium", default=None)
+    parser.add_argument("--json", type=Path, help="write the results here too")
+    parser.add_argument("--breakdown", action="store_true", help="no browser: what is in front")
+    args = parser.parse_args()
+    if args.breakdown:
+        print_machine(machine())
+        breakdown(args.rounds)
+        return
+    from playwright.sync_api import sync_playwright
+
+    info = machine()
+    print_machine(info)
+    apps = {"new": ROOT}
+    if args.baseline is not None:
+        apps["old"] = args.baseline.resolve()
+    results: dict[str, dict[str, list[float]]] = {n: {"page": [], "epoch": []} for n in apps}
+    with sync_playwright() as p:
+        path = args.chromium or chromium_path()
+        browser = p.chromium.launch(executable_path=path, headless=True, args=CHROMIUM_ARGS)
+        one_round(browser, ROOT)  # warm-up, thrown away: disk caches, Chromium's first tab
+        for r in range(args.rounds):
+            order = list(apps) if r % 2 == 0 else list(reversed(apps))
+            for name in order:
+                first, epoch = one_round(browser, apps[name])
+                results[name]["page"].append(first)
+                results[name]["epoch"].append(epoch)
+                print(f"round {r + 1} {name}: first page {first:.2f} s, first epoch {epoch:.2f} s")
+        browser.close()
+    for name, got in results.items():
+        print(
+            f"{name}: first page median {median(got['page']):.2f} s"
+            f" ({min(got['page']):.2f}-{max(got['page']):.2f}),"
+            f" first Start -> first epoch median {median(got['epoch']):.2f} s"
+            f" ({min(got['epoch']):.2f}-{max(got['epoch']):.2f})"
+        )
+    print(f"load average at the end: {load_average()}")
+    if args.json:
+        args.json.write_text(json.dumps({"machine": info, "results": results}, indent=1))
+
+
+if __name__ == "__main__":
+    main()
