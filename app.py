@@ -6,7 +6,7 @@ data and training job are reached through `gru_app.state`, the numerics through 
 
 import streamlit as st
 
-from gru_app import render, state
+from gru_app import render, share, state
 from gru_core import i18n, process_job
 from gru_core.views import status
 
@@ -36,6 +36,7 @@ def _prepare_process() -> bool:
 
 _prepare_process()
 state.workspace()
+share.notice_bad_params()  # before the widgets drop them from the URL
 state.init()
 if "workspace_notice" in st.session_state and "workspace_notice_shown" not in st.session_state:
     st.session_state["workspace_notice_shown"] = True
@@ -71,6 +72,7 @@ with st.sidebar:
     run_status(running)
     st.divider()
     data_line = st.empty()
+    share.copy_link_button()
     st.caption(f"**Devices:** {status.device_summary()}")
     st.selectbox(
         "Language · 语言",  # readable whichever language is on
