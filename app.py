@@ -6,7 +6,7 @@ data and training job are reached through `gru_app.state`, the numerics through 
 
 import streamlit as st
 
-from gru_app import render, share, state
+from gru_app import lessons, render, share, state
 from gru_core import i18n, process_job
 from gru_core.views import status
 
@@ -38,6 +38,7 @@ _prepare_process()
 state.workspace()
 share.notice_bad_params()  # before the widgets drop them from the URL
 state.init()
+lessons.open_from_link()
 if "workspace_notice" in st.session_state and "workspace_notice_shown" not in st.session_state:
     st.session_state["workspace_notice_shown"] = True
     st.toast(st.session_state["workspace_notice"], icon=":material/info:")
@@ -52,6 +53,7 @@ PAGES = [
     st.Page("app_pages/results.py", title="Results", icon=":material/insights:"),
     st.Page("app_pages/runs.py", title="Runs", icon=":material/table_rows:"),
     st.Page("app_pages/sweep.py", title="Sweep", icon=":material/grid_on:"),
+    st.Page("app_pages/lessons.py", title=i18n.t("lessons.nav"), icon=":material/school:"),
 ]
 page = st.navigation(PAGES)
 
