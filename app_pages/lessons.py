@@ -32,4 +32,4 @@ for name, lesson in lessons.LESSONS.items():
                 on_click=lesson_state.open_lesson,
                 args=(name,),
             )
-        st.caption(t("lessons.link", link=f"?{lesson_state.LESSON_PARAM}={name}"))
+        st.caption(t("lessons.link", link=lesson_state.link(name)))

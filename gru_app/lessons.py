@@ -6,6 +6,8 @@ run is imported once per session and lesson, then shown on every page like any o
 
 from __future__ import annotations
 
+from urllib.parse import urlencode, urlsplit
+
 import streamlit as st
 
 from gru_app import state
@@ -43,6 +45,12 @@ def open_lesson(name: str) -> None:
         state.slot().clear()
         ss.pop("run_reset", None)
     ss["lesson_current"] = name
+
+
+def link(name: str) -> str:
+    """The address that opens lesson `name` (this page's address, no workspace id)."""
+    here = urlsplit(st.context.url or "")
+    return here._replace(query=urlencode({LESSON_PARAM: name}), fragment="").geturl()
 
 
 def open_from_link() -> None:

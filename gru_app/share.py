@@ -35,7 +35,7 @@ def notice_bad_params() -> None:
 # Runs in the page itself (st.html is not an iframe): this page's address with the query made
 # here. A page's bound widgets keep only its own settings in the address bar; the link holds all.
 _COPY = """
-<button class="gru-copy-link" type="button" title="{help}">🔗 {label}</button>
+<button class="gru-copy-link" type="button" title="{help}">{label}</button>
 <span class="gru-copy-done" style="display:none">{done}</span>
 <style>
 .gru-copy-link {{ font: inherit; padding: 0.3rem 0.75rem; border-radius: 0.5rem;

@@ -55,3 +55,40 @@ def test_another_seed_gives_other_numbers():
     again = lessons.train_lesson(other).history[-1]
     key = f"{lesson.spec().names[0]}_train_loss"
     assert again[key] != pytest.approx(found.history[-1][key], rel=1e-9, abs=1e-12)
+
+
+def _stored(name, tmp_path):
+    from gru_core import store as stores
+
+    store = stores.Store(tmp_path)
+    ws = store.create_workspace()
+    run, _ = workspace.import_bundle(store, ws, lessons.lesson(name).bundle.read_bytes())
+    return workspace.stored_snapshot(store, ws, run)
+
+
+def test_the_stories_numbers_are_the_bundled_runs(tmp_path):
+    """What the narratives say of their runs, measured on the runs they ship."""
+    from gru_core.views import memory as memory_views
+
+    def final(name):
+        return workspace.read_run_bundle(lessons.lesson(name).bundle)[0].history[-1]
+
+    last = final("mlp_sine")  # about 0.009 and 0.017 one step; about 0.5 against 0.01 free
+    assert last["gru_test_one_step_mse"] == pytest.approx(0.009, abs=0.001)
+    assert last["mlp_test_one_step_mse"] == pytest.approx(0.017, abs=0.001)
+    assert last["mlp_test_rollout_mse"] == pytest.approx(0.5, abs=0.05)
+    assert last["gru_test_rollout_mse"] == pytest.approx(0.01, abs=0.002)
+    last = final("rnn_forgets")
+    assert last["rnn_test_one_step_mse"] == pytest.approx(0.012, abs=0.001)
+    assert last["rnn_test_rollout_mse"] == pytest.approx(0.6, abs=0.05)
+    snap = _stored("rnn_forgets", tmp_path / "rnn")
+    share = {}
+    for name in ("gru", "rnn"):  # 4 steps back: a third (RNN), three quarters (GRU)
+        influence = memory_views.model_memory(snap, name).current.influence
+        share[name] = influence[4] / influence[0]
+    assert share["rnn"] == pytest.approx(1 / 3, abs=0.05)
+    assert share["gru"] == pytest.approx(3 / 4, abs=0.05)
+    gru = memory_views.model_memory(_stored("update_gate", tmp_path / "gate"), "gru")
+    scales = sorted(gru.current.time_scales)  # one unit ~80 steps, the others 2 to 12
+    assert scales[-1] == pytest.approx(80, abs=5)
+    assert scales[0] >= 2 and scales[-2] <= 12.5
