@@ -185,11 +185,21 @@ SAVED_KEYS = (
 )
 
 
+# Workspaces saved before the settings were named as in the URL keep their values.
+_RENAMED = {
+    **{f"train_{name}": key for name, key in TRAIN_KEYS.items()},
+    **{f"data_{name}": key for name, key in DATA_KEYS.items()},
+    "train_preset": PRESET_KEY,
+    "data_fraction": FRACTION_KEY,
+}
+
+
 def _restore_workspace() -> None:
     """Put the workspace's saved widget values and data into this new session."""
     ss = st.session_state
     saved = store().settings(workspace())
-    for key, value in saved.get("widgets", {}).items():
+    for old, value in saved.get("widgets", {}).items():
+        key = _RENAMED.get(old, old)
         if key in SAVED_KEYS:
             ss.setdefault(key, value)
     if saved.get("dataset") is not None:

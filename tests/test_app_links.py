@@ -44,3 +44,18 @@ def test_copy_link_holds_what_differs_and_never_the_workspace():
         assert at.query_params["ws"] == at.session_state["workspace"]  # the address has it
     finally:
         release(at)
+
+
+def test_a_workspace_saved_under_the_old_setting_names_keeps_its_settings():
+    from gru_app import state
+
+    ws = state.store().create_workspace()
+    old = {"train_preset": "seed", "train_hidden": 6, "data_points": 400, "data_fraction": 0.7}
+    state.store().save_settings(ws, {"widgets": old, "dataset": None})
+    at = _open(ws=ws)
+    try:
+        assert at.session_state["workspace"] == ws
+        assert at.session_state["preset"] == "seed" and at.session_state["hidden"] == 6
+        assert at.session_state["points"] == 400 and at.session_state["train_fraction"] == 0.7
+    finally:
+        release(at)
