@@ -25,10 +25,9 @@ def notice_bad_params() -> None:
     if "link_checked" in ss:
         return
     ss["link_checked"] = True
-    query = {k: st.query_params.get_all(k) for k in st.query_params}
-    bad = links.from_query(query)[2]
+    bad = state.link_settings()[2]
     if bad:
-        shown = ", ".join(f"{name}={query[name][-1]}" for name in bad)
+        shown = ", ".join(f"{name}={st.query_params.get_all(name)[-1]}" for name in bad)
         st.toast(t("share.ignored", params=shown), icon=":material/link_off:")
 
 

@@ -79,6 +79,13 @@ def init() -> None:
     ss.setdefault(OPTIONS_KEY, {t: task_views.default_options(t) for t in TASK_NAMES})
 
 
+def link_settings() -> tuple[dict, dict, list[str]]:
+    """The URL's settings: (Train settings by key, DataConfig fields, the bad parameters)."""
+    query = st.query_params
+    available = {"device": train_views.device_options()}
+    return links.from_query({k: query.get_all(k) for k in query}, available)
+
+
 def _settings_from_link() -> None:
     """A link's settings, all of them, when a session opens it.
 
@@ -97,7 +104,7 @@ def _settings_from_link() -> None:
         ss[TASK_KEY] = PRESETS[preset].task
         for name, value in train_views.preset_settings(preset).items():
             ss[TRAIN_KEYS[name]] = value
-    train, data, _ = links.from_query({k: query.get_all(k) for k in query})
+    train, data, _ = link_settings()
     for name, value in train.items():
         ss[TRAIN_KEYS[name]] = value
     if data:

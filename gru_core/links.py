@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from gru_core.config import (
     MODEL_KINDS,
@@ -49,8 +49,11 @@ def _integer(lo: object, hi: object) -> bool:
     return isinstance(lo, int) and isinstance(hi, int)
 
 
-def parse_setting(s: Setting, texts: list[str]) -> object:
-    """A Train setting's value from its URL text(s); ValueError if it cannot be one."""
+def parse_setting(s: Setting, texts: list[str], choices: Sequence[str] | None = None) -> object:
+    """A Train setting's value from its URL text(s); ValueError if it cannot be one.
+
+    `choices` narrows a choice setting's to those available here (the devices).
+    """
     if s.widget == "multiselect":  # the widget writes the labels it shows; kinds are read too
         kinds = [_KIND_OF_LABEL.get(t, t) for t in texts]
         if not kinds or any(k not in MODEL_KINDS for k in kinds) or len(set(kinds)) < len(kinds):
@@ -69,24 +72,28 @@ def parse_setting(s: Setting, texts: list[str]) -> object:
         except ConfigError:
             raise ValueError(text) from None
     if s.choices is not None:
-        if text not in s.choices:
+        if text not in (s.choices if choices is None else choices):
             raise ValueError(text)
         return text
     lo, hi = s.range
     return _number(text, lo, hi, _integer(lo, hi))
 
 
-def from_query(query: Mapping[str, list[str]]) -> tuple[dict, dict, list[str]]:
+def from_query(
+    query: Mapping[str, list[str]], choices: Mapping[str, Sequence[str]] | None = None
+) -> tuple[dict, dict, list[str]]:
     """(Train settings by key, DataConfig fields, bad parameters) a link's query names.
 
     Parameters that name no setting are not looked at; a bad one is left out of the values.
+    `choices`: by setting key, the choices available here where they are fewer (devices).
     """
     train, data, bad = {}, {}, []
     every = settings()
     for key, name in train_params().items():
         if query.get(name):
             try:
-                train[key] = parse_setting(every[key], list(query[name]))
+                narrowed = (choices or {}).get(key)
+                train[key] = parse_setting(every[key], list(query[name]), narrowed)
             except ValueError:
                 bad.append(name)
     for f in dataclasses.fields(DataConfig):

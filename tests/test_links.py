@@ -71,3 +71,9 @@ def test_the_lr_text_is_what_a_person_types():
     assert links.parse_setting(lr, ["1e-2"]) == 0.01
     for bad in ("nan", "inf", str(PRESETS["seed003"].train.lr * 100)):  # the last: too high
         assert links.from_query({"lr": [bad]})[2] == ["lr"]
+
+
+def test_a_device_this_machine_lacks_is_a_bad_value():
+    query = {"device": ["cuda"]}
+    assert links.from_query(query)[0] == {"device": "cuda"}  # a device the setting knows
+    assert links.from_query(query, {"device": ["auto", "cpu"]})[2] == ["device"]  # not here
