@@ -28,7 +28,7 @@ def notice_bad_params() -> None:
     bad = state.link_settings()[2]
     if bad:
         shown = ", ".join(f"{name}={st.query_params.get_all(name)[-1]}" for name in bad)
-        st.toast(t("share.ignored", params=shown), icon=":material/link_off:")
+        st.toast(t("share.ignored", params=shown), icon=":material/link_off:", duration="long")
 
 
 # Runs in the page itself (st.html is not an iframe): this page's address with the query made

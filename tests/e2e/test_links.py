@@ -31,19 +31,21 @@ def _value(app: AppPage, key: str) -> str:
     return app.key(key).locator("input").first.input_value()
 
 
-def _open(app: AppPage, path: str) -> None:
+def _open(app: AppPage, path: str, toast: str | None = None) -> None:
+    """Load `path`; with `toast`, first wait for a toast holding it (it shows for 10 s)."""
     app.page.goto(app.base_url + path)
-    app.wait_for_run()
+    if toast is not None:
+        toasts = app.page.locator("[data-testid='stToast']")
+        assert wait_for(lambda: toast in " ".join(toasts.all_inner_texts()), 120), toast
+    app.wait_for_run(120_000)  # a fresh server's first page warms torch: on a busy machine, slow
 
 
 def test_a_link_opens_with_its_settings_and_the_url_follows_changes(tab):
-    _open(tab, "/train?hidden=4&lr=0.01&seq_len=abc&points=300&standardize=true")
+    _open(tab, "/train?hidden=4&lr=0.01&seq_len=abc&points=300&standardize=true", "seq_len=abc")
     assert wait_for(lambda: _value(tab, "hidden") == "4", 10)
     assert "0.01" in tab.key("lr").inner_text()
     fast = PRESETS["fast"]
     assert _value(tab, "seq_len") == str(fast.train.seq_len)  # the bad value: the default kept
-    toasts = tab.page.locator("[data-testid='stToast']")
-    assert wait_for(lambda: "seq_len=abc" in " ".join(toasts.all_inner_texts()), 10)
     assert tab.key("standardize").locator("input").is_checked()
     assert "300 points" in tab.page.locator("[data-testid='stSidebar']").inner_text()
     query = _query(tab)
