@@ -12,7 +12,7 @@ from gru_core import fork_server
 # of its own while this one imports it for the pages, so a first Start finds it ready.
 fork_server.warm()
 
-from gru_app import render, state  # noqa: E402
+from gru_app import lessons, render, share, state  # noqa: E402
 from gru_core import i18n, process_job  # noqa: E402
 from gru_core.views import status  # noqa: E402
 
@@ -43,7 +43,9 @@ def _prepare_process() -> bool:
 
 _prepare_process()
 state.workspace()
+share.notice_bad_params()  # before the widgets drop them from the URL
 state.init()
+lessons.open_from_link()
 if "workspace_notice" in st.session_state and "workspace_notice_shown" not in st.session_state:
     st.session_state["workspace_notice_shown"] = True
     st.toast(st.session_state["workspace_notice"], icon=":material/info:")
@@ -58,6 +60,7 @@ PAGES = [
     st.Page("app_pages/results.py", title="Results", icon=":material/insights:"),
     st.Page("app_pages/runs.py", title="Runs", icon=":material/table_rows:"),
     st.Page("app_pages/sweep.py", title="Sweep", icon=":material/grid_on:"),
+    st.Page("app_pages/lessons.py", title=i18n.t("lessons.nav"), icon=":material/school:"),
 ]
 page = st.navigation(PAGES)
 
@@ -78,6 +81,7 @@ with st.sidebar:
     run_status(running)
     st.divider()
     data_line = st.empty()
+    share.copy_link_button()
     st.caption(f"**Devices:** {status.device_summary()}")
     st.selectbox(
         "Language · 语言",  # readable whichever language is on

@@ -24,7 +24,7 @@ st.selectbox(
     format_func=task_views.TASK_LABELS.get,
     key=state.TASK_KEY,
     on_change=state.set_task,
-    persist_state="session",
+    **widgets.BOUND,
     help="What the next run learns; the Train page takes this task's preset.",
 )
 if state.task() != "forecast":
@@ -113,9 +113,10 @@ st.slider(
     "Training share",
     float(lo),
     float(hi),
+    DataConfig().train_fraction,
     step=0.05,
     key=state.FRACTION_KEY,
-    persist_state="session",
+    **widgets.BOUND,
     format="%.2f",
     help="The leading share of the series used for training; the rest is the test part.",
 )

@@ -4,7 +4,7 @@ import streamlit as st
 
 from gru_app import render, state, widgets
 from gru_core import figures
-from gru_core.config import PRESETS, ConfigError
+from gru_core.config import DEFAULT_PRESETS, PRESETS, ConfigError
 from gru_core.i18n import t
 from gru_core.views import data as data_views
 from gru_core.views import tasks as task_views
@@ -17,15 +17,17 @@ running = snap is not None and snap.running
 settings, live_area = st.columns([5, 7], gap="large")
 with settings:
     state.remember_preset()
+    names = [name for name, p in PRESETS.items() if p.task == state.task()]
     st.selectbox(
         "Preset",
-        [name for name, p in PRESETS.items() if p.task == state.task()],
-        key="train_preset",
+        names,
+        index=names.index(DEFAULT_PRESETS[state.task()]),
+        key=state.PRESET_KEY,
         on_change=state.switch_preset,
-        persist_state="session",
+        **widgets.BOUND,
         help="Sets every setting below; you can change them afterwards.",
     )
-    preset = PRESETS[st.session_state["train_preset"]]
+    preset = PRESETS[st.session_state[state.PRESET_KEY]]
     st.caption(
         f"Task: {task_views.TASK_LABELS[state.task()]}. {preset.description}"
         " The data comes from the Data page."

@@ -117,11 +117,11 @@ def _start(browser, url: str, epochs: int, points: int):
     _wait_for_script(page)
     if points != 1000:
         _go(page, "Data")
-        _set_number(page, "data_points", points)
-        _set_number(page, "data_periods", points / PERIOD)
+        _set_number(page, "points", points)
+        _set_number(page, "periods", points / PERIOD)
     _go(page, "Train")
-    page.locator(".st-key-train_preset").wait_for()
-    _set_number(page, "train_epochs", epochs)
+    page.locator(".st-key-preset").wait_for()
+    _set_number(page, "epochs", epochs)
     page.locator(".st-key-train_start button").first.click()
     return context, page
 

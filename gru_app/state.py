@@ -16,6 +16,7 @@ from collections.abc import Callable
 import numpy as np
 import streamlit as st
 
+from gru_core import links
 from gru_core import store as stores
 from gru_core import workspace as workspaces
 from gru_core.bundle import BundleError
@@ -27,6 +28,8 @@ from gru_core.config import (
     DataConfig,
     ModelConfig,
     TrainConfig,
+    data_params,
+    url_param,
 )
 from gru_core.data import DataError, csv_columns, make_sine, timestamp_columns
 from gru_core.job import MAX_CONCURRENT, JobSlot, Snapshot, TrainingJob, running_jobs
@@ -43,12 +46,15 @@ POLL_SECONDS = 1.0
 SLOW_POLL_SECONDS = 2.0
 STOP_WAIT_SECONDS = 1.0  # how long Stop waits for the current epoch before redrawing
 
-TRAIN_KEYS = {name: f"train_{name}" for name in train_views.SETTINGS}
+# The settings' keys are their names in the URL too (the widgets are bound to query parameters):
+# the command line's flags (`hidden`, `seq_len`, `lr`, ...), declared in gru_core.config.
+TRAIN_KEYS = {name: url_param(s.flag, name) for name, s in train_views.SETTINGS.items()}
 STANDARDIZE_KEY = TRAIN_KEYS["standardize"]
 DATA_FIELDS = ("points", "periods", "noise", "seed")
-DATA_KEYS = {name: f"data_{name}" for name in DATA_FIELDS}
-FRACTION_KEY = "data_fraction"
+DATA_KEYS = {name: data_params()[name] for name in DATA_FIELDS}  # the data seed is `data_seed`
+FRACTION_KEY = data_params()["train_fraction"]
 SOURCE_KEY = "data_source"
+PRESET_KEY = "preset"  # the Train page's preset box, `--preset` on the command line
 SOURCES = ("Generate a noisy sine", "Upload a CSV")
 TASK_KEY = "task"  # the task the next run learns (the Data page's picker)
 OPTIONS_KEY = "task_options"  # task -> its options, as the Data page set them
@@ -63,9 +69,10 @@ def init() -> None:
     if "workspace_restored" not in ss:
         ss["workspace_restored"] = True
         _restore_workspace()
-    ss.setdefault("train_preset", train_views.DEFAULT_PRESET)
+        _settings_from_link()
+    ss.setdefault(PRESET_KEY, train_views.DEFAULT_PRESET)
     source = ss["dataset"].source if "dataset" in ss else "generated"
-    for name, value in train_views.preset_settings(ss["train_preset"], source).items():
+    for name, value in train_views.preset_settings(ss[PRESET_KEY], source).items():
         ss.setdefault(TRAIN_KEYS[name], value)
     default = DataConfig()
     for name, key in DATA_KEYS.items():
@@ -74,6 +81,38 @@ def init() -> None:
     ss.setdefault(SOURCE_KEY, SOURCES[0])
     ss.setdefault(TASK_KEY, "forecast")
     ss.setdefault(OPTIONS_KEY, {t: task_views.default_options(t) for t in TASK_NAMES})
+
+
+def link_settings() -> tuple[dict, dict, list[str]]:
+    """The URL's settings: (Train settings by key, DataConfig fields, the bad parameters)."""
+    query = st.query_params
+    available = {"device": train_views.device_options()}
+    return links.from_query({k: query.get_all(k) for k in query}, available)
+
+
+def _settings_from_link() -> None:
+    """A link's settings, all of them, when a session opens it.
+
+    Each page's widgets read their own parameters when they are drawn (they are bound to
+    the URL); a link to one page may carry the other's settings too, and the preset named
+    decides the settings the link leaves out, so all are read here first. Bad ones are left
+    out (`gru_app.share` says which).
+    """
+    ss, query = st.session_state, st.query_params
+    asked_task = query.get(TASK_KEY)
+    preset = query.get(PRESET_KEY)
+    if preset not in PRESETS and asked_task in TASK_NAMES:
+        preset = DEFAULT_PRESETS[asked_task]
+    if preset in PRESETS:
+        ss[PRESET_KEY] = preset
+        ss[TASK_KEY] = PRESETS[preset].task
+        for name, value in train_views.preset_settings(preset).items():
+            ss[TRAIN_KEYS[name]] = value
+    train, data, _ = link_settings()
+    for name, value in train.items():
+        ss[TRAIN_KEYS[name]] = value
+    if data:
+        use_data_config(dataclasses.replace(DataConfig(), **data))
 
 
 # -- the task ---------------------------------------------------------------------------------
@@ -86,7 +125,7 @@ def task() -> str:
 
 def set_task() -> None:
     """The task picker's callback: the Train page's settings become the task's own preset."""
-    st.session_state["train_preset"] = DEFAULT_PRESETS[task()]
+    st.session_state[PRESET_KEY] = DEFAULT_PRESETS[task()]
     apply_preset()
 
 
@@ -148,7 +187,7 @@ def workspace() -> str:
 
 # The task is kept with the preset it goes with (its options are the task's defaults again).
 SAVED_KEYS = (
-    "train_preset",
+    PRESET_KEY,
     *TRAIN_KEYS.values(),
     *DATA_KEYS.values(),
     FRACTION_KEY,
@@ -157,11 +196,21 @@ SAVED_KEYS = (
 )
 
 
+# Workspaces saved before the settings were named as in the URL keep their values.
+_RENAMED = {
+    **{f"train_{name}": key for name, key in TRAIN_KEYS.items()},
+    **{f"data_{name}": key for name, key in DATA_KEYS.items()},
+    "train_preset": PRESET_KEY,
+    "data_fraction": FRACTION_KEY,
+}
+
+
 def _restore_workspace() -> None:
     """Put the workspace's saved widget values and data into this new session."""
     ss = st.session_state
     saved = store().settings(workspace())
-    for key, value in saved.get("widgets", {}).items():
+    for old, value in saved.get("widgets", {}).items():
+        key = _RENAMED.get(old, old)
         if key in SAVED_KEYS:
             ss.setdefault(key, value)
     if saved.get("dataset") is not None:
@@ -257,8 +306,8 @@ def train_again(run: int) -> None:
         ss[SOURCE_KEY] = SOURCES[1]
     ss[TASK_KEY] = spec.task
     ss[OPTIONS_KEY][spec.task] = dict(spec.options)
-    if PRESETS[ss["train_preset"]].task != spec.task:  # the preset box lists the task's own
-        ss["train_preset"] = DEFAULT_PRESETS[spec.task]
+    if PRESETS[ss[PRESET_KEY]].task != spec.task:  # the preset box lists the task's own
+        ss[PRESET_KEY] = DEFAULT_PRESETS[spec.task]
     ss["train_loaded"] = run
 
 
@@ -414,7 +463,7 @@ def set_dataset(data: Dataset) -> None:
         ss.pop(UPLOAD_APPLIED_KEY, None)
         drop_undo("data")
     if data.source != before:
-        ss[STANDARDIZE_KEY] = train_views.standardize_default(ss["train_preset"], data.source)
+        ss[STANDARDIZE_KEY] = train_views.standardize_default(ss[PRESET_KEY], data.source)
 
 
 def set_standardize(key: str) -> None:
@@ -553,7 +602,7 @@ def chosen_settings() -> dict[str, object]:
 
 def chosen_configs() -> tuple[ModelConfig, TrainConfig]:
     """The Train page's settings as configs; ConfigError says which one is wrong."""
-    return train_views.build_configs(chosen_settings(), st.session_state["train_preset"])
+    return train_views.build_configs(chosen_settings(), st.session_state[PRESET_KEY])
 
 
 def chosen_spec() -> RunSpec:
@@ -564,7 +613,7 @@ def chosen_spec() -> RunSpec:
 
 def apply_preset() -> None:
     """Set every training widget to the selected preset's value (the preset box's callback)."""
-    chosen = train_views.preset_settings(st.session_state["train_preset"], dataset().source)
+    chosen = train_views.preset_settings(st.session_state[PRESET_KEY], dataset().source)
     for name, value in chosen.items():
         st.session_state[TRAIN_KEYS[name]] = value
 
@@ -631,7 +680,7 @@ def _unreset(old: TrainingJob) -> None:
 def train_with_defaults() -> None:
     """The Overview's one click: the default preset on the current data, started."""
     st.session_state.pop(CONFIRM_DEFAULTS_KEY, None)
-    st.session_state["train_preset"] = train_views.DEFAULT_PRESET
+    st.session_state[PRESET_KEY] = train_views.DEFAULT_PRESET
     apply_preset()
     start_run(replace=True)  # as the button says: a run already going is replaced
     if "run_error" not in st.session_state:
@@ -670,23 +719,23 @@ def cancel_train_with_defaults() -> None:
 
 def remember_preset() -> None:
     """Note the preset shown, before the preset box is drawn (its callback sees only the new)."""
-    st.session_state["train_preset_shown"] = st.session_state["train_preset"]
+    st.session_state["train_preset_shown"] = st.session_state[PRESET_KEY]
 
 
 def switch_preset() -> None:
     """The preset box's callback: the preset's settings; Undo brings back the ones replaced."""
     ss = st.session_state
     before = {key: ss[key] for key in TRAIN_KEYS.values() if key in ss}
-    shown = ss.get("train_preset_shown", ss["train_preset"])
+    shown = ss.get("train_preset_shown", ss[PRESET_KEY])
     apply_preset()
     if any(ss[key] != value for key, value in before.items()):
         restore = functools.partial(_restore_settings, shown, before)
-        offer_undo("preset", "undo.preset", restore, preset=ss["train_preset"], before=shown)
+        offer_undo("preset", "undo.preset", restore, preset=ss[PRESET_KEY], before=shown)
 
 
 def _restore_settings(preset: str, values: dict[str, object]) -> None:
     ss = st.session_state
-    ss["train_preset"] = ss["train_preset_shown"] = preset
+    ss[PRESET_KEY] = ss["train_preset_shown"] = preset
     for key, value in values.items():
         ss[key] = value
 
@@ -726,7 +775,7 @@ def undo(area: str) -> None:
 
 
 def preset_data() -> DataConfig:
-    return PRESETS[st.session_state["train_preset"]].data
+    return PRESETS[st.session_state[PRESET_KEY]].data
 
 
 def data_differs_from_preset() -> bool:

@@ -201,21 +201,16 @@ def _train(args: argparse.Namespace, argv: list[str] | None = None) -> int:
         metrics[name].update({k: last[f"{name}_{k}"] for k in getattr(trainer.task, "texts", ())})
     report = _report(trainer, preset.name, result.seconds, reached, metrics)
     if args.save:
-        from gru_core import bundle, workspace
+        from gru_core import workspace
 
-        tensors, meta = workspace.bundle_state(*trainer.resumable_state())
         command = "python -m gru_core " + shlex.join(sys.argv[1:] if argv is None else argv)
-        bundle.write_bundle(
-            spec.to_dict(),
-            trainer.history,
-            tensors,
-            spec.data.series,
+        workspace.trained_bundle(
+            trainer,
             command,
             name=Path(args.save).stem,
-            meta={**meta, "preset": preset.name, "seconds": result.seconds,
-                  "reached_target": reached},
+            meta={"preset": preset.name, "seconds": result.seconds, "reached_target": reached},
             path=args.save,
-        )  # fmt: skip
+        )
         print(f"wrote the run to {args.save}", file=sys.stderr)
     return _print(report, args.json)
 

@@ -144,6 +144,19 @@ def settings() -> dict[str, Setting]:
     return out
 
 
+def url_param(flag: str | None, key: str) -> str:
+    """A setting's URL name: its command-line flag's ('--seq-len' -> 'seq_len'), else `key`."""
+    return key if flag is None else flag.removeprefix("--").replace("-", "_")
+
+
+def data_params() -> dict[str, str]:
+    """The generator's settings in the URL: DataConfig field -> query parameter."""
+    return {
+        f.name: f.metadata.get("param") or url_param(f.metadata.get("flag"), f.name)
+        for f in dataclasses.fields(DataConfig)
+    }
+
+
 MAX_POINTS = 200_000  # longest series the app trains on interactively
 
 
@@ -151,11 +164,19 @@ MAX_POINTS = 200_000  # longest series the app trains on interactively
 class DataConfig:
     """A generated noisy sine: sin(x) + N(0, noise) for x evenly spaced over the periods."""
 
-    points: int = _int(1000, 50, MAX_POINTS)  # samples in the series
-    periods: float = _float(5.0, 0.5, 5000.0)  # sine periods covered; x spans [0, 2*pi*periods]
-    noise: float = _float(0.1, 0.0, 2.0)  # standard deviation of the Gaussian noise
-    seed: int = _int(42, 0, 2**31 - 1)  # numpy seed for the noise
-    train_fraction: float = _float(0.8, 0.1, 0.95)  # leading share of points used for training
+    # `flag`: the `data` command's option; `param`: the URL's name where the flag's would clash
+    # with a training setting's (the training seed is `seed`).
+    points: int = _int(1000, 50, MAX_POINTS, {"flag": "--points"})  # samples in the series
+    periods: float = _float(
+        5.0, 0.5, 5000.0, {"flag": "--periods"}
+    )  # sine periods covered; x spans [0, 2*pi*periods]
+    noise: float = _float(0.1, 0.0, 2.0, {"flag": "--noise"})  # std of the Gaussian noise
+    seed: int = _int(
+        42, 0, 2**31 - 1, {"flag": "--seed", "param": "data_seed"}
+    )  # numpy seed for the noise
+    train_fraction: float = _float(
+        0.8, 0.1, 0.95, {"param": "train_fraction"}
+    )  # leading share of points used for training
 
     def __post_init__(self) -> None:
         _validate(self)

@@ -178,6 +178,24 @@ def bundle_state(tensors: dict[str, torch.Tensor], meta: dict) -> tuple[dict, di
     return kept, {**lean, "state_shapes": shapes}
 
 
+def trained_bundle(
+    trainer, command: str, *, name: str, meta: dict, path: str | Path | None = None
+) -> bytes:
+    """A trainer's run as bundle bytes (also written to `path`): weights, history, series."""
+    tensors, state_meta = bundle_state(*trainer.resumable_state())
+    spec = trainer.spec
+    return bundles.write_bundle(
+        spec.to_dict(),
+        trainer.history,
+        tensors,
+        spec.data.series,
+        command,
+        name=name,
+        meta={**state_meta, **meta},
+        path=path,
+    )
+
+
 def bundle_bytes(store: stores.Store, ws: str, run_id: int, label: str = "") -> bytes:
     """The saved run as bundle bytes; StoreError if it has no saved weights yet."""
     run = store.run(ws, run_id)

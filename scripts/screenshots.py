@@ -81,7 +81,7 @@ def memory_shot(page: Page, path: Path, timeout: float) -> None:
     at 1280x720, the size of a projector."""
     open_page(page, "Train")
     for label in ("RNN", "LSTM"):
-        page.locator(".st-key-train_models input").first.click()
+        page.locator(".st-key-models input").first.click()
         page.get_by_role("option", name=label, exact=True).click()
         settle(page, 0.5)
         page.keyboard.press("Escape")

@@ -35,14 +35,14 @@ def job(at: AppTest):
 def use_tiny_data(at: AppTest, points: int = TINY_POINTS) -> None:
     """Generate a short series through the Data page's widgets."""
     go(at, "data")
-    at.number_input(key="data_points").set_value(points).run()
+    at.number_input(key="points").set_value(points).run()
 
 
 def use_tiny_settings(at: AppTest, **overrides) -> None:
     """Set the Train page's widgets (by key) to the tiny run's settings."""
     go(at, "train")
     for name, value in {**TINY_SETTINGS, **overrides}.items():
-        key = f"train_{name}"
+        key = name
         if name == "lr":
             at.select_slider(key=key).set_value(value)
         else:

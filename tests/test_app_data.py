@@ -14,9 +14,9 @@ def _data_page():
 def test_generate_shows_train_and_test_in_two_traces():
     at = _data_page()
     assert not at.exception
-    at.number_input(key="data_points").set_value(300)
-    at.number_input(key="data_noise").set_value(0.0)
-    at.slider(key="data_fraction").set_value(0.7).run()
+    at.number_input(key="points").set_value(300)
+    at.number_input(key="noise").set_value(0.0)
+    at.slider(key="train_fraction").set_value(0.7).run()
     assert not at.exception
     spec = traces(chart(at, "data_series"))
     assert list(spec) == ["train (210)", "test (90)"]
@@ -56,7 +56,7 @@ def test_upload_a_csv_with_several_columns_and_choose_one():
 
 def test_a_bad_upload_shows_the_message_and_keeps_the_previous_data():
     at = _data_page()
-    at.number_input(key="data_points").set_value(400).run()
+    at.number_input(key="points").set_value(400).run()
     before = at.session_state["dataset"]
     at.segmented_control(key="data_source").set_value("Upload a CSV").run()
     at.file_uploader(key="data_upload").set_value(("bad.csv", b"a\n1\n2\nx\n", "text/csv")).run()
@@ -74,7 +74,7 @@ def test_data_changed_during_a_run_applies_to_the_next_run():
 
     at = train_tiny(new_app())
     go(at, "data")
-    at.number_input(key="data_points").set_value(250).run()
+    at.number_input(key="points").set_value(250).run()
     assert "this data is for the next run" in texts(at)
 
 

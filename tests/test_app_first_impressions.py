@@ -18,7 +18,7 @@ from apptest_utils import (
 
 from gru_core.config import PRESETS
 
-STANDARDIZE = "train_standardize"
+STANDARDIZE = "standardize"
 
 
 def _temperatures(points: int = 120) -> bytes:
@@ -73,14 +73,14 @@ def test_back_to_a_generated_sine_the_preset_keeps_its_raw_values():
     assert at.session_state["dataset"].source == "generated"
     assert at.session_state[STANDARDIZE] is PRESETS["fast"].train.standardize is False
     go(at, "train")
-    at.selectbox(key="train_preset").set_value("seed").run()
+    at.selectbox(key="preset").set_value("seed").run()
     assert at.session_state[STANDARDIZE] is False
 
 
 def test_a_preset_chosen_on_uploaded_data_keeps_it_standardised():
     at = _upload(new_app())
     go(at, "train")
-    at.selectbox(key="train_preset").set_value("seed").run()
+    at.selectbox(key="preset").set_value("seed").run()
     assert not at.exception
     assert at.session_state[STANDARDIZE] is True
 
@@ -114,39 +114,39 @@ def test_undo_of_a_reset_does_not_replace_a_run_started_since():
 
 def test_a_preset_switch_can_be_undone_with_the_settings_it_replaced():
     at = go(new_app(), "train")
-    at.number_input(key="train_hidden").set_value(7).run()
-    at.number_input(key="train_epochs").set_value(33).run()
-    at.selectbox(key="train_preset").set_value("seed").run()
+    at.number_input(key="hidden").set_value(7).run()
+    at.number_input(key="epochs").set_value(33).run()
+    at.selectbox(key="preset").set_value("seed").run()
     assert not at.exception
     seed = PRESETS["seed"]
-    assert at.session_state["train_hidden"] == seed.model.hidden_size
-    assert at.session_state["train_epochs"] == seed.train.epochs
+    assert at.session_state["hidden"] == seed.model.hidden_size
+    assert at.session_state["epochs"] == seed.train.epochs
     at.button(key="preset_undo").click().run()
     assert not at.exception
-    assert at.session_state["train_preset"] == "fast"
-    assert at.session_state["train_hidden"] == 7 and at.session_state["train_epochs"] == 33
-    assert at.selectbox(key="train_preset").value == "fast"
+    assert at.session_state["preset"] == "fast"
+    assert at.session_state["hidden"] == 7 and at.session_state["epochs"] == 33
+    assert at.selectbox(key="preset").value == "fast"
 
 
 def test_train_with_defaults_asks_before_replacing_changed_settings():
     at = go(new_app(), "train")
-    at.number_input(key="train_hidden").set_value(7).run()
+    at.number_input(key="hidden").set_value(7).run()
     use_tiny_data(at)
     go(at, "overview")
     at.button(key="overview_train").click().run()
     assert not at.exception
     assert job(at) is None  # the first click starts nothing...
-    assert at.session_state["train_hidden"] == 7  # ...and replaces nothing
+    assert at.session_state["hidden"] == 7  # ...and replaces nothing
     assert "Hidden" in at.warning[0].value
     at.button(key="overview_confirm_no").click().run()
     assert not [b for b in at.button if b.key == "overview_confirm_yes"]
-    assert job(at) is None and at.session_state["train_hidden"] == 7
+    assert job(at) is None and at.session_state["hidden"] == 7
     at.button(key="overview_train").click().run()
     at.button(key="overview_confirm_yes").click().run()
     try:
         assert not at.exception
         fast = PRESETS["fast"].model.hidden_size
-        assert fast != 7 and job(at) is not None and at.session_state["train_hidden"] == fast
+        assert fast != 7 and job(at) is not None and at.session_state["hidden"] == fast
         assert at.title[0].value == "Train"
     finally:
         release(at)
@@ -154,7 +154,7 @@ def test_train_with_defaults_asks_before_replacing_changed_settings():
 
 def test_an_upload_over_the_data_can_be_undone():
     at = go(new_app(), "data")
-    at.number_input(key="data_points").set_value(300).run()
+    at.number_input(key="points").set_value(300).run()
     generated = at.session_state["dataset"].series
     _upload(at)
     assert len(at.session_state["dataset"].series) == 120

@@ -81,7 +81,7 @@ KINDS = ["rnn", "lstm", "gru", "gru_d2l", "gru_update_only", "gru_reset_only"]
 def every_kind():
     app = new_app()
     go(app, "train")
-    app.multiselect(key="train_models").set_value(["mlp", *KINDS]).run()
+    app.multiselect(key="models").set_value(["mlp", *KINDS]).run()
     train_tiny(app, hidden=5)
     yield go(app, "gates")
     release(app)

@@ -8,7 +8,7 @@ from apptest_utils import chart, go, new_app, release, texts, train_tiny
 def at():
     app = new_app()
     go(app, "train")
-    app.multiselect(key="train_models").set_value(["mlp", "rnn", "lstm", "gru"]).run()
+    app.multiselect(key="models").set_value(["mlp", "rnn", "lstm", "gru"]).run()
     train_tiny(app)
     yield go(app, "memory")
     release(app)

@@ -28,8 +28,8 @@ def test_train_with_defaults_starts_the_fast_preset_and_opens_train():
         run = job(at)
         assert run is not None and run.status in ("queued", "running", "finished")
         snap = run.snapshot()
-        assert snap.train_cfg.epochs == at.session_state["train_epochs"]
-        assert at.session_state["train_preset"] == "fast"
+        assert snap.train_cfg.epochs == at.session_state["epochs"]
+        assert at.session_state["preset"] == "fast"
         assert len(snap.series) == 200  # the current data, not the default
         assert at.title[0].value == "Train"  # switched pages
     finally:

@@ -73,7 +73,7 @@ def test_every_numeric_setting_widget_is_bounded_by_its_config_range(at):
     classes = {"model": ModelConfig, "train": TrainConfig}
     checked = 0
     for name, setting in SETTINGS.items():
-        widgets = [w for w in at.number_input if w.key == f"train_{name}"]
+        widgets = [w for w in at.number_input if w.key == name]
         if not widgets:
             continue  # a select box, toggle or text box: no free number to enter
         lo, hi = bounds(classes[setting.section], setting.name)
@@ -117,7 +117,7 @@ def test_learning_rate_one_never_shows_nan_or_a_traceback(at):
 def test_divergence_stops_the_run_says_why_and_keeps_the_last_model(at, monkeypatch):
     use_tiny_data(at)
     use_tiny_settings(at, epochs=50)
-    at.selectbox(key="train_kernel").set_value("torch").run()  # the loss goes through torch
+    at.selectbox(key="kernel").set_value("torch").run()  # the loss goes through torch
     calls = {"n": 0}
     original = torch.nn.functional.mse_loss
 

@@ -65,8 +65,8 @@ def test_error_by_horizon_and_download(at):
 def test_a_two_point_test_part_forecasts_one_step_without_a_slider():
     app = new_app()
     go(app, "data")
-    app.number_input(key="data_points").set_value(50)
-    app.slider(key="data_fraction").set_value(0.95).run()
+    app.number_input(key="points").set_value(50)
+    app.slider(key="train_fraction").set_value(0.95).run()
     assert app.session_state["dataset"].n_train == 48
     at = train_tiny(app, points=None, seq_len=5)
     try:

@@ -101,7 +101,7 @@ def test_train_again_loads_the_settings_and_the_data(at):
     at.selectbox(key="runs_one").set_value(first).run()
     at.button(key="runs_again").click().run()
     go(at, "train")
-    assert at.number_input(key="train_hidden").value == 4
+    assert at.number_input(key="hidden").value == 4
     assert at.session_state["dataset"].label.startswith("noisy sine: 200 points")
 
 
@@ -162,7 +162,7 @@ def test_settings_and_data_come_back_in_a_new_session_on_the_same_link(at):
     again.run()
     try:
         go(again, "train")
-        assert again.number_input(key="train_hidden").value == 5
+        assert again.number_input(key="hidden").value == 5
         assert again.session_state["dataset"].label == at.session_state["dataset"].label
         (run,) = _store_runs(at)
         assert f"Run #{run.id}" in texts(again)  # the latest run, from the store

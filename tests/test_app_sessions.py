@@ -24,7 +24,7 @@ def test_two_sessions_never_see_each_others_data_or_runs():
         assert job(b) is None
         assert ":gray-badge[no run yet]" in texts(b)
         go(b, "data")
-        b.number_input(key="data_points").set_value(333).run()
+        b.number_input(key="points").set_value(333).run()
         assert len(a.session_state["dataset"].series) == 200
         assert len(b.session_state["dataset"].series) == 333
     finally:

@@ -10,7 +10,7 @@ def _train(task: str, **settings) -> object:
     assert not at.exception
     go(at, "train")
     for name, value in settings.items():
-        at.number_input(key=f"train_{name}").set_value(value)
+        at.number_input(key=name).set_value(value)
     at.run()
     at.button(key="train_start").click().run()
     assert not at.exception
@@ -27,7 +27,7 @@ def window():
 
 def test_window_task_trains_and_shows_predictions(window):
     at = window
-    assert at.session_state["train_preset"] == "window"
+    assert at.session_state["preset"] == "window"
     assert set(traces(chart(at, "train_losses"))) >= {"GRU train", "GRU test MSE", "MLP test MAE"}
     go(at, "results")
     assert not at.exception
@@ -43,15 +43,15 @@ def test_train_again_brings_back_the_task_and_a_preset_of_it(window):
     at.radio(key="window_target").set_value("last").run()  # not what the run trained with
     assert at.session_state["task_options"]["window"]["target"] == "last"
     at.selectbox(key="task").set_value("forecast").run()
-    assert at.session_state["train_preset"] == "fast"
+    assert at.session_state["preset"] == "fast"
     go(at, "runs")
     at.button(key="runs_again").click().run()  # the newest run: the window run
     assert not at.exception
     assert at.session_state["task"] == "window"
-    assert at.session_state["train_preset"] == "window"
+    assert at.session_state["preset"] == "window"
     go(at, "train")
     assert not at.exception
-    assert at.number_input(key="train_hidden").value == 4
+    assert at.number_input(key="hidden").value == 4
     assert at.session_state["task_options"]["window"]["target"] == "next"
 
 

@@ -33,31 +33,31 @@ def test_defaults_come_from_the_fast_preset(at):
     go(at, "train")
     assert not at.exception
     fast = PRESETS["fast"]
-    assert at.selectbox(key="train_preset").value == "fast"
-    assert at.number_input(key="train_hidden").value == fast.model.hidden_size
-    assert at.number_input(key="train_epochs").value == fast.train.epochs
-    assert at.select_slider(key="train_lr").value == fast.train.lr
-    assert at.radio(key="train_mode").value == fast.train.mode
+    assert at.selectbox(key="preset").value == "fast"
+    assert at.number_input(key="hidden").value == fast.model.hidden_size
+    assert at.number_input(key="epochs").value == fast.train.epochs
+    assert at.select_slider(key="lr").value == fast.train.lr
+    assert at.radio(key="mode").value == fast.train.mode
     assert "Choose settings and press Start" in texts(at)
 
 
 def test_widget_ranges_are_the_config_bounds(at):
     go(at, "train")
-    hidden = at.number_input(key="train_hidden")
+    hidden = at.number_input(key="hidden")
     assert (hidden.min, hidden.max) == bounds(ModelConfig, "hidden_size")
-    seq = at.number_input(key="train_seq_len")
+    seq = at.number_input(key="seq_len")
     assert (seq.min, seq.max) == bounds(TrainConfig, "seq_len")
 
 
 def test_choosing_a_preset_sets_every_widget(at):
     go(at, "train")
-    at.number_input(key="train_hidden").set_value(7).run()
-    at.selectbox(key="train_preset").set_value("seed").run()
+    at.number_input(key="hidden").set_value(7).run()
+    at.selectbox(key="preset").set_value("seed").run()
     seed = PRESETS["seed"]
-    assert at.number_input(key="train_hidden").value == seed.model.hidden_size
-    assert at.selectbox(key="train_chunking").value == "tutorial"
-    assert at.selectbox(key="train_eval_state").value == "carried"
-    assert at.select_slider(key="train_lr").value == seed.train.lr
+    assert at.number_input(key="hidden").value == seed.model.hidden_size
+    assert at.selectbox(key="chunking").value == "tutorial"
+    assert at.selectbox(key="eval_state").value == "carried"
+    assert at.select_slider(key="lr").value == seed.train.lr
 
 
 def test_a_tiny_run_trains_to_the_end_with_live_curves(at):
@@ -121,7 +121,7 @@ def test_changing_settings_during_a_run_applies_to_the_next_run(at):
     use_tiny_settings(at, epochs=10_000)
     at.button(key="train_start").click().run()
     running = job(at)
-    at.number_input(key="train_hidden").set_value(9).run()
+    at.number_input(key="hidden").set_value(9).run()
     assert not at.exception
     note = " ".join(i.value for i in at.info)
     assert "apply to the next run" in note and "hidden_size 4 → 9" in note
@@ -169,15 +169,15 @@ def test_the_preset_data_button_restores_the_tutorials_series(at):
     assert not at.exception
     data = at.session_state["dataset"]
     assert len(data.series) == 1000 and data.n_train == 800
-    assert at.session_state["data_points"] == 1000
+    assert at.session_state["points"] == 1000
     assert "train_preset_data" not in [b.key for b in at.button]
 
 
 def test_four_kinds_train_side_by_side_with_matched_sizes(at):
     use_tiny_data(at)
     use_tiny_settings(at, hidden=8)
-    at.multiselect(key="train_models").set_value(["mlp", "rnn", "lstm", "gru"]).run()
-    at.toggle(key="train_match_params").set_value(True).run()
+    at.multiselect(key="models").set_value(["mlp", "rnn", "lstm", "gru"]).run()
+    at.toggle(key="match_params").set_value(True).run()
     table = next(d.value for d in at.dataframe if "parameters" in d.value)
     assert list(table["model"]) == ["MLP", "RNN", "LSTM", "GRU"]
     # Matched: the RNN gets more units than the GRU's 8, the LSTM fewer.

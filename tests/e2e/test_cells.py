@@ -20,9 +20,9 @@ def test_four_models_train_together_and_each_has_gates_and_memory(app):
     app.open()
     app.nav("Train")
     for label in ("RNN", "LSTM"):
-        _choose(app, "train_models", label)
+        _choose(app, "models", label)
         app.page.keyboard.press("Escape")
-    app.set_number("train_epochs", 8)
+    app.set_number("epochs", 8)
     app.click("train_start")
     assert wait_for(lambda: "finished" in app.status(), 90), app.status()
 

@@ -57,7 +57,7 @@ def test_an_upload_is_standardised_and_its_dates_are_the_x_axis(app):
     assert wait_for(lambda: "Not standardised" in " ".join(warning.all_inner_texts()), 10)
     app.nav("Train")
     app.page.get_by_text("More settings").click()
-    assert not app.key("train_standardize").locator("input[type='checkbox']").is_checked()
+    assert not app.key("standardize").locator("input[type='checkbox']").is_checked()
     assert app.exceptions() == []
 
 

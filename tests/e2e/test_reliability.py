@@ -12,7 +12,7 @@ from gru_core.process_job import PROCESS_NAME
 
 from .conftest import AppServer, wait_for
 
-TINY = {"train_epochs": 3, "train_hidden": 4}
+TINY = {"epochs": 3, "hidden": 4}
 
 
 def trainer_threads(pid: int, name: str = THREAD_NAME) -> int:
@@ -51,7 +51,7 @@ def _epoch_total(app) -> str:
 
 
 def test_five_quick_starts_run_one_job(browser, capped_server):
-    context, app = _open_train(browser, capped_server.url, {"train_epochs": 4000})
+    context, app = _open_train(browser, capped_server.url, {"epochs": 4000})
     try:
         button = app.key("train_start").locator("button").first
         for _ in range(5):
@@ -79,7 +79,7 @@ def test_four_sessions_queue_past_the_cap_and_all_finish(browser, capped_server)
         # their pages next poll.
         epochs = [200 + 20 * i for i in range(4)]
         for i in range(4):
-            settings = {"train_epochs": epochs[i], "train_hidden": 4 + i}
+            settings = {"epochs": epochs[i], "hidden": 4 + i}
             sessions.append(_open_train(browser, capped_server.url, settings))
         for _, app in sessions:
             app.click("train_start")
@@ -110,7 +110,7 @@ def test_four_sessions_queue_past_the_cap_and_all_finish(browser, capped_server)
 def test_closing_a_tab_stops_its_job(browser, capped_server):
     pid = capped_server.proc.pid
     assert wait_for(lambda: trainer_threads(pid) == 0, 10)
-    context, app = _open_train(browser, capped_server.url, {"train_epochs": 5000})
+    context, app = _open_train(browser, capped_server.url, {"epochs": 5000})
     app.click("train_start")
     assert wait_for(lambda: trainer_threads(pid) == 1, 10)
     app.screenshot("before-closing-the-tab")
@@ -138,7 +138,7 @@ def test_closed_tabs_leave_no_training_process_whatever_their_run_was_doing(brow
     assert wait_for(lambda: trainer_threads(pid) == 0 and training_processes(pid) == 0, 15)
     sessions = {}
     try:
-        stopped = _open_train(browser, capped_server.url, {"train_epochs": 5000})
+        stopped = _open_train(browser, capped_server.url, {"epochs": 5000})
         sessions["stopped"] = stopped
         stopped[1].click("train_start")
         assert wait_for(lambda: training_processes(pid) == 1, 15)
@@ -147,7 +147,7 @@ def test_closed_tabs_leave_no_training_process_whatever_their_run_was_doing(brow
         # A stopped run keeps no process; Resume would start one from the state it kept.
         assert wait_for(lambda: training_processes(pid) == 0, 10)
         for name in ("running", "also running", "queued"):
-            sessions[name] = _open_train(browser, capped_server.url, {"train_epochs": 5000})
+            sessions[name] = _open_train(browser, capped_server.url, {"epochs": 5000})
             sessions[name][1].click("train_start")
         queued = sessions["queued"][1]
         assert wait_for(lambda: "queued" in queued.status(), 15)

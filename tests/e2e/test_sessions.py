@@ -10,8 +10,8 @@ def _train_page(browser, url: str, hidden: int, epochs: int):
     app = AppPage(context.new_page(), url)
     app.open()
     app.nav("Train")
-    app.set_number("train_hidden", hidden)
-    app.set_number("train_epochs", epochs)
+    app.set_number("hidden", hidden)
+    app.set_number("epochs", epochs)
     return context, app
 
 

@@ -15,7 +15,7 @@ def _progress_epoch(app) -> int:
 def test_start_stop_resume(app):
     app.open()
     app.nav("Train")
-    app.set_number("train_epochs", 5000)
+    app.set_number("epochs", 5000)
     app.click("train_start")
     assert wait_for(lambda: epochs_drawn(app) >= 2, 30), "no loss curve appeared"
     first = epochs_drawn(app)
@@ -53,7 +53,7 @@ def test_start_stop_resume(app):
 def test_gates_and_rollouts_after_training(app):
     app.open()
     app.nav("Train")
-    app.set_number("train_epochs", 6)
+    app.set_number("epochs", 6)
     app.click("train_start")
     assert wait_for(lambda: "finished" in app.status(), 60)
     app.nav("Gates")

@@ -37,13 +37,13 @@ def _value(app, key: str) -> str:
 def _shows_the_run(app, base: str, ws: str) -> None:
     _visit(app, base, ws, "Train")
     assert wait_for(lambda: epochs_drawn(app) == 6, 15), "the run's curves are not there"
-    assert wait_for(lambda: _value(app, "train_hidden") == "5", 10)
+    assert wait_for(lambda: _value(app, "hidden") == "5", 10)
     assert "finished" in app.status()
     assert "Run #" in app.page.locator("[data-testid='stMain']").inner_text()
     sidebar = app.page.locator("[data-testid='stSidebar']").inner_text()
     assert "300 points" in sidebar  # the data
     _visit(app, base, ws, "Data")
-    assert wait_for(lambda: _value(app, "data_points") == "300", 10), _value(app, "data_points")
+    assert wait_for(lambda: _value(app, "points") == "300", 10), _value(app, "points")
 
 
 def test_a_run_its_data_and_settings_outlive_a_reload_and_travel_with_the_link(
@@ -51,10 +51,10 @@ def test_a_run_its_data_and_settings_outlive_a_reload_and_travel_with_the_link(
 ):
     app.open()
     app.nav("Data")
-    app.set_number("data_points", 300)
+    app.set_number("points", 300)
     app.nav("Train")
-    app.set_number("train_hidden", 5)
-    app.set_number("train_epochs", 6)
+    app.set_number("hidden", 5)
+    app.set_number("epochs", 6)
     app.click("train_start")
     assert wait_for(lambda: "finished" in app.status(), 60)
     ws = _ws(app)
@@ -89,10 +89,10 @@ def test_a_run_its_data_and_settings_outlive_a_reload_and_travel_with_the_link(
 def test_the_runs_page_at_projector_and_desktop_sizes(app, browser, server):
     app.open()
     app.nav("Train")
-    app.set_number("train_epochs", 6)
+    app.set_number("epochs", 6)
     app.click("train_start")
     assert wait_for(lambda: "finished" in app.status(), 60)
-    app.set_number("train_hidden", 8)
+    app.set_number("hidden", 8)
     app.click("train_start")
     assert wait_for(lambda: "finished" in app.status(), 60)
     ws = _ws(app)
@@ -122,7 +122,7 @@ def test_a_run_interrupted_by_a_server_restart_resumes_to_its_end(browser, home)
     try:
         app.open()
         app.nav("Train")
-        app.set_number("train_epochs", 300)
+        app.set_number("epochs", 300)
         app.click("train_start")
         # past the first saves (every 2 s), well before the end
         assert wait_for(lambda: epochs_drawn(app) >= 60, 60), "the run did not get going"
