@@ -6,7 +6,7 @@ data and training job are reached through `gru_app.state`, the numerics through 
 
 import streamlit as st
 
-from gru_app import render, state
+from gru_app import layout, present, render, state
 from gru_core import i18n, process_job
 from gru_core.views import status
 
@@ -35,6 +35,8 @@ def _prepare_process() -> bool:
 
 
 _prepare_process()
+layout.apply()
+present.start()
 state.workspace()
 state.init()
 if "workspace_notice" in st.session_state and "workspace_notice_shown" not in st.session_state:
@@ -81,6 +83,7 @@ with st.sidebar:
         bind="query-params",
         help=i18n.t("app.language.help"),
     )
+    present.switch()
 
 
 def show_data() -> None:
