@@ -91,14 +91,35 @@ def _template() -> dict:
     return {"layout": {key: white[key] for key in WHITE_KEYS if key in white}}
 
 
+TITLE_ROOM = 56  # px at the top of a titled figure for its title; the legend starts below
+
+
 def _look(title: str | None, height: int) -> dict:
-    """The layout every figure shares: projector-sized fonts, legend above the plot."""
+    """The layout every figure shares: projector-sized fonts, legend above the plot.
+
+    A title sits at the top of the figure and the legend just below it, both placed from
+    the figure's top edge: a legend that wraps onto more rows in a narrow window pushes the
+    plot down instead of running over the title.
+    """
+    legend = dict(orientation="h", yanchor="bottom", y=1.02, x=0, font=dict(size=FONT_SIZE - 2))
+    if title:
+        legend.update(yref="container", yanchor="top", y=1 - TITLE_ROOM / height)
     return dict(
-        title=dict(text=title, font=dict(size=FONT_SIZE + 4)) if title else None,
+        title=dict(
+            text=title,
+            font=dict(size=FONT_SIZE + 4),
+            yref="container",
+            y=1,
+            yanchor="top",
+            pad=dict(t=10),
+            automargin=True,
+        )
+        if title
+        else None,
         font=dict(size=FONT_SIZE),
         height=height,
         margin=dict(l=70, r=30, t=70 if title else 40, b=60),
-        legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0, font=dict(size=FONT_SIZE - 2)),
+        legend=legend,
         hovermode="x unified",
         template=_template(),
         hoverlabel=dict(font_size=FONT_SIZE - 2),
@@ -379,10 +400,11 @@ def loss_figure(
     # Two models: two entries a row above the plot, a row per measurement. More: one column
     # beside the plot, grouped by model, so 6 models' 18 entries stay one readable list.
     legend = (
-        dict(entrywidth=0.5, entrywidthmode="fraction")
+        dict(orientation="h")  # each entry as wide as its name: a fixed share cut names short
         if models <= 2
         else dict(
             orientation="v",
+            yref="paper",
             x=1.01,
             y=1,
             yanchor="top",

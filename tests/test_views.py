@@ -20,6 +20,7 @@ from gru_core.views import data as data_views
 from gru_core.views import gates as gate_views
 from gru_core.views import overview as overview_views
 from gru_core.views import rollouts as rollout_views
+from gru_core.views import runs as runs_views
 from gru_core.views import status as status_views
 from gru_core.views import train as train_views
 
@@ -453,3 +454,12 @@ def test_a_runs_settings_line_names_its_models_plainly():
     spec = spec_for(make_sine(), 0.8, ModelConfig(models=("gru", "mlp", "lstm")), TrainConfig())
     line = settings_line(spec.to_dict())
     assert line.startswith("models gru, mlp, lstm · hidden 16") and "[" not in line
+
+
+def test_the_runs_tables_compact_columns_are_each_models_best_among_a_few():
+    columns = ["pinned", "name", "status", "task", "models", "gru best", "gru last"]
+    columns += ["lstm best", "lstm last", "epochs", "time", "parameters", "date"]
+    table = pd.DataFrame([range(len(columns))], columns=columns)
+    compact = runs_views.compact_columns(table)
+    assert compact == ["pinned", "name", "status", "gru best", "lstm best", "epochs"]
+    assert len(compact) < len(columns)

@@ -78,6 +78,21 @@ _MEASURE = """
     const entries = [...chart.querySelectorAll('g.legend g.traces')]
         .map(g => ({text: g.textContent.trim(), r: g.getBoundingClientRect()}))
         .filter(e => e.r.width > 0);
+    const title = chart.querySelector('.g-gtitle text');
+    const heading = title && title.getBoundingClientRect();
+    for (const g of chart.querySelectorAll('g.legend g.traces')) {
+      const text = g.querySelector('text.legendtext'), hit = g.querySelector('rect.legendtoggle');
+      if (!text || !hit) continue;
+      const t = text.getBoundingClientRect(), box = hit.getBoundingClientRect();
+      if (t.width && box.width && t.right > box.right + 1) problems.push(
+          `legend entry cut short: "${text.textContent}"`);
+      if (heading && heading.width) {
+        const w = Math.min(t.right, heading.right) - Math.max(t.left, heading.left);
+        const h = Math.min(t.bottom, heading.bottom) - Math.max(t.top, heading.top);
+        if (w > 1 && h > 1) problems.push(
+            `legend entry over the chart's title: "${text.textContent}"`);
+      }
+    }
     for (let i = 0; i < entries.length; i++) {
       for (let j = i + 1; j < entries.length; j++) {
         const a = entries[i].r, b = entries[j].r;

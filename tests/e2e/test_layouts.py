@@ -59,7 +59,8 @@ def trained(browser, server) -> Iterator[AppPage]:
     page = context.new_page()
     page.set_default_timeout(30_000)
     app = AppPage(page, server.url)
-    app.open()
+    page.goto(server.url)
+    app.wait_for_run(timeout=90_000)  # a fresh server's first page warms torch first
     app.nav("Train")
     for label in ("RNN", "LSTM"):  # four models: the longest legends and the most cards
         app.key("train_models").locator("input").first.click()
@@ -87,6 +88,7 @@ def test_every_page_holds_its_layout(trained, size, expanded):
     SHOTS.mkdir(parents=True, exist_ok=True)
     found = {}
     for title in PAGES:
+        set_sidebar(app, True)  # the navigation is in the sidebar
         app.nav(title)
         set_sidebar(app, expanded)
         _settle(app)
@@ -97,3 +99,27 @@ def test_every_page_holds_its_layout(trained, size, expanded):
             found[title] = problems
     assert found == {}, "\n".join(f"{t}: {p}" for t, ps in found.items() for p in ps)
     assert app.exceptions() == []
+
+
+def test_two_models_legend_holds_in_a_narrow_window(browser, server):
+    # The default run (GRU and MLP) lays its legend out in a row above the chart: at the
+    # narrowest size, sidebar open, its entries must not run into each other.
+    context = browser.new_context(viewport={"width": 1024, "height": 768})
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    app = AppPage(page, server.url)
+    try:
+        page.goto(server.url)
+        app.wait_for_run(timeout=90_000)
+        app.nav("Train")
+        app.set_number("train_epochs", 4)
+        app.click("train_start")
+        assert wait_for(lambda: "finished" in app.status(), 120), "the run did not finish"
+        for title in ("Train", "Rollouts", "Runs"):
+            app.nav(title)
+            set_sidebar(app, True)
+            _settle(app)
+            shoot(app, SHOTS / f"two-models-{title.lower()}-1024x768-open.png")
+            assert layout_problems(app.page) == [], title
+    finally:
+        context.close()
