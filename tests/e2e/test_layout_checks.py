@@ -3,6 +3,7 @@ same content given room (the pages' test relies on both)."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from .layout_checks import layout_problems
@@ -50,3 +51,49 @@ def test_legend_entries_on_top_of_each_other_are_found(page):
 def test_a_table_that_scrolls_sideways_is_found(page):
     assert _problems(page, TABLE.format(width=120)) == ["table scrolls sideways (500 > 120 px)"]
     assert _problems(page, TABLE.format(width=600)) == []
+
+
+def _drawn(page, fig, width: int) -> list[str]:
+    """The problems of a Plotly figure drawn `width` px wide by plotly.js itself."""
+    import plotly.io as pio
+
+    fig.update_layout(width=width)
+    page.set_content(pio.to_html(fig, include_plotlyjs=True, full_html=True))
+    page.wait_for_selector(".js-plotly-plot g.legend")
+    return layout_problems(page)
+
+
+def _history(epochs: int = 6) -> list[dict]:
+    rows = []
+    for e in range(1, epochs + 1):
+        row = {"epoch": e}
+        for model, scale in (("gru", 1.0), ("mlp", 2.0)):
+            row[f"{model}_train_loss"] = scale / e
+            row[f"{model}_test_one_step_mse"] = scale / (e + 1)
+            row[f"{model}_test_rollout_mse"] = scale / (e + 2)
+        rows.append(row)
+    return rows
+
+
+def test_legend_names_cut_short_or_over_a_title_are_found_in_real_charts(page):
+    from gru_core import figures
+
+    loss = figures.loss_figure(_history())
+    assert _drawn(page, loss, 420) == []
+    # The control: legend entries given half the width each cut the longer names short.
+    squeezed = figures.loss_figure(_history())
+    squeezed.update_layout(legend=dict(entrywidth=0.5, entrywidthmode="fraction"))
+    assert any(p.startswith("legend entry cut short") for p in _drawn(page, squeezed, 420))
+
+    index, context = np.arange(100, 160), np.arange(0, 100)
+    models = {m: np.sin(index / 9) for m in ("gru", "mlp", "rnn", "lstm")}
+
+    def rollout():
+        return figures.rollout_figure(
+            context, np.sin(context / 9), index, np.sin(index / 9), models, title="A long title"
+        )
+
+    assert _drawn(page, rollout(), 420) == []
+    # The control: a legend placed from the plot's top edge grows into the title above it.
+    above = rollout().update_layout(legend=dict(yref="paper", y=1.02, yanchor="bottom"))
+    assert any("over the chart's title" in p for p in _drawn(page, above, 420))
