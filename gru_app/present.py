@@ -55,7 +55,7 @@ def start() -> None:
 
 def switch() -> None:
     """The presenter-mode toggle, in the sidebar."""
-    st.sidebar.toggle(t("present.toggle"), key=KEY, help=t("present.help"))
+    st.sidebar.toggle(t("present.toggle"), key=KEY, help=t("present.help"), persist_state="session")
 
 
 def chart(fig: go.Figure) -> go.Figure:

@@ -98,9 +98,9 @@ def memory_shot(page: Page, path: Path, timeout: float) -> None:
 def presenter_shot(browser, url: str, path: Path, timeout: float) -> None:
     """The Train page in presenter mode (?present=1) after a run, at 1920x1080."""
     page = browser.new_page(viewport={"width": 1920, "height": 1080}, device_scale_factor=1)
-    page.goto(f"{url}/train?present=1")
-    settle(page)
-    page.locator(".st-key-train_start button").first.click()
+    page.goto(f"{url}/?present=1")
+    page.get_by_role("button", name="Train with defaults").click(timeout=120_000)
+    page.wait_for_url(lambda u: urlparse(u).path.rstrip("/") == "/train", timeout=60_000)
     main = page.locator('[data-testid="stMain"]')
     deadline = time.time() + timeout
     while "finished" not in main.inner_text():
