@@ -65,5 +65,8 @@ def chart(fig: go.Figure) -> go.Figure:
 
 def plotly_chart(where, fig: go.Figure, **kwargs) -> None:
     """`where.plotly_chart(fig, **kwargs)` (`where`: st, a column, ...), `fig` in the look of
-    the mode: every page draws its Plotly charts through this."""
+    the mode: every page draws its Plotly charts through this. Presenting, Streamlit's own
+    chart theme (grey tick labels) is left out so the figure's black ink shows."""
+    if presenting():
+        kwargs.setdefault("theme", None)
     where.plotly_chart(chart(fig), **kwargs)
