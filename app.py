@@ -12,7 +12,7 @@ from gru_core import fork_server
 # of its own while this one imports it for the pages, so a first Start finds it ready.
 fork_server.warm()
 
-from gru_app import lessons, render, share, state  # noqa: E402
+from gru_app import layout, lessons, present, render, share, state  # noqa: E402
 from gru_core import i18n, process_job  # noqa: E402
 from gru_core.views import status  # noqa: E402
 
@@ -42,6 +42,8 @@ def _prepare_process() -> bool:
 
 
 _prepare_process()
+layout.apply()
+present.start()
 state.workspace()
 share.notice_bad_params()  # before the widgets drop them from the URL
 state.init()
@@ -92,6 +94,7 @@ with st.sidebar:
         bind="query-params",
         help=i18n.t("app.language.help"),
     )
+    present.switch()
 
 
 def show_data() -> None:

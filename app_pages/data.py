@@ -4,7 +4,7 @@ import functools
 
 import streamlit as st
 
-from gru_app import render, state, task_data, widgets
+from gru_app import layout, present, render, state, task_data, widgets
 from gru_core import figures
 from gru_core.config import TASK_NAMES, ConfigError, DataConfig, bounds
 from gru_core.data import MIN_POINTS
@@ -37,7 +37,7 @@ source = st.segmented_control(
 k = state.DATA_KEYS
 fraction = st.session_state[state.FRACTION_KEY]  # its slider is drawn below the source
 if source == state.SOURCES[0]:
-    points, periods, noise, seed = st.columns(4)
+    points, periods, noise, seed = layout.columns(4, key="data_sine", min_width="8rem")
     number = widgets.config_number
     number(points, "Points", k["points"], DataConfig, "points", "Samples in the series.", 100)
     number(periods, "Periods", k["periods"], DataConfig, "periods", "Sine periods covered.", 0.5)
@@ -131,13 +131,16 @@ if snap is not None and not data.same_as(snap.series, snap.n_train):
     st.info("The current run keeps the data it started with; this data is for the next run.")
 
 st.subheader(data.label)
-st.plotly_chart(
+present.plotly_chart(
+    st,
     figures.series_figure(data.series, data.n_train, times=data.times),
     key="data_series",
     width="stretch",
 )
 stats = data_views.data_stats(data)
-for column, (label, value) in zip(st.columns(len(stats)), stats.items(), strict=True):
+for column, (label, value) in zip(
+    layout.columns(len(stats), key="data_stats", min_width="7.5rem"), stats.items(), strict=True
+):
     column.metric(label, value, border=True)
 st.download_button(
     "Download the series (CSV)",

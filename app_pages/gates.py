@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from gru_app import render, state
+from gru_app import layout, present, render, state
 from gru_core import cells, figures
 from gru_core.views import gates
 
@@ -70,7 +70,8 @@ def gates_view() -> None:
     if ss.get("gates_unit") not in range(hidden):
         ss["gates_unit"] = gates.default_units(view, 1)[0]
     shown_units = gates.heatmap_units(view)
-    st.plotly_chart(
+    present.plotly_chart(
+        st,
         figures.gates_figure(
             view.index,
             view.signal,
@@ -98,7 +99,8 @@ def gates_view() -> None:
     )
     pick_t.slider("Time step", start, end - 1, key="gates_t")
     unit = ss["gates_unit"]
-    st.plotly_chart(
+    present.plotly_chart(
+        st,
         figures.unit_over_input_figure(view.index, view.signal, view.gates, unit, spans),
         key="gates_unit_over_input",
         width="stretch",
@@ -131,7 +133,8 @@ def gates_view() -> None:
         help="Preselected: the units with the longest memory (or the most active).",
     )
     if chosen:
-        st.plotly_chart(
+        present.plotly_chart(
+            st,
             figures.unit_lines_figure(view.index, view.gates, chosen),
             key="gates_units_lines",
             width="stretch",
@@ -140,9 +143,10 @@ def gates_view() -> None:
     summary = gates.unit_summary(view)
     numbers = {c: st.column_config.NumberColumn(format="%.3f") for c in summary if c != "unit"}
     if info.keep_gate is not None:
-        bars, table = st.columns([3, 2])
+        bars, table = layout.columns([3, 2], key="gates_memory", min_width="22rem")
         keep = info.keep_gate
-        bars.plotly_chart(
+        present.plotly_chart(
+            bars,
             figures.memory_figure(
                 summary[f"mean {keep}"].to_numpy(), summary["memory (steps)"].to_numpy(), keep
             ),

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from gru_app import render, state
+from gru_app import layout, present, render, state
 from gru_core import cells, figures, memory
 from gru_core.views import memory as memory_views
 
@@ -26,7 +26,8 @@ def measures() -> None:
         f" {memory_views.TRACE_STEPS} (gates) points of the training part, first layer."
     )
     st.markdown("**How much the last forecast owes to the input k steps back**")
-    st.plotly_chart(
+    present.plotly_chart(
+        st,
         figures.influence_figure(
             {m.name: (m.initial.influence, m.current.influence) for m in memories}
         ),
@@ -38,10 +39,11 @@ def measures() -> None:
         " gradients); gates that keep the state let older inputs still count."
     )
     keeping = [m for m in memories if m.keep_gate is not None]
-    left, right = st.columns([3, 2])
+    left, right = layout.columns([3, 2], key="memory_scales", min_width="22rem")
     if keeping:
         left.markdown("**Each unit's time scale**, 1 / (1 - mean keep gate)")
-        left.plotly_chart(
+        present.plotly_chart(
+            left,
             figures.time_scale_figure(
                 {m.name: (m.initial.time_scales, m.current.time_scales) for m in keeping}
             ),
@@ -115,9 +117,11 @@ if st.button(
 table = ss.get("memory_experiment")
 if table is not None:
     wide = memory.by_length(table)
-    chart, numbers = st.columns([3, 2])
+    chart, numbers = layout.columns([3, 2], key="memory_lengths", min_width="22rem")
     chart.markdown("**Best test error at each sequence length**")
-    chart.plotly_chart(figures.length_figure(wide), key="memory_lengths_chart", width="stretch")
+    present.plotly_chart(
+        chart, figures.length_figure(wide), key="memory_lengths_chart", width="stretch"
+    )
     numbers.dataframe(
         wide.rename(columns=lambda k: cells.KINDS[k].label).reset_index(),
         hide_index=True,

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from gru_app import render, state
+from gru_app import layout, present, render, state
 from gru_core import figures
 from gru_core.i18n import t
 from gru_core.views import overview
@@ -18,7 +18,7 @@ st.markdown(
     "forecasts when it has to feed on its own predictions."
 )
 
-start, status = st.columns([2, 3], gap="large")
+start, status = layout.columns([2, 3], key="overview_top", min_width="20rem", gap="large")
 with start:
     st.subheader("Try it")
     st.button(
@@ -76,7 +76,7 @@ with status:
     current_run()
 
 st.divider()
-equations, why = st.columns(2, gap="large")
+equations, why = layout.columns(2, key="overview_lesson", min_width="24rem", gap="large")
 with equations:
     st.subheader("Inside a GRU")
     st.markdown(
@@ -94,7 +94,7 @@ with equations:
     )
 with why:
     st.subheader("Why the MLP cannot do it")
-    st.plotly_chart(figures.ambiguity_figure(), key="overview_ambiguity", width="stretch")
+    present.plotly_chart(st, figures.ambiguity_figure(), key="overview_ambiguity", width="stretch")
     st.markdown(
         "The MLP baseline sees only the current value. A sine passes every value twice per"
         " period, once rising and once falling, so from one value alone the next one is"

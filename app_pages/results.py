@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from gru_app import render, state
+from gru_app import layout, present, render, state
 from gru_core import figures
 from gru_core.views import tasks as task_views
 from gru_core.views import windows as window_views
@@ -17,14 +17,16 @@ def windows(snap) -> None:
     table = window_views.window_predictions(snap)
     st.subheader("Predicted against true, every test window")
     preds = {n: table[n].to_numpy() for n in snap.names}
-    st.plotly_chart(
+    present.plotly_chart(
+        st,
         figures.prediction_scatter(table["truth"].to_numpy(), preds),
         key="results_scatter",
         width="stretch",
     )
     st.subheader("Sample test windows and what each model says")
     s = window_views.sample_windows(snap)
-    st.plotly_chart(
+    present.plotly_chart(
+        st,
         figures.sample_windows_figure(s.windows, s.target_step, s.truth, s.predictions),
         key="results_windows",
         width="stretch",
@@ -39,9 +41,14 @@ def windows(snap) -> None:
 def classes(snap) -> None:
     results = window_views.class_results(snap)
     st.subheader("Confusion matrices on the test windows")
-    for column, name in zip(st.columns(len(snap.names)), snap.names, strict=True):
+    for column, name in zip(
+        layout.columns(len(snap.names), key="results_confusion", min_width="18rem"),
+        snap.names,
+        strict=True,
+    ):
         title = f"{snap.label(name)}: accuracy {results.accuracy(name):.1%}"
-        column.plotly_chart(
+        present.plotly_chart(
+            column,
             figures.confusion_figure(results.matrices[name], results.class_names, title),
             key=f"results_confusion_{name}",
             width="stretch",

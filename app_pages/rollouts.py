@@ -4,7 +4,7 @@ import functools
 
 import streamlit as st
 
-from gru_app import render, state
+from gru_app import layout, present, render, state
 from gru_core import figures
 from gru_core.views import rollouts
 from gru_core.views.status import format_metric
@@ -40,7 +40,8 @@ def rollouts_view(offset: int) -> None:
         f"Epoch {snap.epoch} of {snap.epochs}. Both models read {how}, then forecast"
         f" {len(f.index)} steps (positions {f.index[0]}–{f.index[-1]})."
     )
-    st.plotly_chart(
+    present.plotly_chart(
+        st,
         figures.rollout_figure(
             f.context_index,
             f.context,
@@ -54,7 +55,9 @@ def rollouts_view(offset: int) -> None:
         key="rollouts_free",
         width="stretch",
     )
-    table, download = st.columns([4, 1], vertical_alignment="bottom")
+    table, download = layout.columns(
+        [4, 1], key="rollouts_metrics", min_width="13rem", vertical_alignment="bottom"
+    )
     table.table(rollouts.forecast_metrics(f).map(format_metric))
     download.download_button(
         "Forecasts (CSV)",
@@ -66,7 +69,8 @@ def rollouts_view(offset: int) -> None:
         on_click="ignore",
         width="stretch",
     )
-    st.plotly_chart(
+    present.plotly_chart(
+        st,
         figures.rollout_figure(
             f.context_index[:0],
             f.context[:0],
@@ -80,7 +84,8 @@ def rollouts_view(offset: int) -> None:
         width="stretch",
     )
     errors = rollouts.horizon_errors(snap)
-    st.plotly_chart(
+    present.plotly_chart(
+        st,
         figures.horizon_figure(
             errors.steps, errors.mse, title="Error by horizon: how fast forecasts drift"
         ),

@@ -2,8 +2,9 @@
 
 import streamlit as st
 
-from gru_app import state
+from gru_app import layout, present, state
 from gru_core import bundle
+from gru_core.i18n import t
 from gru_core.store import StoreError
 from gru_core.views import runs as views
 
@@ -49,7 +50,14 @@ sort = order.selectbox("Sort by", ["newest", "oldest", "name", "status"], key="r
 table = views.filter_table(views.runs_table(all_runs, labels), text)
 if sort != "newest" and not table.empty:
     table = table.iloc[::-1] if sort == "oldest" else table.sort_values(sort, kind="stable")
-st.dataframe(table, key="runs_table", width="stretch", height=min(400, 38 + 35 * len(table)))
+every = st.toggle(t("runs.all_columns"), key="runs_all_columns", help=t("runs.all_columns.help"))
+st.dataframe(
+    table,
+    key="runs_table",
+    width="stretch",
+    height=min(400, 38 + 35 * len(table)),
+    column_order=None if every else views.compact_columns(table),
+)
 metrics = sorted({views.main_metric(r) for r in all_runs})
 st.caption(
     f"{len(all_runs)} runs (at most 200 are kept; pin a run to keep it). Best and last:"
@@ -69,7 +77,8 @@ if chosen:
     picked = [by_id[r] for r in chosen]
     curves, table_tab, forecasts = st.tabs(["Loss curves", "Settings", "Forecasts"])
     with curves:
-        st.plotly_chart(
+        present.plotly_chart(
+            st,
             views.overlay_figure(
                 [(name(r.id), views.main_metric(r), state.run_history(r.id)) for r in picked]
             ),
@@ -89,7 +98,8 @@ if chosen:
             st.caption(f"Not drawn (not forecasting runs; see Results): {', '.join(others)}.")
         shown = [(r, snap) for r, snap in shown if snap.spec.task == "forecast"]
         if shown:
-            st.plotly_chart(
+            present.plotly_chart(
+                st,
                 views.forecasts_figure([(name(r), snap) for r, snap in shown]),
                 key="runs_forecasts",
                 width="stretch",
@@ -111,7 +121,7 @@ left.text_input(
 )
 ss.setdefault(f"runs_pin_{one}", run.pinned)
 right.toggle("Pinned", key=f"runs_pin_{one}", on_change=state.pin_run, args=(one,))
-again, resume, delete, download = st.columns(4)
+again, resume, delete, download = layout.columns(4, key="runs_actions", min_width="12rem")
 again.button(
     "Train again with these settings",
     key="runs_again",

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from gru_app import state, sweeps
+from gru_app import layout, present, state, sweeps
 from gru_core import figures
 from gru_core.config import ConfigError
 from gru_core.sweep import MAX_SEEDS, SweepError
@@ -19,7 +19,9 @@ store, ws = state.store(), state.workspace()
 names = list(sweepable())
 workers = sweeps.workers()
 
-settings_area, results_area = st.columns([4, 8], gap="large")
+settings_area, results_area = layout.columns(
+    [4, 8], key="sweep_top", min_width="24rem", gap="large"
+)
 with settings_area:
     plan, problem = None, None
     try:
@@ -148,7 +150,8 @@ def results(sweep_id: str, was_live: bool) -> None:
         "Model", models, horizontal=True, key="sweep_model", format_func=figures.model_label
     )
     grid = views.heatmap(plan, runs, model, metric.name)
-    st.plotly_chart(
+    present.plotly_chart(
+        st,
         figures.sweep_heatmap_figure(
             grid.rows,
             grid.columns,
@@ -180,7 +183,8 @@ def results(sweep_id: str, was_live: bool) -> None:
     mine = [r for r in views.cell_runs(runs, cells[cell]) if r.status == "finished"]
     histories = [store.history(ws, r.run_id) for r in mine]
     bands = {m: views.band(histories, f"{m}_train_loss") for m in models}
-    st.plotly_chart(
+    present.plotly_chart(
+        st,
         figures.band_figure(bands),
         key="sweep_band",
         width="stretch",
@@ -190,7 +194,7 @@ def results(sweep_id: str, was_live: bool) -> None:
         f"Training loss of the cell's {len(mine)} finished run(s): their mean, and a band of"
         " ±1 standard deviation over seeds."
     )
-    open_col, csv_col = st.columns(2)
+    open_col, csv_col = layout.columns(2, key="sweep_actions", min_width="16rem")
     open_col.button(
         "Open these runs on the Runs page",
         key="sweep_open",

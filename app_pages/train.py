@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from gru_app import render, state, widgets
+from gru_app import layout, present, render, state, widgets
 from gru_core import figures
 from gru_core.config import DEFAULT_PRESETS, PRESETS, ConfigError
 from gru_core.i18n import t
@@ -14,7 +14,7 @@ st.title("Train")
 snap = state.snapshot()
 running = snap is not None and snap.running
 
-settings, live_area = st.columns([5, 7], gap="large")
+settings, live_area = layout.columns([5, 7], key="train_top", min_width="28rem", gap="large")
 with settings:
     state.remember_preset()
     names = [name for name, p in PRESETS.items() if p.task == state.task()]
@@ -45,13 +45,13 @@ with settings:
         )
     with st.container(border=True):
         widgets.setting(st, "models")
-        left, right = st.columns(2)
+        left, right = layout.columns(2, key="train_main_settings", min_width="11rem")
         for name in ("hidden", "seq_len", "lr", "epochs"):
             widgets.setting(left, name)
         for name in ("mode", "batch", "mlp_hidden", "mlp_window"):
             widgets.setting(right, name)
     with st.expander("More settings"):
-        left, right = st.columns(2)
+        left, right = layout.columns(2, key="train_more_settings", min_width="11rem")
         for name in ("seed", "layers", "dropout", "eval_every", "clip", "eval_warmup"):
             widgets.setting(left, name)
         for name in ("device", "kernel", "chunking", "eval_state", "schedule", "seeding"):
@@ -80,7 +80,7 @@ with settings:
 
 can_resume = snap is not None and snap.can_resume
 with live_area:
-    start, stop, resume, reset = st.columns(4)
+    start, stop, resume, reset = layout.columns(4, key="train_buttons", min_width="7.5rem")
     start.button(
         "Start",
         key="train_start",
@@ -136,7 +136,8 @@ def live() -> None:
     render.status_block(snap)
     st.caption(state.run_caption(snap))
     chart = task_views.chart(snap.spec.task)
-    st.plotly_chart(
+    present.plotly_chart(
+        st,
         figures.loss_figure(snap.history, None, chart.styles, chart.y_title, chart.log),
         key="train_losses",
         width="stretch",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from gru_app import state
+from gru_app import layout, state
 from gru_core.i18n import t
 from gru_core.job import Snapshot
 from gru_core.views import runs as runs_views
@@ -48,7 +48,8 @@ def status_block(snap: Snapshot | None, summary: bool = False) -> None:
 def metric_cards(snap: Snapshot, per_row: int = 4, cards: list | None = None) -> None:
     cards = train_views.metric_cards(snap) if cards is None else cards
     for i in range(0, len(cards), per_row):
-        for column, card in zip(st.columns(per_row), cards[i : i + per_row], strict=False):
+        row = layout.columns(per_row, key=f"metric_cards_{i}", min_width="13rem")
+        for column, card in zip(row, cards[i : i + per_row], strict=False):
             column.metric(card.label, card.value, help=card.help, border=True)
 
 

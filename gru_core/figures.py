@@ -10,6 +10,7 @@ survive) and drawn with WebGL.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 from collections.abc import Sequence
@@ -90,14 +91,35 @@ def _template() -> dict:
     return {"layout": {key: white[key] for key in WHITE_KEYS if key in white}}
 
 
+TITLE_ROOM = 56  # px at the top of a titled figure for its title; the legend starts below
+
+
 def _look(title: str | None, height: int) -> dict:
-    """The layout every figure shares: projector-sized fonts, legend above the plot."""
+    """The layout every figure shares: projector-sized fonts, legend above the plot.
+
+    A title sits at the top of the figure and the legend just below it, both placed from
+    the figure's top edge: a legend that wraps onto more rows in a narrow window pushes the
+    plot down instead of running over the title.
+    """
+    legend = dict(orientation="h", yanchor="bottom", y=1.02, x=0, font=dict(size=FONT_SIZE - 2))
+    if title:
+        legend.update(yref="container", yanchor="top", y=1 - TITLE_ROOM / height)
     return dict(
-        title=dict(text=title, font=dict(size=FONT_SIZE + 4)) if title else None,
+        title=dict(
+            text=title,
+            font=dict(size=FONT_SIZE + 4),
+            yref="container",
+            y=1,
+            yanchor="top",
+            pad=dict(t=10),
+            automargin=True,
+        )
+        if title
+        else None,
         font=dict(size=FONT_SIZE),
         height=height,
         margin=dict(l=70, r=30, t=70 if title else 40, b=60),
-        legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0, font=dict(size=FONT_SIZE - 2)),
+        legend=legend,
         hovermode="x unified",
         template=_template(),
         hoverlabel=dict(font_size=FONT_SIZE - 2),
@@ -402,10 +424,11 @@ def loss_figure(
     # Two models: two entries a row above the plot, a row per measurement. More: one column
     # beside the plot, grouped by model, so 6 models' 18 entries stay one readable list.
     legend = (
-        dict(entrywidth=0.5, entrywidthmode="fraction")
+        dict(orientation="h")  # each entry as wide as its name: a fixed share cut names short
         if models <= 2
         else dict(
             orientation="v",
+            yref="paper",
             x=1.01,
             y=1,
             yanchor="top",
@@ -1006,3 +1029,77 @@ def confusion_figure(matrix: np.ndarray, class_names: Sequence[str], title: str)
         xaxis=_axis("predicted"),
         yaxis=_axis("true", autorange="reversed"),
     )
+
+
+# -- presenter look ---------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Look:
+    """How a finished figure is drawn: the plain look, or larger and bolder for a projector."""
+
+    font_scale: float = 1.0  # every font size times this
+    line_scale: float = 1.0  # every line's width (traces, shapes) times this
+    marker_scale: float = 1.0  # every marker's size times this
+    ink: str | None = None  # text and axis-line colour; None keeps the template's
+    grid: str | None = None  # grid-line colour; None keeps the template's
+
+
+PLAIN = Look()
+PRESENTER = Look(font_scale=1.3, line_scale=2.0, marker_scale=1.4, ink="#000000", grid="#B0B0B0")
+PLOTLY_LINE_WIDTH = 2  # what plotly draws a line with when a trace names no width
+_FONTS = ("font", "tickfont", "textfont", "insidetextfont", "outsidetextfont")
+
+
+def _scale_fonts(node: object, scale: float, ink: str | None) -> None:
+    """Scale every font size (and set every font's colour to `ink`) in a figure's JSON, in place."""
+    if isinstance(node, list):
+        for item in node:
+            _scale_fonts(item, scale, ink)
+    if not isinstance(node, dict):
+        return
+    for key, value in node.items():
+        if key in _FONTS and isinstance(value, dict):
+            if isinstance(value.get("size"), int | float):
+                value["size"] = round(value["size"] * scale)
+            if ink and "color" in value:
+                value["color"] = ink
+        elif isinstance(value, dict | list):
+            _scale_fonts(value, scale, ink)
+
+
+def restyle(fig: go.Figure, look: Look) -> go.Figure:
+    """A copy of `fig` in `look`: every figure builder here, drawn for a projector by one call.
+
+    Fonts (the shared one and every nested one), line widths of traces and shapes and marker
+    sizes are scaled; with `ink`, text and axis lines are drawn in it; with `grid`, grid lines.
+    The plain look gives back `fig` itself.
+    """
+    if look == PLAIN:
+        return fig
+    spec = fig.to_plotly_json()
+    layout = spec.setdefault("layout", {})
+    layout.setdefault("font", {}).setdefault("size", FONT_SIZE)
+    if look.ink:
+        layout["font"]["color"] = look.ink
+    _scale_fonts(spec, look.font_scale, look.ink)
+    for trace in spec.get("data", []):
+        if trace.get("type") in ("scatter", "scattergl") and "lines" in trace.get("mode", "lines"):
+            line = trace.setdefault("line", {})
+            line["width"] = line.get("width", PLOTLY_LINE_WIDTH) * look.line_scale
+        marker = trace.get("marker")
+        if isinstance(marker, dict) and isinstance(marker.get("size"), int | float):
+            marker["size"] = marker["size"] * look.marker_scale
+    for shape in layout.get("shapes", []):
+        if isinstance(shape.get("line"), dict) and "width" in shape["line"]:
+            shape["line"]["width"] = shape["line"]["width"] * look.line_scale
+    for name, axis in layout.items():
+        if name.startswith(("xaxis", "yaxis")) and isinstance(axis, dict):
+            if look.ink:
+                axis.update(linecolor=look.ink, showline=True)
+            if look.grid:
+                axis["gridcolor"] = look.grid
+    margin = layout.get("margin")
+    if margin:  # room for the larger tick labels and titles
+        layout["margin"] = {k: v * look.font_scale for k, v in margin.items()}
+    return go.Figure(spec)

@@ -95,6 +95,24 @@ def memory_shot(page: Page, path: Path, timeout: float) -> None:
     page.set_viewport_size(VIEWPORT)
 
 
+def presenter_shot(browser, url: str, path: Path, timeout: float) -> None:
+    """The Train page in presenter mode (?present=1) after a run, at 1920x1080."""
+    page = browser.new_page(viewport={"width": 1920, "height": 1080}, device_scale_factor=1)
+    page.goto(f"{url}/?present=1")
+    page.get_by_role("button", name="Train with defaults").click(timeout=120_000)
+    page.wait_for_url(lambda u: urlparse(u).path.rstrip("/") == "/train", timeout=60_000)
+    main = page.locator('[data-testid="stMain"]')
+    deadline = time.time() + timeout
+    while "finished" not in main.inner_text():
+        if time.time() > deadline:
+            raise RuntimeError(f"the training run did not finish within {timeout:.0f} s")
+        time.sleep(1)
+    settle(page, 2)
+    page.mouse.move(0, 0)  # no hover label over the chart
+    page.screenshot(path=path)
+    page.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(ROOT / "assets" / "screenshots"))
@@ -102,6 +120,7 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=300, help="seconds to wait for training")
     parser.add_argument("--full", action="store_true", help="whole pages, not just the viewport")
     parser.add_argument("--memory-only", action="store_true", help="only memory.png")
+    parser.add_argument("--presenter-only", action="store_true", help="only presenter.png")
     args = parser.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -112,6 +131,11 @@ def main() -> None:
         page = browser.new_page(viewport=VIEWPORT, device_scale_factor=1)
         page.goto(url)
         settle(page)
+        if args.presenter_only:
+            presenter_shot(browser, url, out / "presenter.png", args.timeout)
+            browser.close()
+            print(f"screenshot in {out}")
+            return
         if args.memory_only:
             memory_shot(page, out / "memory.png", args.timeout)
             browser.close()
@@ -132,6 +156,7 @@ def main() -> None:
             open_page(page, name, "finished")
             shoot(page, out / f"{name.lower()}.png", args.full and name != "Data")
         memory_shot(page, out / "memory.png", args.timeout)
+        presenter_shot(browser, url, out / "presenter.png", args.timeout)
         browser.close()
     print(f"screenshots in {out}")
 

@@ -336,3 +336,57 @@ def test_timestamps_are_the_x_axis_of_the_series_and_forecasts():
     assert roll.layout.shapes[0].x0 == "2024-02-11T12:00:00"
     plain = figures.series_figure(series, 40)  # without times: positions, as before
     assert list(plain.data[1].x) == list(range(40, 50)) and plain.layout.shapes[0].x0 == 39.5
+
+
+# -- presenter look -----------------------------------------------------------------------------
+
+
+def _font_sizes(node, found=None) -> list[float]:
+    """Every font size in a figure's JSON, wherever it is nested."""
+    found = [] if found is None else found
+    if isinstance(node, list):
+        for item in node:
+            _font_sizes(item, found)
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            if key in ("font", "tickfont", "textfont") and isinstance(value, dict):
+                if "size" in value:
+                    found.append(value["size"])
+            else:
+                _font_sizes(value, found)
+    return found
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda: figures.loss_figure(_history()),
+        lambda: figures.series_figure(np.sin(np.arange(300) / 9), 240),
+        figures.ambiguity_figure,
+    ],
+    ids=["loss", "series", "ambiguity"],
+)
+def test_the_presenter_look_scales_every_line_and_font_of_a_figure(build):
+    plain, look = build(), figures.PRESENTER
+    bold = figures.restyle(plain, look)
+    assert bold is not plain
+    # Lines: each trace's width is the plain one (plotly's 2 where none is named) times the scale.
+    for a, b in zip(plain.data, bold.data, strict=True):
+        if a.type == "scatter" and "lines" in (a.mode or "lines"):
+            width = a.line.width if a.line.width is not None else figures.PLOTLY_LINE_WIDTH
+            assert b.line.width == pytest.approx(width * look.line_scale)
+            assert b.line.width > width  # the control: the plain figure is thinner
+    for a, b in zip(plain.layout.shapes, bold.layout.shapes, strict=True):
+        assert b.line.width == pytest.approx(a.line.width * look.line_scale)
+    # Fonts: every size, however deeply nested, scaled (rounded to whole px).
+    sizes = _font_sizes(plain.to_plotly_json()["layout"])
+    bold_sizes = _font_sizes(bold.to_plotly_json()["layout"])
+    assert len(bold_sizes) >= len(sizes) > 3
+    assert sorted(bold_sizes)[-len(sizes) :] == sorted(round(s * look.font_scale) for s in sizes)
+    assert bold.layout.font.color == look.ink
+    assert bold.layout.xaxis.gridcolor == look.grid and bold.layout.xaxis.linecolor == look.ink
+
+
+def test_the_plain_look_leaves_a_figure_alone():
+    fig = figures.loss_figure(_history())
+    assert figures.restyle(fig, figures.PLAIN) is fig

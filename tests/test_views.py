@@ -21,6 +21,7 @@ from gru_core.views import data as data_views
 from gru_core.views import gates as gate_views
 from gru_core.views import overview as overview_views
 from gru_core.views import rollouts as rollout_views
+from gru_core.views import runs as runs_views
 from gru_core.views import status as status_views
 from gru_core.views import train as train_views
 
@@ -502,3 +503,12 @@ def test_the_standardise_note_gives_the_training_parts_own_mean_and_std():
     note = data_views.standardize_note(data, True)
     assert "(value - 20) / 10" in note and "own units" in note
     assert "Not standardised" in data_views.standardize_note(data, False)
+
+
+def test_the_runs_tables_compact_columns_are_each_models_best_among_a_few():
+    columns = ["pinned", "name", "status", "task", "models", "gru best", "gru last"]
+    columns += ["lstm best", "lstm last", "epochs", "time", "parameters", "date"]
+    table = pd.DataFrame([range(len(columns))], columns=columns)
+    compact = runs_views.compact_columns(table)
+    assert compact == ["pinned", "name", "status", "gru best", "lstm best", "epochs"]
+    assert len(compact) < len(columns)

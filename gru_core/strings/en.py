@@ -73,4 +73,10 @@ EN: dict[str, str] = {
     " 0.01. Its memory is short: 4 steps back, an input moves the RNN's forecast a third as much"
     " as the latest one does; it still moves the GRU's three quarters as much.",
     "lesson.rnn_forgets.next": "Next: on Memory, see how far back each model's forecast reaches",
+    # layouts and presenter mode
+    "present.toggle": "Presenter mode",
+    "present.help": "For a projector: large type, bold charts, the sidebar tucked away and the"
+    " charts before the settings. A link with ?present=1 opens the app this way.",
+    "runs.all_columns": "All columns",
+    "runs.all_columns.help": "Every column of the table; off, the few that fit a narrow window.",
 }

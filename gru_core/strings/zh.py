@@ -67,4 +67,10 @@ ZH: dict[str, str] = {
     "而 GRU 的误差仍接近 0.01。它的记忆很短：4 步之前的输入对 RNN 预测的影响只有最新输入的"
     "三分之一；对 GRU 的影响仍有四分之三。",
     "lesson.rnn_forgets.next": "下一步：在“Memory”页查看每个模型的预测能追溯到多远的过去",
+    # layouts and presenter mode
+    "present.toggle": "演示模式",
+    "present.help": "用于投影：大字号、粗线条图表，侧边栏收起，图表排在设置之前。"
+    "带 ?present=1 的链接会以此模式打开应用。",
+    "runs.all_columns": "显示所有列",
+    "runs.all_columns.help": "显示表格的每一列；关闭时只显示窄窗口也放得下的几列。",
 }

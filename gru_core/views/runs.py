@@ -133,6 +133,15 @@ def runs_table(runs: Sequence[Run], labels: dict[int, str]) -> pd.DataFrame:
     return frame.set_index("run").iloc[::-1]
 
 
+COMPACT_COLUMNS = ("pinned", "name", "status", "epochs")  # with each model's best, when narrow
+
+
+def compact_columns(frame: pd.DataFrame) -> list[str]:
+    """The Runs table's columns that fit a narrow window: pinned, name, status, each
+    model's best value and the epochs, in the table's order (the run id is its index)."""
+    return [c for c in frame.columns if c in COMPACT_COLUMNS or c.endswith(" best")]
+
+
 def filter_table(frame: pd.DataFrame, text: str) -> pd.DataFrame:
     """The rows whose name, status, task or models contain `text` (any case)."""
     text = text.strip().lower()
