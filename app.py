@@ -42,15 +42,17 @@ if "workspace_notice" in st.session_state and "workspace_notice_shown" not in st
     st.toast(st.session_state["workspace_notice"], icon=":material/info:")
 
 PAGES = [
-    st.Page("app_pages/overview.py", title="Overview", icon=":material/home:", default=True),
-    st.Page("app_pages/data.py", title="Data", icon=":material/dataset:"),
-    st.Page("app_pages/train.py", title="Train", icon=":material/model_training:"),
-    st.Page("app_pages/gates.py", title="Gates", icon=":material/tune:"),
-    st.Page("app_pages/memory.py", title="Memory", icon=":material/memory:"),
-    st.Page("app_pages/rollouts.py", title="Rollouts", icon=":material/timeline:"),
-    st.Page("app_pages/results.py", title="Results", icon=":material/insights:"),
-    st.Page("app_pages/runs.py", title="Runs", icon=":material/table_rows:"),
-    st.Page("app_pages/sweep.py", title="Sweep", icon=":material/grid_on:"),
+    st.Page(
+        "app_pages/overview.py", title=i18n.t("page.overview"), icon=":material/home:", default=True
+    ),
+    st.Page("app_pages/data.py", title=i18n.t("page.data"), icon=":material/dataset:"),
+    st.Page("app_pages/train.py", title=i18n.t("page.train"), icon=":material/model_training:"),
+    st.Page("app_pages/gates.py", title=i18n.t("page.gates"), icon=":material/tune:"),
+    st.Page("app_pages/memory.py", title=i18n.t("page.memory"), icon=":material/memory:"),
+    st.Page("app_pages/rollouts.py", title=i18n.t("page.rollouts"), icon=":material/timeline:"),
+    st.Page("app_pages/results.py", title=i18n.t("page.results"), icon=":material/insights:"),
+    st.Page("app_pages/runs.py", title=i18n.t("page.runs"), icon=":material/table_rows:"),
+    st.Page("app_pages/sweep.py", title=i18n.t("page.sweep"), icon=":material/grid_on:"),
 ]
 page = st.navigation(PAGES)
 
@@ -61,7 +63,7 @@ running = state.is_running()
 def run_status(was_running: bool) -> None:
     """The run's status on every page; redraws while it trains, reruns the app when it ends."""
     snap = state.snapshot()
-    st.markdown("**Current run**")
+    st.markdown(f"**{i18n.t('app.current_run')}**")
     render.status_block(snap, summary=True)
     if was_running and (snap is None or not snap.running):
         st.rerun()  # the run ended: redraw every page once with its final state, stop polling
@@ -71,7 +73,7 @@ with st.sidebar:
     run_status(running)
     st.divider()
     data_line = st.empty()
-    st.caption(f"**Devices:** {status.device_summary()}")
+    st.caption(i18n.t("app.devices", devices=status.device_summary()))
     st.selectbox(
         "Language · 语言",  # readable whichever language is on
         list(i18n.LANGUAGES),
@@ -84,7 +86,7 @@ with st.sidebar:
 
 
 def show_data() -> None:
-    data_line.caption(f"**Data:** {state.dataset().label}")
+    data_line.caption(i18n.t("app.data", data=state.dataset().label))
 
 
 show_data()

@@ -98,4 +98,17 @@ EN: dict[str, str] = {
     "format.seconds": "{s} s",
     "format.minutes": "{m} min {s} s",
     "format.hours": "{h} h {m} min",
+    # Navigation and the sidebar (app.py)
+    "page.overview": "Overview",
+    "page.data": "Data",
+    "page.train": "Train",
+    "page.gates": "Gates",
+    "page.memory": "Memory",
+    "page.rollouts": "Rollouts",
+    "page.results": "Results",
+    "page.runs": "Runs",
+    "page.sweep": "Sweep",
+    "app.current_run": "Current run",
+    "app.devices": "**Devices:** {devices}",
+    "app.data": "**Data:** {data}",
 }

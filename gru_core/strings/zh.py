@@ -98,4 +98,17 @@ ZH: dict[str, str] = {
     "format.seconds": "{s} 秒",
     "format.minutes": "{m} 分 {s} 秒",
     "format.hours": "{h} 小时 {m} 分",
+    # Navigation and the sidebar (app.py)
+    "page.overview": "概览",
+    "page.data": "数据",
+    "page.train": "训练",
+    "page.gates": "门控",
+    "page.memory": "记忆",
+    "page.rollouts": "自回归预测",
+    "page.results": "结果",
+    "page.runs": "运行记录",
+    "page.sweep": "参数扫描",
+    "app.current_run": "当前运行",
+    "app.devices": "**设备：**{devices}",
+    "app.data": "**数据：**{data}",
 }
