@@ -111,4 +111,16 @@ EN: dict[str, str] = {
     "app.current_run": "Current run",
     "app.devices": "**Devices:** {devices}",
     "app.data": "**Data:** {data}",
+    # Overview page
+    "overview.intro": "A **gated recurrent unit (GRU)** is a recurrent network: it reads a sequence one value at a time and carries a *hidden state* $h_t$ — a small vector that summarises what it has seen so far. Two *gates* decide, unit by unit and step by step, how much of that memory to use and how much to keep. Here a GRU and a plain MLP learn to forecast a noisy sine wave, and you can watch both learn, look inside the gates, and see how each forecasts when it has to feed on its own predictions.",
+    "overview.try": "Try it",
+    "overview.train_defaults": "Train with defaults",
+    "overview.train_defaults.help": "Trains the GRU and the MLP with the 'fast' preset on the current data and opens the Train page.",
+    "overview.train_defaults.caption": "The '{preset}' preset on the current data ({data}). A run already going is replaced.",
+    "overview.cards.caption": "Test MSE of each model's free-running forecast of the test part.",
+    "overview.inside": "Inside a GRU",
+    "overview.inside.lead": "At each step $t$ the GRU reads $x_t$ and updates its state (PyTorch's convention):",
+    "overview.gates": "- The **reset gate** $r_t \\in [0, 1]$ chooses how much of the old state feeds the new candidate $n_t$: near 0, the unit looks only at the current input.\n- The **update gate** $z_t \\in [0, 1]$ chooses how much of the old state to keep: near 1, the unit holds its memory; near 0, it takes the candidate. A unit whose $z$ averages $\\bar z$ remembers for about $1/(1-\\bar z)$ steps.\n- $\\sigma$ is the logistic sigmoid and $\\odot$ multiplies element by element.",
+    "overview.why": "Why the MLP cannot do it",
+    "overview.why.text": "The MLP baseline sees only the current value. A sine passes every value twice per period, once rising and once falling, so from one value alone the next one is ambiguous: the best the MLP can learn is an average. Fed its own predictions, its forecast collapses. The GRU's hidden state remembers where the wave came from, so it knows which way it is going.",
 }

@@ -111,4 +111,16 @@ ZH: dict[str, str] = {
     "app.current_run": "当前运行",
     "app.devices": "**设备：**{devices}",
     "app.data": "**数据：**{data}",
+    # Overview page
+    "overview.intro": "**门控循环单元（GRU）**是一种循环神经网络：它每次读入序列中的一个值，并携带一个*隐藏状态* $h_t$——一个概括了迄今所见内容的小向量。两个*门*逐个单元、逐个时间步地决定使用多少记忆、保留多少记忆。在这里，一个 GRU 和一个普通的 MLP 学习预测带噪声的正弦波：你可以看着它们学习，观察门控内部，并看看当它们必须以自己的预测作为输入时，各自预测得如何。",
+    "overview.try": "动手试试",
+    "overview.train_defaults": "用默认设置训练",
+    "overview.train_defaults.help": "用 fast 预设在当前数据上训练 GRU 和 MLP，并打开“训练”页面。",
+    "overview.train_defaults.caption": "在当前数据（{data}）上使用 {preset} 预设。正在进行的运行会被替换。",
+    "overview.cards.caption": "各模型对测试部分自回归预测的测试均方误差（MSE）。",
+    "overview.inside": "GRU 的内部",
+    "overview.inside.lead": "在每个时间步 $t$，GRU 读入 $x_t$ 并更新其状态（采用 PyTorch 的约定）：",
+    "overview.gates": "- **重置门** $r_t \\in [0, 1]$ 决定旧状态有多少进入新的候选状态 $n_t$：接近 0 时，该单元只看当前输入。\n- **更新门** $z_t \\in [0, 1]$ 决定保留多少旧状态：接近 1 时，该单元保持记忆；接近 0 时，它采用候选状态。若一个单元的 $z$ 平均为 $\\bar z$，它大约能记住 $1/(1-\\bar z)$ 步。\n- $\\sigma$ 是 logistic sigmoid 函数，$\\odot$ 表示逐元素相乘。",
+    "overview.why": "为什么 MLP 做不到",
+    "overview.why.text": "作为基线的 MLP 只能看到当前值。正弦波在每个周期里会两次经过同一个值，一次上升、一次下降，所以只凭一个值无法确定下一个值：MLP 最多只能学到一个平均。当它以自己的预测作为输入时，预测就会崩塌。而 GRU 的隐藏状态记得波形从哪里来，因此知道它正往哪个方向走。",
 }
