@@ -8,6 +8,7 @@ import streamlit as st
 
 from gru_app import render, state
 from gru_core import i18n, process_job
+from gru_core.views import data as data_views
 from gru_core.views import status
 
 st.set_page_config(page_title="GRU Lab", page_icon="📈", layout="wide")
@@ -86,7 +87,7 @@ with st.sidebar:
 
 
 def show_data() -> None:
-    data_line.caption(i18n.t("app.data", data=state.dataset().label))
+    data_line.caption(i18n.t("app.data", data=data_views.shown_label(state.dataset())))
 
 
 show_data()

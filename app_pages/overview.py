@@ -5,6 +5,7 @@ import streamlit as st
 from gru_app import render, state
 from gru_core import figures
 from gru_core.i18n import t
+from gru_core.views import data as data_views
 from gru_core.views import overview
 from gru_core.views import train as train_views
 
@@ -30,7 +31,7 @@ with start:
         t(
             "overview.train_defaults.caption",
             preset=train_views.DEFAULT_PRESET,
-            data=state.dataset().label,
+            data=data_views.shown_label(state.dataset()),
         )
     )
 

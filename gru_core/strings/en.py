@@ -123,4 +123,6 @@ EN: dict[str, str] = {
     "overview.gates": "- The **reset gate** $r_t \\in [0, 1]$ chooses how much of the old state feeds the new candidate $n_t$: near 0, the unit looks only at the current input.\n- The **update gate** $z_t \\in [0, 1]$ chooses how much of the old state to keep: near 1, the unit holds its memory; near 0, it takes the candidate. A unit whose $z$ averages $\\bar z$ remembers for about $1/(1-\\bar z)$ steps.\n- $\\sigma$ is the logistic sigmoid and $\\odot$ multiplies element by element.",
     "overview.why": "Why the MLP cannot do it",
     "overview.why.text": "The MLP baseline sees only the current value. A sine passes every value twice per period, once rising and once falling, so from one value alone the next one is ambiguous: the best the MLP can learn is an average. Fed its own predictions, its forecast collapses. The GRU's hidden state remembers where the wave came from, so it knows which way it is going.",
+    # Datasets' names (gru_core.views.data)
+    "data.sine": "noisy sine: {points} points, {periods} periods, noise {noise}, seed {seed}",
 }

@@ -120,7 +120,9 @@ ZH: dict[str, str] = {
     "overview.cards.caption": "各模型对测试部分自回归预测的测试均方误差（MSE）。",
     "overview.inside": "GRU 的内部",
     "overview.inside.lead": "在每个时间步 $t$，GRU 读入 $x_t$ 并更新其状态（采用 PyTorch 的约定）：",
-    "overview.gates": "- **重置门** $r_t \\in [0, 1]$ 决定旧状态有多少进入新的候选状态 $n_t$：接近 0 时，该单元只看当前输入。\n- **更新门** $z_t \\in [0, 1]$ 决定保留多少旧状态：接近 1 时，该单元保持记忆；接近 0 时，它采用候选状态。若一个单元的 $z$ 平均为 $\\bar z$，它大约能记住 $1/(1-\\bar z)$ 步。\n- $\\sigma$ 是 logistic sigmoid 函数，$\\odot$ 表示逐元素相乘。",
+    "overview.gates": "- **重置门** $r_t \\in [0, 1]$ 决定旧状态有多少进入新的候选状态 $n_t$：接近 0 时，该单元只看当前输入。\n- **更新门** $z_t \\in [0, 1]$ 决定保留多少旧状态：接近 1 时，该单元保持记忆；接近 0 时，它采用候选状态。若一个单元的 $z$ 平均为 $\\bar z$，它大约能记住 $1/(1-\\bar z)$ 步。\n- $\\sigma$ 是 sigmoid（逻辑斯谛）函数，$\\odot$ 表示逐元素相乘。",
     "overview.why": "为什么 MLP 做不到",
     "overview.why.text": "作为基线的 MLP 只能看到当前值。正弦波在每个周期里会两次经过同一个值，一次上升、一次下降，所以只凭一个值无法确定下一个值：MLP 最多只能学到一个平均。当它以自己的预测作为输入时，预测就会崩塌。而 GRU 的隐藏状态记得波形从哪里来，因此知道它正往哪个方向走。",
+    # Datasets' names (gru_core.views.data)
+    "data.sine": "带噪声的正弦波：{points} 个点，{periods} 个周期，噪声 {noise}，种子 {seed}",
 }
