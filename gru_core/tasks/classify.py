@@ -60,11 +60,9 @@ def make_labels(cfg: ClassifyConfig, freq: np.ndarray, phase: np.ndarray) -> np.
 METRICS = (
     Metric(
         "test_accuracy",
-        "test accuracy",
-        "Share of the test windows whose label the model gets right",
         lower_is_better=False,
     ),
-    Metric("test_loss", "test cross-entropy", "Mean cross-entropy on the test windows"),
+    Metric("test_loss"),
 )
 
 
@@ -74,7 +72,7 @@ class ClassifyTask(WindowsTask):
     name = "classify"
     metrics = METRICS
     primary = "test_accuracy"
-    train_loss_help = "the mean cross-entropy over the last epoch's training windows"
+    train_loss_help = "task.classify.train_loss_help"
     results_view = "classes"
 
     def __init__(self, spec: RunSpec, device: torch.device) -> None:
