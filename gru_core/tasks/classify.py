@@ -22,6 +22,7 @@ from torch import nn
 from gru_core import metrics
 from gru_core.config import _choice, _int
 from gru_core.heads import build_head
+from gru_core.i18n import t
 from gru_core.models import Forecaster
 from gru_core.spec import ModelSpec, RunSpec, task_options
 from gru_core.tasks import Batch, Metric
@@ -44,7 +45,7 @@ class ClassifyConfig(WindowData):
     @property
     def class_names(self) -> tuple[str, ...]:
         if self.label == "direction":
-            return ("falling", "rising")
+            return (t("chart.falling"), t("chart.rising"))
         edges = np.linspace(self.freq_low, self.freq_high, self.classes + 1)
         return tuple(f"f {a:.2f}-{b:.2f}" for a, b in zip(edges[:-1], edges[1:], strict=True))
 
