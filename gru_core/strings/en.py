@@ -333,4 +333,11 @@ EN: dict[str, str] = {
     "axis.window": "MSE and MAE (log scale)",
     "axis.classify": "accuracy and cross-entropy",
     "axis.text": "cross-entropy and perplexity (log scale)",
+    # Devices (gru_core.device)
+    "device.unavailable": "device {name} is not available here; available: {names}",
+    "device.asked": "{name} was asked for",
+    "device.no_gpu": "no GPU found, using the CPU",
+    "device.too_small": "{accel} is available, but {hidden} hidden units are too few to pay for GPU launch overhead (the GPU wins from {most}); the CPU is faster here",
+    "device.large": "{accel}: large enough run to benefit from the GPU",
+    "device.saved_run": "a saved run, shown from its checkpoint",
 }

@@ -333,4 +333,11 @@ ZH: dict[str, str] = {
     "axis.window": "MSE 与 MAE（对数刻度）",
     "axis.classify": "准确率与交叉熵",
     "axis.text": "交叉熵与困惑度（对数刻度）",
+    # Devices (gru_core.device)
+    "device.unavailable": "此处没有设备 {name}；可用的设备：{names}",
+    "device.asked": "按设置使用 {name}",
+    "device.no_gpu": "未找到 GPU，使用 CPU",
+    "device.too_small": "{accel} 可用，但 {hidden} 个隐藏单元太少，抵不上 GPU 的启动开销（从 {most} 个起 GPU 才更快）；这里 CPU 更快",
+    "device.large": "{accel}：运行规模足够大，使用 GPU 更有利",
+    "device.saved_run": "已保存的运行，按其检查点显示",
 }
