@@ -29,6 +29,14 @@ def shown_label(data: Dataset) -> str:
     return t("data.sine", **_sine_values(data.sine)) if data.sine is not None else data.label
 
 
+def shown_name(meta: dict) -> str:
+    """A stored dataset's name (a spec's "data": label, and sine settings where generated) as
+    a page shows it: a generated sine's in the current language."""
+    if meta.get("sine") is not None:
+        return t("data.sine", **_sine_values(DataConfig(**meta["sine"])))
+    return str(meta.get("label", ""))
+
+
 def generated_dataset(cfg: DataConfig = DataConfig(), series: np.ndarray | None = None) -> Dataset:
     """The noisy sine of `cfg` (pass `series` if it was already made, e.g. from a cache)."""
     values = datasets.make_sine(cfg) if series is None else series

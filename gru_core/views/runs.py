@@ -20,6 +20,7 @@ from gru_core.i18n import t
 from gru_core.store import Run
 from gru_core.strings.en import EN
 from gru_core.tasks import primary, task_class
+from gru_core.views import data as data_views
 from gru_core.views import rollouts
 from gru_core.views.status import format_duration
 from gru_core.views.train import config_settings, format_lr, model_config
@@ -40,9 +41,13 @@ def run_settings(run: Run) -> dict[str, object]:
 def settings_line(spec: dict) -> str:
     """A spec's main settings in one line: "models gru, mlp · hidden 16 · lr 5e-4 · ..."."""
     s = settings_of(spec)
-    return " · ".join(
-        f"{k.replace('_', ' ')} {show_value(k, s[k])}" for k in LINE_SETTINGS if k in s
-    )
+    return " · ".join(f"{setting_name(k)} {show_value(k, s[k])}" for k in LINE_SETTINGS if k in s)
+
+
+def setting_name(key: str) -> str:
+    """How run labels and lines name a setting: "hidden", "seq len" (`setting.<key>.short`)."""
+    text = f"setting.{key}.short"
+    return t(text) if text in EN else key.replace("_", " ")
 
 
 def settings_of(spec: dict) -> dict[str, object]:
@@ -56,7 +61,7 @@ def settings_of(spec: dict) -> dict[str, object]:
     out.update(
         task=spec.get("task", "forecast"),
         models=", ".join(m.get("name", "?") for m in spec.get("models", [])),
-        data=spec.get("data", {}).get("label", ""),
+        data=data_views.shown_name(spec.get("data", {})),
     )
     return out
 
@@ -88,7 +93,7 @@ def auto_labels(runs: Sequence[Run]) -> dict[int, str]:
     labels = {}
     for run in runs:
         s = settings[run.id]
-        parts = [f"{k.replace('_', ' ')} {show_value(k, s.get(k))}" for k in keys]
+        parts = [f"{setting_name(k)} {show_value(k, s.get(k))}" for k in keys]
         labels[run.id] = " · ".join(parts) if parts else t("runs.run", id=run.id)
     return labels
 
