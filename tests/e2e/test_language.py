@@ -1,0 +1,85 @@
+"""Browser: the browser's language picks the app's, the sidebar's switch changes it, and
+`?lang=zh` opens the app in 简体中文 whatever the browser's language."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlparse
+
+from tests.e2e.conftest import ARTIFACTS, AppPage, wait_for
+
+from gru_core.strings.en import EN
+from gru_core.strings.zh import ZH
+
+VIEWPORT = {"width": 1400, "height": 900}
+
+
+def _tab(browser, server, locale: str) -> tuple[object, AppPage]:
+    context = browser.new_context(viewport=VIEWPORT, locale=locale)
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    return context, AppPage(page, server.url)
+
+
+def _nav_links(tab: AppPage) -> list[str]:
+    return tab.page.locator("[data-testid='stSidebarNav'] a").all_inner_texts()
+
+
+def _main_text(tab: AppPage) -> str:
+    return tab.page.locator("[data-testid='stMain']").inner_text()
+
+
+def _speaks(tab: AppPage, table: dict[str, str]) -> bool:
+    """The page titles in the sidebar and the Overview's button are those of `table`."""
+    links = " ".join(_nav_links(tab))
+    pages = ("page.overview", "page.train", "page.runs", "page.sweep")
+    return all(table[k] in links for k in pages) and table["overview.train_defaults"] in (
+        _main_text(tab)
+    )
+
+
+def test_a_chinese_browser_gets_chinese_and_the_sidebar_switches_to_english(browser, server):
+    context, tab = _tab(browser, server, "zh-CN")
+    try:
+        tab.open()
+        assert wait_for(lambda: _speaks(tab, ZH), 90), (_nav_links(tab), _main_text(tab))
+        assert not _speaks(tab, EN)
+        assert EN["overview.why"] not in _main_text(tab)
+        assert ZH["overview.why"] in _main_text(tab)
+        assert ZH["status.none"] in tab.status()
+
+        # A first run, then the Overview as a Chinese reader sees it (the README's screenshot).
+        tab.page.get_by_role("button", name=ZH["overview.train_defaults"]).click()
+        tab.wait_for_run()
+        assert wait_for(lambda: ZH["status.finished"] in tab.status(), 60, 0.5)
+        tab.page.locator("[data-testid='stSidebarNav']").get_by_role(
+            "link", name=ZH["page.overview"]
+        ).click()
+        tab.wait_for_run()
+        assert wait_for(lambda: ZH["card.test"].format(model="GRU") in _main_text(tab), 30)
+        tab.page.wait_for_timeout(1500)  # the charts finish drawing
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        tab.page.screenshot(path=str(ARTIFACTS / "overview-zh.png"))
+
+        tab.select("lang", "English")
+        assert wait_for(lambda: _speaks(tab, EN), 90)
+        assert not _speaks(tab, ZH) and EN["status.finished"] in tab.status()
+        assert "lang" in parse_qs(urlparse(tab.page.url).query)  # kept in the URL
+        tab.page.reload()
+        tab.wait_for_run()
+        assert wait_for(lambda: _speaks(tab, EN), 90)  # the URL's choice beats the browser's
+        assert tab.exceptions() == []
+    finally:
+        context.close()
+
+
+def test_lang_zh_in_the_url_opens_chinese_in_an_english_browser(browser, server):
+    context, tab = _tab(browser, server, "en-US")
+    try:
+        tab.open()
+        assert wait_for(lambda: _speaks(tab, EN), 90)  # the control: this browser gets English
+        tab.page.goto(f"{server.url}/?lang=zh")
+        tab.wait_for_run()
+        assert wait_for(lambda: _speaks(tab, ZH), 90) and not _speaks(tab, EN)
+        assert tab.exceptions() == []
+    finally:
+        context.close()
