@@ -13,7 +13,7 @@ import math
 import numbers
 from dataclasses import dataclass, field
 
-from gru_core.i18n import t
+from gru_core.i18n import Texts, t
 
 
 class ConfigError(ValueError):
@@ -187,15 +187,9 @@ class DataConfig:
 # Model kinds by name, in the order the Train page lists them. The registry that builds them
 # (gru_core.models.KINDS) imports torch; this list does not, so configs validate without it.
 # tests/test_models.py checks that the two agree.
-MODEL_KINDS = {  # kind -> label on cards, charts and tables (cells.KINDS's labels)
-    "gru": "GRU",
-    "mlp": "MLP",
-    "rnn": "RNN",
-    "lstm": "LSTM",
-    "gru_d2l": "GRU (d2l)",
-    "gru_update_only": "GRU, update gate only",
-    "gru_reset_only": "GRU, reset gate only",
-}
+MODEL_KINDS = Texts(  # kind -> its label on cards, charts and tables (the text `kind.<kind>`)
+    "kind.", ("gru", "mlp", "rnn", "lstm", "gru_d2l", "gru_update_only", "gru_reset_only")
+)
 TASK_NAMES = (
     "forecast",
     "window",
