@@ -420,4 +420,10 @@ EN: dict[str, str] = {
     "look_for.gru_d2l": "The same lesson as PyTorch's GRU: high z keeps h; compare how r acts on h before the matrix.",
     "look_for.gru_update_only": "Compare with the full GRU: z alone still keeps state, but the candidate must always read all of it.",
     "look_for.gru_reset_only": "Without z, h is rewritten every step, as in a vanilla RNN: watch it follow the input closely.",
+    # Forecast errors table (gru_core.views.rollouts)
+    "rollouts.column.model": "model",
+    "rollouts.column.free_mse": "free-running MSE",
+    "rollouts.column.free_mae": "free-running MAE",
+    "rollouts.column.one_step_mse": "one-step MSE",
+    "rollouts.column.one_step_mae": "one-step MAE",
 }

@@ -420,4 +420,10 @@ ZH: dict[str, str] = {
     "look_for.gru_d2l": "与 PyTorch 的 GRU 是同一课：z 高时保留 h；比较 r 在乘以矩阵之前如何作用于 h。",
     "look_for.gru_update_only": "与完整的 GRU 对比：仅靠 z 仍能保留状态，但候选状态必须每次都读取全部状态。",
     "look_for.gru_reset_only": "没有 z 时，h 每一步都被重写，就像普通 RNN：看它如何紧跟输入。",
+    # Forecast errors table (gru_core.views.rollouts)
+    "rollouts.column.model": "模型",
+    "rollouts.column.free_mse": "自回归 MSE",
+    "rollouts.column.free_mae": "自回归 MAE",
+    "rollouts.column.one_step_mse": "单步 MSE",
+    "rollouts.column.one_step_mae": "单步 MAE",
 }
