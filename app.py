@@ -13,19 +13,21 @@ from gru_core.views import status
 
 st.set_page_config(page_title="GRU Lab", page_icon="📈", layout="wide")
 
-# The language first, before any text is made: the switch's value (kept in the URL as ?lang=),
-# else the browser's language. The switch itself is drawn at the foot of the sidebar.
+# The language first, before any text is made: the switch's value, else the URL's ?lang=
+# (a code: en, zh), else the browser's language. The switch itself is drawn at the foot of the
+# sidebar and writes its code to the URL, so a link or a reload keeps the choice.
 LANGUAGE_KEY = "lang"
-BROWSER_LANGUAGE = i18n.pick_language(st.context.locale)
-i18n.set_language(
+URL_LANGUAGE = st.query_params.get(LANGUAGE_KEY)
+LANGUAGE = (
     st.session_state.get(LANGUAGE_KEY)
-    or (
-        st.query_params.get(LANGUAGE_KEY)
-        if st.query_params.get(LANGUAGE_KEY) in i18n.LANGUAGES
-        else None
-    )
-    or BROWSER_LANGUAGE
+    or (URL_LANGUAGE if URL_LANGUAGE in i18n.LANGUAGES else None)
+    or i18n.pick_language(st.context.locale)
 )
+i18n.set_language(LANGUAGE)
+
+
+def _language_to_url() -> None:
+    st.query_params[LANGUAGE_KEY] = st.session_state[LANGUAGE_KEY]
 
 
 @st.cache_resource(show_spinner=False)
@@ -78,10 +80,10 @@ with st.sidebar:
     st.selectbox(
         "Language · 语言",  # readable whichever language is on
         list(i18n.LANGUAGES),
-        index=list(i18n.LANGUAGES).index(BROWSER_LANGUAGE),
+        index=list(i18n.LANGUAGES).index(LANGUAGE),
         format_func=i18n.LANGUAGES.get,
         key=LANGUAGE_KEY,
-        bind="query-params",
+        on_change=_language_to_url,  # the code, not the shown name, as bind= would write
         help=i18n.t("app.language.help"),
     )
 

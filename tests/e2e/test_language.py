@@ -84,6 +84,14 @@ def test_lang_zh_in_the_url_opens_chinese_in_an_english_browser(browser, server)
         assert wait_for(lambda: _speaks(tab, EN), 90)  # the control: this browser gets English
         _open(tab, "?lang=zh")
         assert wait_for(lambda: _speaks(tab, ZH), 90) and not _speaks(tab, EN)
+        # Another page, another run of the script: still Chinese (the choice is kept).
+        tab.page.locator("[data-testid='stSidebarNav']").get_by_role(
+            "link", name=ZH["page.runs"]
+        ).click()
+        tab.wait_for_run()
+        title = tab.page.locator("h1").first
+        assert wait_for(lambda: title.inner_text().strip() == ZH["page.runs"], 60)
+        assert ZH["page.overview"] in " ".join(_nav_links(tab))
         assert tab.exceptions() == []
     finally:
         context.close()
