@@ -14,23 +14,26 @@ fork_server.warm()
 
 from gru_app import layout, lessons, present, render, share, state  # noqa: E402
 from gru_core import i18n, process_job  # noqa: E402
+from gru_core.views import data as data_views  # noqa: E402
 from gru_core.views import status  # noqa: E402
 
 st.set_page_config(page_title="GRU Lab", page_icon="📈", layout="wide")
 
-# The language first, before any text is made: the switch's value (kept in the URL as ?lang=),
-# else the browser's language. The switch itself is drawn at the foot of the sidebar.
+# The language first, before any text is made: the switch's value, else the URL's ?lang=
+# (a code: en, zh), else the browser's language. The switch itself is drawn at the foot of the
+# sidebar and writes its code to the URL, so a link or a reload keeps the choice.
 LANGUAGE_KEY = "lang"
-BROWSER_LANGUAGE = i18n.pick_language(st.context.locale)
-i18n.set_language(
+URL_LANGUAGE = st.query_params.get(LANGUAGE_KEY)
+LANGUAGE = (
     st.session_state.get(LANGUAGE_KEY)
-    or (
-        st.query_params.get(LANGUAGE_KEY)
-        if st.query_params.get(LANGUAGE_KEY) in i18n.LANGUAGES
-        else None
-    )
-    or BROWSER_LANGUAGE
+    or (URL_LANGUAGE if URL_LANGUAGE in i18n.LANGUAGES else None)
+    or i18n.pick_language(st.context.locale)
 )
+i18n.set_language(LANGUAGE)
+
+
+def _language_to_url() -> None:
+    st.query_params[LANGUAGE_KEY] = st.session_state[LANGUAGE_KEY]
 
 
 @st.cache_resource(show_spinner=False)
@@ -53,15 +56,17 @@ if "workspace_notice" in st.session_state and "workspace_notice_shown" not in st
     st.toast(st.session_state["workspace_notice"], icon=":material/info:")
 
 PAGES = [
-    st.Page("app_pages/overview.py", title="Overview", icon=":material/home:", default=True),
-    st.Page("app_pages/data.py", title="Data", icon=":material/dataset:"),
-    st.Page("app_pages/train.py", title="Train", icon=":material/model_training:"),
-    st.Page("app_pages/gates.py", title="Gates", icon=":material/tune:"),
-    st.Page("app_pages/memory.py", title="Memory", icon=":material/memory:"),
-    st.Page("app_pages/rollouts.py", title="Rollouts", icon=":material/timeline:"),
-    st.Page("app_pages/results.py", title="Results", icon=":material/insights:"),
-    st.Page("app_pages/runs.py", title="Runs", icon=":material/table_rows:"),
-    st.Page("app_pages/sweep.py", title="Sweep", icon=":material/grid_on:"),
+    st.Page(
+        "app_pages/overview.py", title=i18n.t("page.overview"), icon=":material/home:", default=True
+    ),
+    st.Page("app_pages/data.py", title=i18n.t("page.data"), icon=":material/dataset:"),
+    st.Page("app_pages/train.py", title=i18n.t("page.train"), icon=":material/model_training:"),
+    st.Page("app_pages/gates.py", title=i18n.t("page.gates"), icon=":material/tune:"),
+    st.Page("app_pages/memory.py", title=i18n.t("page.memory"), icon=":material/memory:"),
+    st.Page("app_pages/rollouts.py", title=i18n.t("page.rollouts"), icon=":material/timeline:"),
+    st.Page("app_pages/results.py", title=i18n.t("page.results"), icon=":material/insights:"),
+    st.Page("app_pages/runs.py", title=i18n.t("page.runs"), icon=":material/table_rows:"),
+    st.Page("app_pages/sweep.py", title=i18n.t("page.sweep"), icon=":material/grid_on:"),
     st.Page("app_pages/lessons.py", title=i18n.t("lessons.nav"), icon=":material/school:"),
 ]
 page = st.navigation(PAGES)
@@ -73,7 +78,7 @@ running = state.is_running()
 def run_status(was_running: bool) -> None:
     """The run's status on every page; redraws while it trains, reruns the app when it ends."""
     snap = state.snapshot()
-    st.markdown("**Current run**")
+    st.markdown(f"**{i18n.t('app.current_run')}**")
     render.status_block(snap, summary=True)
     if was_running and (snap is None or not snap.running):
         st.rerun()  # the run ended: redraw every page once with its final state, stop polling
@@ -84,21 +89,21 @@ with st.sidebar:
     st.divider()
     data_line = st.empty()
     share.copy_link_button()
-    st.caption(f"**Devices:** {status.device_summary()}")
+    st.caption(i18n.t("app.devices", devices=status.device_summary()))
     st.selectbox(
         "Language · 语言",  # readable whichever language is on
         list(i18n.LANGUAGES),
-        index=list(i18n.LANGUAGES).index(BROWSER_LANGUAGE),
+        index=list(i18n.LANGUAGES).index(LANGUAGE),
         format_func=i18n.LANGUAGES.get,
         key=LANGUAGE_KEY,
-        bind="query-params",
+        on_change=_language_to_url,  # the code, not the shown name, as bind= would write
         help=i18n.t("app.language.help"),
     )
     present.switch()
 
 
 def show_data() -> None:
-    data_line.caption(f"**Data:** {state.dataset().label}")
+    data_line.caption(i18n.t("app.data", data=data_views.shown_label(state.dataset())))
 
 
 show_data()

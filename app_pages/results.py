@@ -4,10 +4,11 @@ import streamlit as st
 
 from gru_app import layout, present, render, state
 from gru_core import figures
+from gru_core.i18n import t
 from gru_core.views import tasks as task_views
 from gru_core.views import windows as window_views
 
-st.title("Results")
+st.title(t("page.results"))
 first = render.need_run()
 running = first.running
 view = task_views.results_view(first.spec.task)
@@ -15,7 +16,7 @@ view = task_views.results_view(first.spec.task)
 
 def windows(snap) -> None:
     table = window_views.window_predictions(snap)
-    st.subheader("Predicted against true, every test window")
+    st.subheader(t("results.scatter"))
     preds = {n: table[n].to_numpy() for n in snap.names}
     present.plotly_chart(
         st,
@@ -23,7 +24,7 @@ def windows(snap) -> None:
         key="results_scatter",
         width="stretch",
     )
-    st.subheader("Sample test windows and what each model says")
+    st.subheader(t("results.samples"))
     s = window_views.sample_windows(snap)
     present.plotly_chart(
         st,
@@ -32,37 +33,36 @@ def windows(snap) -> None:
         width="stretch",
     )
     if snap.spec.options.get("target") == "last":
-        st.caption(
-            "The target (ring) is the window's own last point, which the model has read:"
-            " this run measures copying, not forecasting."
-        )
+        st.caption(t("results.copying"))
 
 
 def classes(snap) -> None:
     results = window_views.class_results(snap)
-    st.subheader("Confusion matrices on the test windows")
+    st.subheader(t("results.confusion"))
     for column, name in zip(
         layout.columns(len(snap.names), key="results_confusion", min_width="18rem"),
         snap.names,
         strict=True,
     ):
-        title = f"{snap.label(name)}: accuracy {results.accuracy(name):.1%}"
+        title = t(
+            "results.accuracy", model=snap.label(name), accuracy=f"{results.accuracy(name):.1%}"
+        )
         present.plotly_chart(
             column,
             figures.confusion_figure(results.matrices[name], results.class_names, title),
             key=f"results_confusion_{name}",
             width="stretch",
         )
-    st.caption("Rows: the true class; columns: the class the model said.")
+    st.caption(t("results.confusion.caption"))
 
 
 def samples(snap) -> None:
-    st.subheader("Samples, newest first")
+    st.subheader(t("results.text_samples"))
     rows = task_views.samples(snap.history, snap.names)
     if not rows:
-        st.info("The first samples come with the first evaluation.")
+        st.info(t("results.no_samples"))
     for row in rows:
-        st.markdown(f"**Epoch {row['epoch']}**")
+        st.markdown(f"**{t('status.progress.epoch_n', epoch=row['epoch'])}**")
         for name in snap.names:
             st.text(f"{snap.label(name)}: {row[name]}")
 
@@ -75,8 +75,10 @@ def results() -> None:
     snap = state.viewed_snapshot()
     st.caption(state.run_caption(snap))
     if view == "rollouts":
-        st.info("Forecasting runs show their results on the Rollouts and Gates pages.")
-        st.page_link("app_pages/rollouts.py", label="Go to Rollouts", icon=":material/timeline:")
+        st.info(t("results.forecast"))
+        st.page_link(
+            "app_pages/rollouts.py", label=t("results.go_rollouts"), icon=":material/timeline:"
+        )
         return
     render.metric_cards(snap)
     VIEWS[view](snap)

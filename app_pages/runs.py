@@ -8,7 +8,7 @@ from gru_core.i18n import t
 from gru_core.store import StoreError
 from gru_core.views import runs as views
 
-st.title("Runs")
+st.title(t("page.runs"))
 ss = st.session_state
 if ss.get("runs_notice"):
     st.info(ss.pop("runs_notice"))
@@ -16,7 +16,7 @@ if ss.get("runs_error"):
     st.error(ss.pop("runs_error"))
 if ss.get("runs_deleted"):
     st.button(
-        f"Undo: bring back the {len(ss['runs_deleted'])} deleted run(s)",
+        t("runs.undo", n=len(ss["runs_deleted"])),
         key="runs_undo",
         icon=":material/undo:",
         on_click=state.undo_delete,
@@ -26,13 +26,12 @@ all_runs = state.runs()
 labels = views.auto_labels(all_runs)
 by_id = {r.id: r for r in all_runs}
 
-with st.expander("Add a run from a bundle (.zip)"):
+with st.expander(t("runs.import")):
     upload = st.file_uploader(
-        "Run bundle",
+        t("runs.bundle"),
         type=["zip"],
         key="runs_upload",
-        help=f"A .zip downloaded from this page or written by `python -m gru_core train --save`"
-        f" (at most {bundle.MAX_BUNDLE_BYTES // 2**20} MB). Nothing in it is ever run.",
+        help=t("runs.bundle.help", mb=bundle.MAX_BUNDLE_BYTES // 2**20),
     )
     if upload is not None:
         state.import_bundle(upload)
@@ -40,16 +39,26 @@ with st.expander("Add a run from a bundle (.zip)"):
             st.rerun()
 
 if not all_runs:
-    st.info("No runs yet: each run you start on the Train page is kept here.")
-    st.page_link("app_pages/train.py", label="Go to Train", icon=":material/model_training:")
+    st.info(t("runs.none"))
+    st.page_link("app_pages/train.py", label=t("runs.go_train"), icon=":material/model_training:")
     st.stop()
 
 search, order = st.columns([3, 2])
-text = search.text_input("Filter", key="runs_filter", placeholder="name, status, task, model")
-sort = order.selectbox("Sort by", ["newest", "oldest", "name", "status"], key="runs_sort")
+text = search.text_input(
+    t("runs.filter"), key="runs_filter", placeholder=t("runs.filter.placeholder")
+)
+sort = order.selectbox(
+    t("runs.sort"),
+    ["newest", "oldest", "name", "status"],
+    key="runs_sort",
+    format_func=lambda s: t(f"runs.sort.{s}"),
+)
 table = views.filter_table(views.runs_table(all_runs, labels), text)
 if sort != "newest" and not table.empty:
-    table = table.iloc[::-1] if sort == "oldest" else table.sort_values(sort, kind="stable")
+    if sort == "oldest":
+        table = table.iloc[::-1]
+    else:
+        table = table.sort_values(views.column(sort), kind="stable")
 every = st.toggle(t("runs.all_columns"), key="runs_all_columns", help=t("runs.all_columns.help"))
 st.dataframe(
     table,
@@ -60,8 +69,7 @@ st.dataframe(
 )
 metrics = sorted({views.main_metric(r) for r in all_runs})
 st.caption(
-    f"{len(all_runs)} runs (at most 200 are kept; pin a run to keep it). Best and last:"
-    f" {', '.join(m.replace('_', ' ') for m in metrics)}."
+    t("runs.caption", n=len(all_runs), metrics=", ".join(views.metric_label(m) for m in metrics))
 )
 
 ids = list(reversed(by_id))  # newest first
@@ -72,10 +80,12 @@ def name(run_id: int) -> str:
 
 
 ss["runs_compare"] = [r for r in ss.get("runs_compare", ids[:2]) if r in by_id]
-chosen = st.multiselect("Compare runs", ids, key="runs_compare", format_func=name)
+chosen = st.multiselect(t("runs.compare"), ids, key="runs_compare", format_func=name)
 if chosen:
     picked = [by_id[r] for r in chosen]
-    curves, table_tab, forecasts = st.tabs(["Loss curves", "Settings", "Forecasts"])
+    curves, table_tab, forecasts = st.tabs(
+        [t("runs.tab.curves"), t("runs.tab.settings"), t("runs.tab.forecasts")]
+    )
     with curves:
         present.plotly_chart(
             st,
@@ -85,17 +95,17 @@ if chosen:
             key="runs_overlay",
             width="stretch",
         )
-        st.caption("One colour per run. Line style: each model's train loss, then its test error.")
+        st.caption(t("runs.curves.caption"))
     with table_tab:
-        only = st.toggle("Only the differences", key="runs_only_differences", value=True)
+        only = st.toggle(t("runs.only_differences"), key="runs_only_differences", value=True)
         st.dataframe(views.settings_table(picked, labels, only), width="stretch")
     with forecasts:
         shown, skipped = state.same_data_snapshots(chosen)
         if skipped:
-            st.caption(f"Not drawn (other data than the first run): {', '.join(skipped)}.")
+            st.caption(t("runs.skipped.data", runs=", ".join(skipped)))
         others = [name(r) for r, snap in shown if snap.spec.task != "forecast"]
         if others:
-            st.caption(f"Not drawn (not forecasting runs; see Results): {', '.join(others)}.")
+            st.caption(t("runs.skipped.task", runs=", ".join(others)))
         shown = [(r, snap) for r, snap in shown if snap.spec.task == "forecast"]
         if shown:
             present.plotly_chart(
@@ -105,44 +115,45 @@ if chosen:
                 width="stretch",
             )
 
-st.subheader("One run")
-one = st.selectbox("Run", ids, key="runs_one", format_func=name)
+st.subheader(t("runs.one"))
+one = st.selectbox(t("runs.one.pick"), ids, key="runs_one", format_func=name)
 run = by_id[one]
-st.caption(f"{run.status}: {run.message}" if run.message else run.status)
+status = t(f"status.{run.status}")
+st.caption(f"{status}: {run.message}" if run.message else status)
 left, right = st.columns([3, 1])
 ss.setdefault(f"runs_name_{one}", run.name)
 left.text_input(
-    "Name",
+    t("runs.name"),
     key=f"runs_name_{one}",
     on_change=state.rename_run,
     args=(one,),
     placeholder=labels[one],
-    help="Empty: the automatic label, made of the settings in which it differs from the others.",
+    help=t("runs.name.help"),
 )
 ss.setdefault(f"runs_pin_{one}", run.pinned)
-right.toggle("Pinned", key=f"runs_pin_{one}", on_change=state.pin_run, args=(one,))
+right.toggle(t("runs.pinned"), key=f"runs_pin_{one}", on_change=state.pin_run, args=(one,))
 again, resume, delete, download = layout.columns(4, key="runs_actions", min_width="12rem")
 again.button(
-    "Train again with these settings",
+    t("runs.again"),
     key="runs_again",
     icon=":material/replay:",
     on_click=state.train_again,
     args=(one,),
     width="stretch",
-    help="Loads its settings and its data into the Train page.",
+    help=t("runs.again.help"),
 )
 resume.button(
-    "Resume",
+    t("runs.resume"),
     key="runs_resume",
     icon=":material/resume:",
     disabled=run.status not in ("stopped", "interrupted") or state.is_running(),
     on_click=state.resume_saved,
     args=(one,),
     width="stretch",
-    help="Continue from its last saved epoch, in this tab.",
+    help=t("runs.resume.help"),
 )
 delete.button(
-    "Delete",
+    t("runs.delete"),
     key="runs_delete",
     icon=":material/delete:",
     on_click=state.delete_run,
@@ -155,7 +166,7 @@ except StoreError as exc:
     download.caption(str(exc))
 else:
     download.download_button(
-        "Download (.zip)",
+        t("runs.download"),
         data,
         file_name=bundle.filename(views.name_of(run, labels)),
         mime="application/zip",
@@ -165,4 +176,4 @@ else:
         on_click="ignore",
     )
 if ss.get("train_loaded") == one:
-    st.page_link("app_pages/train.py", label="Its settings are on the Train page", icon="➡️")
+    st.page_link("app_pages/train.py", label=t("runs.loaded"), icon="➡️")

@@ -5,16 +5,14 @@ import streamlit as st
 from gru_app import layout, present, state, sweeps
 from gru_core import figures
 from gru_core.config import ConfigError
+from gru_core.i18n import t
 from gru_core.sweep import MAX_SEEDS, SweepError
 from gru_core.sweep_runs import Sweep, sweepable
 from gru_core.tasks import primary, task_class
 from gru_core.views import sweep as views
 
-st.title("Sweep")
-st.caption(
-    "Vary one or two settings over a few values, each with several seeds. The other settings"
-    " are the Train page's, the data the Data page's. Every run is saved in this workspace."
-)
+st.title(t("page.sweep"))
+st.caption(t("sweep.intro"))
 store, ws = state.store(), state.workspace()
 names = list(sweepable())
 workers = sweeps.workers()
@@ -27,7 +25,7 @@ with settings_area:
     try:
         model_cfg, train_cfg = state.chosen_configs()
     except ConfigError as exc:
-        problem = f"The Train page's settings cannot train: {exc}"
+        problem = t("sweep.bad_settings", error=exc)
         model_cfg = train_cfg = None
 
     ss = st.session_state
@@ -39,18 +37,20 @@ with settings_area:
     def values_box(slot: str) -> tuple[str, list] | None:
         """A setting to vary and its values; None (and the reason shown) when they are bad."""
         options = names if slot == "1" else [n for n in names if n != ss["sweep_setting_1"]]
-        label = "Setting" if slot == "1" else "Second setting"
+        label = t("sweep.setting") if slot == "1" else t("sweep.setting2")
         name = st.selectbox(
             label, options, key=f"sweep_setting_{slot}", format_func=views.setting_label
         )
         s = sweepable()[name]
         if s.choices:
             key = f"sweep_choices_{name}"
-            return name, st.multiselect("Values", s.choices, default=list(s.choices), key=key)
+            return name, st.multiselect(
+                t("sweep.values"), s.choices, default=list(s.choices), key=key
+            )
         key = f"sweep_values_{name}"
         base = views.base_value(name, model_cfg, train_cfg) if model_cfg else ""
         ss.setdefault(key, views.default_values(name, base))
-        text = st.text_input("Values", key=key, help=f"Comma-separated. {s.help}")
+        text = st.text_input(t("sweep.values"), key=key, help=t("sweep.values.help", help=s.help))
         try:
             return name, views.parse_values(name, text)
         except SweepError as exc:
@@ -59,9 +59,9 @@ with settings_area:
 
     with st.container(border=True):
         chosen = [values_box("1")]
-        if st.toggle("Vary a second setting", value=True, key="sweep_two"):
+        if st.toggle(t("sweep.two"), value=True, key="sweep_two"):
             chosen.append(values_box("2"))
-        seeds = st.slider("Seeds per cell", 1, MAX_SEEDS, 3, key="sweep_seeds")
+        seeds = st.slider(t("sweep.seeds"), 1, MAX_SEEDS, 3, key="sweep_seeds")
     if problem is None and all(chosen):
         try:
             plan = Sweep(
@@ -83,7 +83,7 @@ with settings_area:
         st.info(views.summary(plan, workers))
     running_here = sweeps.busy()
     st.button(
-        "Start sweep",
+        t("sweep.start"),
         key="sweep_start",
         type="primary",
         icon=":material/play_arrow:",
@@ -91,23 +91,25 @@ with settings_area:
         on_click=sweeps.start,
         args=(plan,),
         width="stretch",
-        help="Train every run in the background; the heatmap fills in as runs finish.",
+        help=t("sweep.start.help"),
     )
     if ss.get(sweeps.ERROR_KEY):
         st.error(ss[sweeps.ERROR_KEY])
     if running_here:
-        st.caption("A sweep is training on this server; start another when it ends.")
+        st.caption(t("sweep.busy"))
 
 shown_ids = views.sweep_ids(store.runs(ws))
 with results_area:
     if not shown_ids:
-        st.info("No sweep yet in this workspace: choose settings and press Start sweep.")
+        st.info(t("sweep.none"))
         st.stop()
     shown = st.session_state.get(sweeps.SHOWN_KEY)
     if shown not in shown_ids:
         shown = shown_ids[0]
     if len(shown_ids) > 1:
-        shown = st.selectbox("Sweep", shown_ids, index=shown_ids.index(shown), key="sweep_pick")
+        shown = st.selectbox(
+            t("page.sweep"), shown_ids, index=shown_ids.index(shown), key="sweep_pick"
+        )
     st.session_state[sweeps.SHOWN_KEY] = shown
 
 job = sweeps.job(shown)
@@ -124,30 +126,34 @@ def results(sweep_id: str, was_live: bool) -> None:
     left = views.not_done(runs)
     if running:
         st.button(
-            "Cancel",
+            t("sweep.cancel"),
             key="sweep_cancel",
             icon=":material/stop:",
             on_click=sweeps.cancel,
             args=(sweep_id,),
-            help="Stop the sweep; finished runs are kept.",
+            help=t("sweep.cancel.help"),
         )
     elif left:
-        st.warning(f"This sweep was interrupted: {len(left)} of {len(runs)} runs are not done.")
+        st.warning(t("sweep.interrupted", left=len(left), runs=len(runs)))
         st.button(
-            "Continue",
+            t("sweep.continue"),
             key="sweep_continue",
             icon=":material/resume:",
             on_click=sweeps.start,
             args=(plan, sweep_id),
             disabled=sweeps.busy(),
-            help="Train the runs not yet done; finished ones are kept.",
+            help=t("sweep.continue.help"),
         )
     if job is not None and job.error:
         st.error(job.error)
     models = [m.name for m in plan.spec(plan.runs[0], validate=False).models]
     metric = primary(task_class(plan.task))
     model = st.radio(
-        "Model", models, horizontal=True, key="sweep_model", format_func=figures.model_label
+        t("sweep.model"),
+        models,
+        horizontal=True,
+        key="sweep_model",
+        format_func=figures.model_label,
     )
     grid = views.heatmap(plan, runs, model, metric.name)
     present.plotly_chart(
@@ -160,22 +166,19 @@ def results(sweep_id: str, was_live: bool) -> None:
             grid.seeds,
             grid.row_name,
             grid.column_name,
-            f"best {metric.label}",
+            t("sweep.best", metric=metric.label),
         ),
         key="sweep_heatmap",
         width="stretch",
         config={"staticPlot": running},
     )
-    st.caption(
-        f"Each cell: the mean over its seeds of each run's best {metric.label}."
-        " Hover for the standard deviation and the seeds done."
-    )
+    st.caption(t("sweep.heatmap.caption", metric=metric.label))
     failed = [r for r in runs if r.status in ("failed", "diverged")]
     for r in failed[:3]:
         st.error(f"{r.key}: {r.message}")
     cells = views.cells(plan)
     cell = st.selectbox(
-        "Cell",
+        t("sweep.cell"),
         range(len(cells)),
         key="sweep_cell",
         format_func=lambda i: views.cell_label(plan, cells[i]),
@@ -190,13 +193,10 @@ def results(sweep_id: str, was_live: bool) -> None:
         width="stretch",
         config={"staticPlot": running},
     )
-    st.caption(
-        f"Training loss of the cell's {len(mine)} finished run(s): their mean, and a band of"
-        " ±1 standard deviation over seeds."
-    )
+    st.caption(t("sweep.band.caption", n=len(mine)))
     open_col, csv_col = layout.columns(2, key="sweep_actions", min_width="16rem")
     open_col.button(
-        "Open these runs on the Runs page",
+        t("sweep.open"),
         key="sweep_open",
         disabled=not mine,
         on_click=sweeps.open_on_runs_page,
@@ -205,7 +205,7 @@ def results(sweep_id: str, was_live: bool) -> None:
         width="stretch",
     )
     csv_col.download_button(
-        "Download CSV (one row per run)",
+        t("sweep.csv"),
         views.csv_text(plan, runs),
         file_name=f"sweep-{sweep_id}.csv",
         mime="text/csv",
@@ -215,7 +215,7 @@ def results(sweep_id: str, was_live: bool) -> None:
     )
     picked = st.session_state.get(sweeps.RUNS_SELECTION_KEY)
     if picked and picked["sweep"] == sweep_id:
-        st.caption(f"{len(picked['runs'])} run(s) selected for the Runs page.")
+        st.caption(t("sweep.selected", n=len(picked["runs"])))
     if was_live and not running:
         st.rerun()  # the sweep ended: redraw the page once, stop polling
 

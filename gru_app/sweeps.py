@@ -16,6 +16,7 @@ import threading
 import streamlit as st
 
 from gru_app import state
+from gru_core.i18n import t
 from gru_core.sweep_runs import RAY_ADDRESS_ENV, Sweep, SweepJob, make_executor
 from gru_core.views import sweep as sweep_views
 
@@ -59,9 +60,7 @@ def start(plan: Sweep, sweep_id: str | None = None) -> None:
     st.session_state.pop(ERROR_KEY, None)
     with lock:
         if busy():
-            st.session_state[ERROR_KEY] = (
-                "Another sweep is training on this server; try again when it ends."
-            )
+            st.session_state[ERROR_KEY] = t("sweep.another")
             return
         if sweep_id is None:
             sweep_id = sweep_views.new_sweep_id()
@@ -96,7 +95,7 @@ def cancel(sweep_id: str) -> None:
     store, ws = state.store(), state.workspace()
     _, runs = sweep_views.load(store.runs(ws), sweep_id)
     for r in sweep_views.not_done(runs):
-        store.update_run(ws, r.run_id, status="stopped", message="the sweep was cancelled")
+        store.update_run(ws, r.run_id, status="stopped", message=t("sweep.cancelled"))
 
 
 def open_on_runs_page(sweep_id: str, run_ids: list[int]) -> None:

@@ -14,30 +14,30 @@ import streamlit as st
 from gru_app import state
 from gru_core import text as chars
 from gru_core.config import bounds
+from gru_core.i18n import t
 from gru_core.spec import task_options
 from gru_core.tasks.classify import ClassifyConfig
 from gru_core.tasks.text import TextOptions
 from gru_core.tasks.window import WindowConfig
 
-_WINDOW_FIELDS = {  # field -> (label, help)
-    "windows": ("Windows", "How many windows of noisy sine."),
-    "steps": ("Points per window", "What a model reads before it answers."),
-    "train_windows": ("Training windows", "The leading windows train; the rest test."),
-    "noise": ("Noise (std)", "Std of the Gaussian noise on every point."),
-    "seed": ("Seed", "The same seed gives the same windows."),
-}
+# The windows' numeric fields; each one's label and help are the texts `windows.<field>`
+# and `windows.<field>.help`.
+_WINDOW_FIELDS = ("windows", "steps", "train_windows", "noise", "seed")
 
 
 def _numbers(cls: type, current: object, task: str) -> dict:
     values = {}
-    for column, (name, (label, help)) in zip(
-        st.columns(len(_WINDOW_FIELDS)), _WINDOW_FIELDS.items(), strict=True
-    ):
+    for column, name in zip(st.columns(len(_WINDOW_FIELDS)), _WINDOW_FIELDS, strict=True):
         lo, hi = bounds(cls, name)
         value = getattr(current, name)
         cast = float if isinstance(value, float) else int
         values[name] = column.number_input(
-            label, cast(lo), cast(hi), value, key=f"{task}_{name}", help=help
+            t(f"windows.{name}"),
+            cast(lo),
+            cast(hi),
+            value,
+            key=f"{task}_{name}",
+            help=t(f"windows.{name}.help"),
         )
     return values
 
@@ -58,25 +58,18 @@ def _choice(label: str, current: str, key: str, names: dict[str, str]) -> str:
 def _window(current: WindowConfig) -> dict:
     values = _numbers(WindowConfig, current, "window")
     target = _choice(
-        "Target",
+        t("windows.target"),
         current.target,
         "window_target",
-        {
-            "next": "the value after the window (a forecast)",
-            "last": "the window's own last point (the tutorial's)",
-        },
+        {"next": t("windows.target.next"), "last": t("windows.target.last")},
     )
     if target == "last":
-        st.warning(
-            "The tutorial's target is the window's last point, which the model has just read:"
-            " copying its last input is enough. A low error here shows memory of one step, not"
-            " forecasting; choose 'the value after the window' to see forecasting."
-        )
+        st.warning(t("windows.target.last.warning", next=t("windows.target.next")))
     bidirectional = st.toggle(
-        "Bidirectional",
+        t("windows.bidirectional"),
         current.bidirectional,
         key="window_bidirectional",
-        help="Recurrent models also read each window backwards.",
+        help=t("windows.bidirectional.help"),
     )
     return {**values, "target": target, "bidirectional": bidirectional}
 
@@ -84,36 +77,33 @@ def _window(current: WindowConfig) -> dict:
 def _classify(current: ClassifyConfig) -> dict:
     values = _numbers(ClassifyConfig, current, "classify")
     label = _choice(
-        "Label",
+        t("classify.label"),
         current.label,
         "classify_label",
-        {"direction": "rising or falling at the window's end", "frequency": "which frequency band"},
+        {"direction": t("classify.label.direction"), "frequency": t("classify.label.frequency")},
     )
     classes = current.classes
     if label == "frequency":
         lo, hi = bounds(ClassifyConfig, "classes")
-        classes = st.number_input("Bands", lo, hi, classes, key="classify_classes")
-    st.caption(
-        "The MLP sees only the window's last value (its input window on the Train page):"
-        " one value cannot tell whether the sine is going up or coming down."
-    )
+        classes = st.number_input(t("classify.bands"), lo, hi, classes, key="classify_classes")
+    st.caption(t("classify.mlp"))
     return {**values, "label": label, "classes": classes}
 
 
 def _text(current: TextOptions) -> dict:
     names = {
-        "tang": "唐诗三百首 (Tang poems)",
+        "tang": t("text.corpus.tang"),
         "shakespeare": "Tiny Shakespeare",
-        "upload": "your own .txt",
+        "upload": t("text.corpus.upload"),
     }
-    corpus = _choice("Corpus", current.corpus, "text_corpus", names)
+    corpus = _choice(t("text.corpus"), current.corpus, "text_corpus", names)
     text = current.text
     if corpus == "upload":
         file = st.file_uploader(
-            "A UTF-8 text file",
+            t("text.file"),
             type=["txt"],
             key="text_upload",
-            help=f"Plain UTF-8 text, up to {chars.MAX_UPLOAD_BYTES // 2**20} MiB.",
+            help=t("text.file.help", mib=chars.MAX_UPLOAD_BYTES // 2**20),
         )
         if file is not None:
             try:
@@ -121,7 +111,7 @@ def _text(current: TextOptions) -> dict:
             except chars.TextError as exc:
                 st.error(str(exc))
         if not text:
-            st.info("Choose a text file; until then the corpus stays as it was.")
+            st.info(t("text.file.none"))
             return dataclasses.asdict(current)
     else:
         text = ""
@@ -131,22 +121,22 @@ def _text(current: TextOptions) -> dict:
         "corpus": corpus,
         "text": text,
         "prefix": prefix.text_input(
-            "Sample prefix",
+            t("text.prefix"),
             current.prefix,
             key="text_prefix",
-            help="What samples continue; empty: the corpus's own (床前, ROMEO:).",
+            help=t("text.prefix.help"),
         ),
         "temperature": temperature.number_input(
-            "Temperature",
+            t("text.temperature"),
             0.0,
             10.0,
             current.temperature,
             0.1,
             key="text_temperature",
-            help="0: always the likeliest character; higher: bolder, stranger text.",
+            help=t("text.temperature.help"),
         ),
         "sample_length": length.number_input(
-            "Sample length", 1, 2000, current.sample_length, key="text_sample_length"
+            t("text.sample_length"), 1, 2000, current.sample_length, key="text_sample_length"
         ),
     }
 
@@ -161,4 +151,4 @@ def settings(task: str) -> None:
     if error:
         st.error(error)
     else:
-        st.caption("These settings apply to the next run you start on the Train page.")
+        st.caption(t("task_data.next_run"))

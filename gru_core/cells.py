@@ -20,6 +20,8 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from gru_core import i18n
+
 
 class D2LGRULayer(nn.Module):
     """One GRU layer in d2l's convention; `gates` says which of r and z it has.
@@ -114,8 +116,13 @@ class CoreKind:
     keep_gate: str | None  # the gate whose value near 1 keeps the old state; None: none
     blocks: int  # weight blocks (W_x*, W_h*, biases) a layer has: one per gate and candidate
     biases: int  # bias vectors per block: torch keeps two (ih and hh), d2l one
-    convention: str  # one line for the pages: what to look for
+    convention_key: str  # key of its one line for the pages: what to look for
     equations: tuple[str, ...]  # one line each, in the order a step computes them
+
+    @property
+    def convention(self) -> str:
+        """One line for the pages, in the current language: what to look for."""
+        return i18n.t(self.convention_key)
 
 
 def _torch_core(cls: type[nn.RNNBase]) -> Callable[[int, int, int, float], nn.Module]:
@@ -148,7 +155,7 @@ KINDS: dict[str, CoreKind] = {
             keep_gate=None,
             blocks=1,
             biases=2,
-            convention="No gates: every step rewrites the whole state, so old inputs fade fast.",
+            convention_key="kind.rnn.convention",
             equations=("h' = tanh(W_ih x + b_ih + W_hh h + b_hh)",),
         ),
         CoreKind(
@@ -160,8 +167,7 @@ KINDS: dict[str, CoreKind] = {
             keep_gate="f",
             blocks=4,
             biases=2,
-            convention="The forget gate f near 1 keeps the cell c; the output gate o decides"
-            " what h shows.",
+            convention_key="kind.lstm.convention",
             equations=(
                 "i = sigmoid(W_ii x + b_ii + W_hi h + b_hi)",
                 "f = sigmoid(W_if x + b_if + W_hf h + b_hf)",
@@ -180,8 +186,7 @@ KINDS: dict[str, CoreKind] = {
             keep_gate="z",
             blocks=3,
             biases=2,
-            convention="PyTorch's GRU: r scales the projected state W_hn h; z near 1 keeps the"
-            " old state.",
+            convention_key="kind.gru.convention",
             equations=(
                 "r = sigmoid(W_ir x + b_ir + W_hr h + b_hr)",
                 "z = sigmoid(W_iz x + b_iz + W_hz h + b_hz)",
@@ -198,7 +203,7 @@ KINDS: dict[str, CoreKind] = {
             keep_gate="z",
             blocks=3,
             biases=1,
-            convention="d2l's GRU: r scales the state before W_hh; z near 1 keeps the old state.",
+            convention_key="kind.gru_d2l.convention",
             equations=(_D2L_R, _D2L_Z, _D2L_CANDIDATE, _D2L_UPDATE),
         ),
         CoreKind(
@@ -210,8 +215,7 @@ KINDS: dict[str, CoreKind] = {
             keep_gate="z",
             blocks=2,
             biases=1,
-            convention="No reset gate: the candidate always reads the whole state; z still"
-            " keeps it.",
+            convention_key="kind.gru_update_only.convention",
             equations=(_D2L_Z, "H~ = tanh(X W_xh + H W_hh + b_h)", _D2L_UPDATE),
         ),
         CoreKind(
@@ -223,7 +227,7 @@ KINDS: dict[str, CoreKind] = {
             keep_gate=None,
             blocks=2,
             biases=1,
-            convention="No update gate: every step replaces the state, as a vanilla RNN does.",
+            convention_key="kind.gru_reset_only.convention",
             equations=(_D2L_R, _D2L_CANDIDATE, "H' = H~"),
         ),
     )

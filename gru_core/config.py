@@ -13,6 +13,8 @@ import math
 import numbers
 from dataclasses import dataclass, field
 
+from gru_core.i18n import Texts, t
+
 
 class ConfigError(ValueError):
     """A setting is out of its allowed range, or settings cannot work together."""
@@ -26,8 +28,13 @@ def _check_range(obj: object, name: str, lo: float, hi: float, integer: bool) ->
     downstream code (np.linspace, nn.GRU) receives plain Python numbers.
     """
     value = getattr(obj, name)
-    kind = "an integer" if integer else "a number"
-    message = f"{name} must be {kind} in [{lo:g}, {hi:g}], got {value!r}"
+    message = t(
+        "error.config.integer" if integer else "error.config.number",
+        name=name,
+        lo=f"{lo:g}",
+        hi=f"{hi:g}",
+        value=repr(value),
+    )
     if isinstance(value, bool) or not isinstance(value, numbers.Real):  # np.bool_ is not Real
         raise ConfigError(message)
     if isinstance(value, numbers.Integral):
@@ -44,7 +51,9 @@ def _check_range(obj: object, name: str, lo: float, hi: float, integer: bool) ->
 def _check_choice(obj: object, name: str, choices: tuple[str, ...]) -> None:
     value = getattr(obj, name)
     if value not in choices:
-        raise ConfigError(f"{name} must be one of {', '.join(choices)}; got {value!r}")
+        raise ConfigError(
+            t("error.config.choice", name=name, choices=", ".join(choices), value=repr(value))
+        )
 
 
 def _validate(obj: object) -> None:
@@ -75,16 +84,20 @@ def _setting(default: object, metadata: dict, ui: dict) -> object:
     """A field with its bounds and, when `ui` names a `key`, how people set it.
 
     `ui` holds the one declaration of a setting: `key` (the widget's and the URL's name),
-    `label`, `help`, `widget` (one of `WIDGETS`) and `flag`
+    `label` and `help` (keys of the string tables), `widget` (one of `WIDGETS`) and `flag`
     (the command line's option, where it has one). Widgets, validation and the command line
     read it; nothing else repeats it.
     """
     return field(default=default, metadata={**metadata, **ui})
 
 
-def _ui(key: str, label: str, help: str, **more: object) -> dict:
-    """How people set a field: its key, label and help, and `widget`, `flag` or `step`."""
-    return {"key": key, "label": label, "help": help, **more}
+def _ui(key: str, **more: object) -> dict:
+    """How people set a field: its key, and `widget`, `flag` or `step`.
+
+    Its label and help are the texts `setting.<key>.label` and `setting.<key>.help` of the
+    string tables (gru_core.strings), shown in the language of the moment.
+    """
+    return {"key": key, "label": f"setting.{key}.label", "help": f"setting.{key}.help", **more}
 
 
 def _int(default: int, lo: int, hi: int, ui: dict | None = None):
@@ -113,13 +126,23 @@ class Setting:
     key: str  # the widget's name (session state "train_<key>") and the URL's
     section: str  # "model" or "train": which config holds it
     name: str  # the config field
-    label: str
-    help: str
+    label_key: str  # the label's key in the string tables
+    help_key: str  # the help's key in the string tables
     widget: str  # number, select, radio, toggle, text, lr, device
     flag: str | None  # the command line's option, or None
     choices: tuple[str, ...] | None
     range: tuple[float, float] | None
     step: float | None  # a number box's step, where the default would not do
+
+    @property
+    def label(self) -> str:
+        """The setting's label in the current language."""
+        return t(self.label_key)
+
+    @property
+    def help(self) -> str:
+        """The setting's help in the current language."""
+        return t(self.help_key)
 
 
 def settings() -> dict[str, Setting]:
@@ -185,15 +208,9 @@ class DataConfig:
 # Model kinds by name, in the order the Train page lists them. The registry that builds them
 # (gru_core.models.KINDS) imports torch; this list does not, so configs validate without it.
 # tests/test_models.py checks that the two agree.
-MODEL_KINDS = {  # kind -> label on cards, charts and tables (cells.KINDS's labels)
-    "gru": "GRU",
-    "mlp": "MLP",
-    "rnn": "RNN",
-    "lstm": "LSTM",
-    "gru_d2l": "GRU (d2l)",
-    "gru_update_only": "GRU, update gate only",
-    "gru_reset_only": "GRU, reset gate only",
-}
+MODEL_KINDS = Texts(  # kind -> its label on cards, charts and tables (the text `kind.<kind>`)
+    "kind.", ("gru", "mlp", "rnn", "lstm", "gru_d2l", "gru_update_only", "gru_reset_only")
+)
 TASK_NAMES = (
     "forecast",
     "window",
@@ -211,8 +228,6 @@ class ModelConfig:
         {},
         _ui(
             "models",
-            "Models",
-            "The kinds of model trained side by side on the same data, in this order.",
             widget="multiselect",
             options=tuple(MODEL_KINDS),
         ),
@@ -221,7 +236,7 @@ class ModelConfig:
         16,
         1,
         512,
-        _ui("hidden", "Hidden size", "Units in each recurrent model's state.", flag="--hidden"),
+        _ui("hidden", flag="--hidden"),
     )  # units in each recurrent layer
     num_layers: int = _int(
         1,
@@ -229,8 +244,6 @@ class ModelConfig:
         4,
         _ui(
             "layers",
-            "Recurrent layers",
-            "Stacked layers of every recurrent model (the Gates page shows any one).",
             flag="--layers",
         ),
     )  # stacked recurrent layers
@@ -240,8 +253,6 @@ class ModelConfig:
         0.9,
         _ui(
             "dropout",
-            "Dropout",
-            "Dropout between stacked recurrent layers while training (needs 2+ layers).",
             flag="--dropout",
             step=0.05,
         ),
@@ -251,9 +262,6 @@ class ModelConfig:
         {},
         _ui(
             "match_params",
-            "Match parameter counts",
-            "Give each recurrent model the hidden size whose parameter count is closest to"
-            " the GRU's.",
             widget="toggle",
             flag="--match-params",
         ),
@@ -263,8 +271,6 @@ class ModelConfig:
         {},
         _ui(
             "mlp_hidden",
-            "MLP hidden layers",
-            "Widths of the MLP's hidden layers, e.g. 32, 16.",
             widget="text",
         ),
     )  # MLP hidden layer widths, 1..4 layers of 1..1024
@@ -274,8 +280,6 @@ class ModelConfig:
         64,
         _ui(
             "mlp_window",
-            "MLP input window",
-            "Past values the MLP sees; 1 = only the current value, as in the tutorial.",
         ),
     )  # past values the MLP sees (1 = the current value only)
 
@@ -284,7 +288,9 @@ class ModelConfig:
         object.__setattr__(self, "models", _tuple(self.models))
         _validate(self)
         if not isinstance(self.match_params, bool):
-            raise ConfigError(f"match_params must be true or false; got {self.match_params!r}")
+            raise ConfigError(
+                t("error.config.bool", name="match_params", value=repr(self.match_params))
+            )
         models = self.models
         if (
             not isinstance(models, tuple)
@@ -293,7 +299,7 @@ class ModelConfig:
             or len(set(models)) != len(models)
         ):
             raise ConfigError(
-                f"models must be distinct kinds from {', '.join(MODEL_KINDS)}; got {models!r}"
+                t("error.config.models", kinds=", ".join(MODEL_KINDS), value=repr(models))
             )
         widths = self.mlp_hidden
         if (
@@ -303,10 +309,7 @@ class ModelConfig:
                 isinstance(w, bool) or not isinstance(w, int) or not 1 <= w <= 1024 for w in widths
             )
         ):
-            raise ConfigError(
-                "mlp_hidden must be 1 to 4 layer widths, each an integer in [1, 1024];"
-                f" got {widths!r}"
-            )
+            raise ConfigError(t("error.config.mlp_hidden", value=repr(widths)))
 
 
 def _tuple(value: object) -> object:
@@ -319,7 +322,7 @@ class TrainConfig:
     """How the models are trained and evaluated."""
 
     epochs: int = _int(
-        150, 1, 10_000, _ui("epochs", "Epochs", "Passes over the training part.", flag="--epochs")
+        150, 1, 10_000, _ui("epochs", flag="--epochs")
     )  # passes over the training part
     lr: float = _float(
         5e-4,
@@ -327,8 +330,6 @@ class TrainConfig:
         1000.0,
         _ui(
             "lr",
-            "Learning rate",
-            "The optimizer's step size, on a log scale.",
             widget="lr",
             flag="--lr",
         ),
@@ -339,8 +340,6 @@ class TrainConfig:
         2000,
         _ui(
             "seq_len",
-            "Sequence length",
-            "Time steps per training sequence (truncated backpropagation through time).",
             flag="--seq-len",
         ),
     )  # time steps per chunk (stateful) or window (windowed)
@@ -350,9 +349,6 @@ class TrainConfig:
         "windowed",
         ui=_ui(
             "mode",
-            "Training mode",
-            "stateful: contiguous chunks, the hidden state carried from one to the next;"
-            " windowed: shuffled windows, each read from a fresh state.",
             widget="radio",
         ),
     )  # carried state vs shuffled windows
@@ -362,8 +358,6 @@ class TrainConfig:
         1024,
         _ui(
             "batch",
-            "Streams / batch",
-            "stateful: parallel streams through the training part; windowed: windows per step.",
         ),
     )  # stateful: parallel contiguous streams; windowed: windows
     chunking: str = _choice(
@@ -372,9 +366,6 @@ class TrainConfig:
         "tutorial",
         ui=_ui(
             "chunking",
-            "Chunking",
-            "overlap: streams that cover the training part; tutorial: disjoint cuts of"
-            " length + 1, exactly as the tutorial does.",
         ),
     )  # tutorial: disjoint seq_len+1 cuts
     eval_state: str = _choice(
@@ -383,41 +374,36 @@ class TrainConfig:
         "carried",
         ui=_ui(
             "eval_state",
-            "Test state",
-            "warm: a fresh state reads the training data before the test forecast;"
-            " carried: the state training left.",
         ),
     )  # test forecast state: re-warm or carried
     eval_every: int = _int(
         1,
         1,
         1000,
-        _ui("eval_every", "Evaluate every", "Test the models every k epochs (and after the last)."),
+        _ui("eval_every"),
     )  # evaluate on the test part every k epochs (and the last)
     lr_schedule: str = _choice(
         "constant",
         "constant",
         "cosine",
-        ui=_ui("schedule", "LR schedule", "cosine decays the rate to lr/20."),
+        ui=_ui("schedule"),
     )  # cosine decays to lr/20
     clip_grad: float = _float(
         0.0,
         0.0,
         100.0,
-        _ui("clip", "Gradient clipping", "Largest gradient norm; 0 = no clipping.", step=0.5),
+        _ui("clip", step=0.5),
     )  # max gradient norm; 0 = no clipping
     standardize: bool = _setting(
         False,
         {},
         _ui(
             "standardize",
-            "Standardise",
-            "Train on (x - mean) / std of the training part.",
             widget="toggle",
         ),
     )  # train on (x - mean) / std of the training part
     seed: int = _int(
-        0, 0, 2**31 - 1, _ui("seed", "Seed", "Seeds the models' initial weights.", flag="--seed")
+        0, 0, 2**31 - 1, _ui("seed", flag="--seed")
     )  # numpy and torch seed, set before the models are built
     seeding: str = _choice(
         "run",
@@ -425,10 +411,6 @@ class TrainConfig:
         "model",
         ui=_ui(
             "seeding",
-            "Seeding",
-            "run: one seed, then the models built in order (the tutorial's order); model:"
-            " each model built under its own seed, from the run's seed and its name, so"
-            " changing one model never changes another.",
         ),
     )  # how the seed reaches the models (gru_core.train._SEEDINGS)
     device: str = _choice(
@@ -439,8 +421,6 @@ class TrainConfig:
         "mps",
         ui=_ui(
             "device",
-            "Device",
-            "auto picks a GPU only when the run is big enough to profit.",
             widget="device",
             flag="--device",
         ),
@@ -453,9 +433,6 @@ class TrainConfig:
         "numpy",
         ui=_ui(
             "kernel",
-            "Step kernel",
-            "numpy: a whole training step in numpy, faster on the CPU for small one-layer"
-            " models; torch everywhere else.",
         ),
     )
     eval_warmup: int = _int(
@@ -464,19 +441,19 @@ class TrainConfig:
         MAX_POINTS,
         _ui(
             "eval_warmup",
-            "Test warm-up (points)",
-            "Training points a fresh state reads before the test forecast ('warm' test state).",
         ),
     )  # training points read before a "warm" test
 
     def __post_init__(self) -> None:
         _validate(self)
         if not isinstance(self.standardize, bool):
-            raise ConfigError(f"standardize must be true or false; got {self.standardize!r}")
+            raise ConfigError(
+                t("error.config.bool", name="standardize", value=repr(self.standardize))
+            )
         if self.chunking == "tutorial" and (self.mode != "stateful" or self.batch_size != 1):
-            raise ConfigError("chunking 'tutorial' needs mode 'stateful' and batch_size 1")
+            raise ConfigError(t("error.config.tutorial_chunking"))
         if self.eval_state == "carried" and self.mode != "stateful":
-            raise ConfigError("eval_state 'carried' needs mode 'stateful' (windows carry no state)")
+            raise ConfigError(t("error.config.carried_state"))
 
 
 @dataclass(frozen=True)
@@ -484,12 +461,17 @@ class Preset:
     """A named, complete choice of settings."""
 
     name: str
-    description: str
+    description_key: str  # the description's key in the string tables
     data: DataConfig
     model: ModelConfig
     train: TrainConfig
     task: str = "forecast"  # one of TASK_NAMES
     options: dict = field(default_factory=dict)  # the task's own settings (spec.TASK_OPTIONS)
+
+    @property
+    def description(self) -> str:
+        """What the preset is for, in the current language."""
+        return t(self.description_key)
 
 
 # The window presets train every window at once (batch 240 = the training windows).
@@ -498,14 +480,14 @@ _WINDOW_TRAIN = TrainConfig(epochs=100, lr=5e-3, batch_size=240, mode="windowed"
 PRESETS: dict[str, Preset] = {
     "seed": Preset(
         "seed",
-        "The tutorial exactly: one stream, disjoint chunks of 21, Adam 5e-4, 150 epochs.",
+        "preset.seed.description",
         DataConfig(),
         ModelConfig(),
         TrainConfig(chunking="tutorial", eval_state="carried"),
     ),
     "fast": Preset(
         "fast",
-        "Reaches the tutorial's GRU test error in a fraction of the time.",
+        "preset.fast.description",
         DataConfig(),
         ModelConfig(hidden_size=32),
         # Two contiguous streams of 60-step chunks, a 60x higher rate decayed by a cosine,
@@ -524,8 +506,7 @@ PRESETS: dict[str, Preset] = {
     ),
     "seed004": Preset(
         "seed004",
-        "The window tutorial exactly: 300 windows of 30, target = the window's last point,"
-        " GRU(1, 32), Adam 5e-3, 100 full-batch epochs, seed 42.",
+        "preset.seed004.description",
         DataConfig(),
         ModelConfig(hidden_size=32),
         _WINDOW_TRAIN,
@@ -534,7 +515,7 @@ PRESETS: dict[str, Preset] = {
     ),
     "window": Preset(
         "window",
-        "Windows of the tutorial's sines; the target is the value after each window.",
+        "preset.window.description",
         DataConfig(),
         ModelConfig(hidden_size=32),
         _WINDOW_TRAIN,
@@ -542,8 +523,7 @@ PRESETS: dict[str, Preset] = {
     ),
     "classify": Preset(
         "classify",
-        "Rising or falling at the window's end: a GRU reading the window against an MLP"
-        " that sees only its last value; 600 windows of 30, Adam 1e-2, batches of 64.",
+        "preset.classify.description",
         DataConfig(),
         ModelConfig(hidden_size=32),
         TrainConfig(epochs=30, lr=1e-2, batch_size=64, mode="windowed"),
@@ -556,8 +536,7 @@ PRESETS: dict[str, Preset] = {
     # GRU beside nn.GRU where the registry has it.
     "seed003": Preset(
         "seed003",
-        "The text tutorial: the Tang poems, d2l's GRU beside nn.GRU, 256 units, SGD at 100,"
-        " clipping at 0.01, 160 epochs, samples every 40.",
+        "preset.seed003.description",
         DataConfig(),
         ModelConfig(
             models=tuple(k for k in ("gru_d2l", "gru") if k in MODEL_KINDS), hidden_size=256
@@ -591,24 +570,32 @@ def check_compatible(
     n_train = split_index(n_points, data_fraction)
     n_test = n_points - n_train
     if n_test < 2:
-        raise ConfigError(
-            f"the test part has {n_test} point(s); it needs at least 2 — lower train_fraction"
-        )
+        raise ConfigError(t("error.config.test_part", n=n_test))
     need = train.seq_len + 1
     if n_train < need:
         raise ConfigError(
-            f"seq_len {train.seq_len} needs at least {need} training points, but the training part"
-            f" has {n_train}; shorten seq_len to at most {n_train - 1} or use more data"
+            t(
+                "error.config.seq_len",
+                seq_len=train.seq_len,
+                need=need,
+                n_train=n_train,
+                most=n_train - 1,
+            )
         )
     if train.mode == "stateful" and train.batch_size > (n_train - 1) // train.seq_len:
         most = max(1, (n_train - 1) // train.seq_len)
         raise ConfigError(
-            f"batch_size {train.batch_size} streams of seq_len {train.seq_len} need"
-            f" {train.batch_size * train.seq_len + 1} training points, the training part has"
-            f" {n_train}; use at most {most} streams"
+            t(
+                "error.config.streams",
+                batch=train.batch_size,
+                seq_len=train.seq_len,
+                need=train.batch_size * train.seq_len + 1,
+                n_train=n_train,
+                most=most,
+            )
         )
     if n_train <= model.mlp_window:
-        raise ConfigError(f"mlp_window {model.mlp_window} must be shorter than the training part")
+        raise ConfigError(t("error.config.mlp_window", window=model.mlp_window))
 
 
 def split_index(n_points: int, train_fraction: float) -> int:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import torch
 
 from gru_core.config import ConfigError
+from gru_core.i18n import t
 
 # Hidden size below which a GPU is not worth its launch overhead (benchmarks/gpu.py on an
 # H200: CPU faster at 16, 64 and 256 units with 2 or 64 streams, GPU faster at 512).
@@ -23,7 +24,13 @@ GPU_MIN_HIDDEN = 512
 @dataclass(frozen=True)
 class DeviceChoice:
     device: torch.device
-    reason: str
+    reason_key: str  # why this device, as a key of the string tables
+    values: tuple[tuple[str, object], ...] = ()  # the text's placeholders
+
+    @property
+    def reason(self) -> str:
+        """Why this device, in the language of whoever reads it (a job thread has none)."""
+        return t(self.reason_key, **dict(self.values))
 
 
 def available() -> list[str]:
@@ -46,17 +53,15 @@ def choose(name: str = "auto", hidden_size: int = 16, batch_size: int = 1) -> De
     names = available()
     if name != "auto":
         if name not in names:
-            raise ConfigError(
-                f"device {name!r} is not available here; available: {', '.join(names)}"
-            )
-        return DeviceChoice(torch.device(name), f"{name} was asked for")
+            raise ConfigError(t("device.unavailable", name=repr(name), names=", ".join(names)))
+        return DeviceChoice(torch.device(name), "device.asked", (("name", name),))
     accel = names[0]
     if accel == "cpu":
-        return DeviceChoice(torch.device("cpu"), "no GPU found, using the CPU")
+        return DeviceChoice(torch.device("cpu"), "device.no_gpu")
     if hidden_size < GPU_MIN_HIDDEN:
         return DeviceChoice(
             torch.device("cpu"),
-            f"{accel} is available, but {hidden_size} hidden units are too few to pay for GPU"
-            f" launch overhead (the GPU wins from {GPU_MIN_HIDDEN}); the CPU is faster here",
+            "device.too_small",
+            (("accel", accel), ("hidden", hidden_size), ("most", GPU_MIN_HIDDEN)),
         )
-    return DeviceChoice(torch.device(accel), f"{accel}: large enough run to benefit from the GPU")
+    return DeviceChoice(torch.device(accel), "device.large", (("accel", accel),))

@@ -20,6 +20,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 from plotly.subplots import make_subplots
 
+from gru_core import i18n
 from gru_core.config import MODEL_KINDS
 
 # One colour per thing, on every page (Okabe-Ito: distinguishable with colour blindness).
@@ -38,11 +39,8 @@ COLORS = {
 }
 NAMES = MODEL_KINDS  # model name -> label, where the name is a kind
 # Loss curves: the colour says which model, the dash which measurement.
-METRIC_STYLES = {
-    "train_loss": ("train", "solid"),
-    "test_one_step_mse": ("test one-step", "dot"),
-    "test_rollout_mse": ("test free-running", "dash"),
-}
+# metric -> its dash; its legend label is the text `chart.metric.<metric>`
+METRIC_STYLES = {"train_loss": "solid", "test_one_step_mse": "dot", "test_rollout_mse": "dash"}
 UNIT_COLORS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442")
 
 FONT_SIZE = 18  # readable from the back of a lecture room
@@ -75,6 +73,11 @@ def model_color(name: str) -> str:
     if name in COLORS:
         return COLORS[name]
     return UNIT_COLORS[sum(map(ord, name)) % len(UNIT_COLORS)]
+
+
+def _metric_styles() -> dict[str, tuple[str, str]]:
+    """The forecast chart's metrics: metric -> (legend label, dash)."""
+    return {m: (i18n.t(f"chart.metric.{m}"), dash) for m, dash in METRIC_STYLES.items()}
 
 
 def model_label(name: str) -> str:
@@ -177,13 +180,13 @@ def _clipped_marks(traces: Sequence, ceiling: float) -> go.Scatter:
         for x, y in zip(trace.x, trace.y, strict=True):
             if y > ceiling:
                 xs.append(x)
-                texts.append(f"{trace.name}: {y:.3g} (off the chart)")
+                texts.append(i18n.t("chart.off_chart", name=trace.name, value=f"{y:.3g}"))
     return go.Scatter(
         x=xs,
         y=[ceiling] * len(xs),
         mode="markers",
         marker=dict(symbol="triangle-up", size=11, color="#444"),
-        name=f"above {ceiling:.2g}: off the chart (clipped)",
+        name=i18n.t("chart.clipped", ceiling=f"{ceiling:.2g}"),
         text=texts,
         hovertemplate="%{text}<extra></extra>",
     )
@@ -299,7 +302,9 @@ def boundary_x(position: int, times: np.ndarray | None) -> float | str:
 
 
 def _time_axis(times: np.ndarray | None) -> dict:
-    return _axis("time step") if times is None else _axis("time", type="date")
+    if times is None:
+        return _axis(i18n.t("chart.time_step"))
+    return _axis(i18n.t("chart.time"), type="date")
 
 
 def series_figure(
@@ -313,13 +318,23 @@ def series_figure(
     fig = _figure(
         [
             line(
-                index[:n_train], series[:n_train], f"train ({n_train:,})", COLORS["train"], width=2
+                index[:n_train],
+                series[:n_train],
+                i18n.t("chart.train_part", n=f"{n_train:,}"),
+                COLORS["train"],
+                width=2,
             ),
-            line(index[n_train:], series[n_train:], f"test ({n_test:,})", COLORS["test"], width=2),
+            line(
+                index[n_train:],
+                series[n_train:],
+                i18n.t("chart.test_part", n=f"{n_test:,}"),
+                COLORS["test"],
+                width=2,
+            ),
         ],
         title,
         xaxis=_time_axis(times),
-        yaxis=_axis("value"),
+        yaxis=_axis(i18n.t("chart.value")),
     )
     fig.add_vline(x=boundary_x(n_train, times), line=dict(color="#888", dash="dot", width=1.5))
     return fig
@@ -330,18 +345,18 @@ def ambiguity_figure() -> go.Figure:
     x = np.linspace(0, 4 * np.pi, 400)
     fig = _figure(
         [line(x, np.sin(x), "sin(t)", COLORS["truth"], width=3, hoverinfo="skip")],
-        "Input 0.5: is the next value higher or lower?",
+        i18n.t("chart.ambiguity"),
         height=360,
-        xaxis=_axis("time", showticklabels=False),
-        yaxis=_axis("value", range=[-1.25, 1.25]),
+        xaxis=_axis(i18n.t("chart.time"), showticklabels=False),
+        yaxis=_axis(i18n.t("chart.value"), range=[-1.25, 1.25]),
         hovermode=False,
         showlegend=False,
     )
     fig.add_hline(y=0.5, line=dict(color="#888", dash="dot", width=1.5))
     # Labels sit opposite their arrows: rising (arrow up-right) below left, falling above right.
     for t, color, label, shift in (
-        (np.pi / 6 + 2 * np.pi, "#E69F00", "rising", (-40, -24)),
-        (5 * np.pi / 6 + 2 * np.pi, "#7B3294", "falling", (44, 24)),
+        (np.pi / 6 + 2 * np.pi, "#E69F00", i18n.t("chart.rising"), (-40, -24)),
+        (5 * np.pi / 6 + 2 * np.pi, "#7B3294", i18n.t("chart.falling"), (44, 24)),
     ):
         after = t + 0.6
         fig.add_trace(
@@ -389,7 +404,7 @@ def loss_figure(
     history: Sequence[dict],
     title: str | None = None,
     styles: dict[str, tuple[str, str]] | None = None,
-    y_title: str = "MSE (log scale)",
+    y_title: str | None = None,
     log: bool = True,
 ) -> go.Figure:
     """Loss per epoch for both models (log y): train, test one-step and test free-running.
@@ -399,11 +414,12 @@ def loss_figure(
     Another task passes its own metrics as `styles` (metric -> (label, dash)), its axis
     title and whether the axis is logarithmic.
     """
+    y_title = i18n.t("chart.mse_log") if y_title is None else y_title
     if not history:
-        return _empty(_figure([], title), "No epochs yet: press Start")
+        return _empty(_figure([], title), i18n.t("chart.no_epochs"))
     traces = []
     all_epochs = np.array([r["epoch"] for r in history], dtype=int)
-    for metric, (label, dash) in (styles or METRIC_STYLES).items():  # one metric, every model
+    for metric, (label, dash) in (styles or _metric_styles()).items():  # one metric, every model
         for model in history_models(history):
             key = f"{model}_{metric}"
             values = np.array([_value(r.get(key)) for r in history], dtype=np.float64)
@@ -441,7 +457,7 @@ def loss_figure(
         traces,
         title,
         height=520,
-        xaxis=_axis("epoch"),
+        xaxis=_axis(i18n.t("chart.epoch")),
         yaxis=_log_axis(y_title, values) if log else _axis(y_title),
         legend=legend,
     )
@@ -475,18 +491,7 @@ GATE_ROWS = (
     ("h", "hidden state h", "coloraxis2"),
 )
 # Every gate of every kind: its title; the sigmoid gates share the [0, 1] colour scale.
-GATE_LABELS = {
-    "r": "reset gate r",
-    "z": "update gate z",
-    "n": "candidate n",
-    "h_tilde": "candidate h~",
-    "i": "input gate i",
-    "f": "forget gate f",
-    "g": "candidate g",
-    "o": "output gate o",
-    "c": "cell state c",
-    "h": "hidden state h",
-}
+GATE_LABELS = i18n.Texts("gate.", ("r", "z", "n", "h_tilde", "i", "f", "g", "o", "c", "h"))
 SIGMOID_GATES = ("r", "z", "i", "f", "o")
 SLOPE_COLORS = {"rising": "rgba(0, 158, 115, 0.12)", "falling": "rgba(213, 94, 0, 0.10)"}
 
@@ -534,9 +539,11 @@ def gates_figure(
         shared_xaxes=True,
         vertical_spacing=0.035 * 5 / (rows + 1),
         row_heights=[0.16] + [0.84 / rows] * rows,
-        subplot_titles=["input x"] + [GATE_LABELS.get(n, n) for n in names],
+        subplot_titles=[i18n.t("chart.input")] + [GATE_LABELS.get(n, n) for n in names],
     )
-    fig.add_trace(line(index, signal, "input x", COLORS["truth"], width=2), row=1, col=1)
+    fig.add_trace(
+        line(index, signal, i18n.t("chart.input"), COLORS["truth"], width=2), row=1, col=1
+    )
     _shade(fig, index, spans, row=1, col=1)
     positions = list(range(len(units)))  # rows top to bottom, labelled with the unit
     for row, name in enumerate(names, start=2):
@@ -549,7 +556,9 @@ def gates_figure(
                 name=GATE_LABELS.get(name, name),
                 coloraxis="coloraxis" if name in SIGMOID_GATES else "coloraxis2",
                 customdata=np.repeat(np.array(units)[:, None], len(centers), axis=1),
-                hovertemplate="t=%{x}<br>unit %{customdata}<br>"
+                hovertemplate="t=%{x}<br>"
+                + i18n.t("chart.unit_n", unit="%{customdata}")
+                + "<br>"
                 + name
                 + "=%{z:.3f}<extra></extra>",
             ),
@@ -559,7 +568,9 @@ def gates_figure(
         ticks = dict(tickvals=positions, ticktext=[str(u) for u in units])
         if len(units) > 16:  # every other label: 32 rows stay legible
             ticks = dict(tickvals=positions[::2], ticktext=[str(u) for u in units[::2]])
-        fig.update_yaxes(title_text="unit", row=row, col=1, autorange="reversed", **ticks)
+        fig.update_yaxes(
+            title_text=i18n.t("chart.unit"), row=row, col=1, autorange="reversed", **ticks
+        )
     if mark is not None:
         position, unit = mark
         fig.add_vline(x=position, line=dict(color="#D55E00", width=2, dash="dot"))
@@ -577,7 +588,7 @@ def gates_figure(
                 col=1,
             )
     bar = dict(len=0.4, thickness=18, tickfont=dict(size=FONT_SIZE - 4))
-    sig = ", ".join(n for n in names if n in SIGMOID_GATES) or "gates"
+    sig = ", ".join(n for n in names if n in SIGMOID_GATES) or i18n.t("chart.gates")
     other = ", ".join(n for n in names if n not in SIGMOID_GATES)
     _style(fig, height=180 + 175 * rows)
     fig.update_layout(
@@ -599,7 +610,7 @@ def gates_figure(
     )
     fig.update_annotations(font_size=FONT_SIZE)
     fig.update_yaxes(title_text="x", row=1, col=1)
-    fig.update_xaxes(title_text="time step", row=rows + 1, col=1)
+    fig.update_xaxes(title_text=i18n.t("chart.time_step"), row=rows + 1, col=1)
     return fig
 
 
@@ -621,9 +632,9 @@ def unit_lines_figure(
             trace = line(
                 index,
                 np.asarray(gates[name])[:, unit],
-                f"unit {unit}",
+                i18n.t("chart.unit_n", unit=unit),
                 color,
-                legendgroup=f"unit {unit}",
+                legendgroup=f"unit{unit}",
                 showlegend=row == 1,
             )
             fig.add_trace(trace, row=row, col=1)
@@ -634,7 +645,7 @@ def unit_lines_figure(
             fig.update_yaxes(range=[-0.05, 1.05], row=row, col=1)
         elif name != "c":
             fig.update_yaxes(range=[-1.05, 1.05], row=row, col=1)
-    fig.update_xaxes(title_text="time step", row=len(names), col=1)
+    fig.update_xaxes(title_text=i18n.t("chart.time_step"), row=len(names), col=1)
     return fig
 
 
@@ -645,12 +656,12 @@ def unit_over_input_figure(
     right, the rising and falling stretches shaded."""
     index = np.asarray(index)
     fig = go.Figure()
-    fig.add_trace(line(index, signal, "input x", COLORS["truth"], width=3))
+    fig.add_trace(line(index, signal, i18n.t("chart.input"), COLORS["truth"], width=3))
     for i, (name, values) in enumerate(gates.items()):
         trace = line(
             index,
             np.asarray(values)[:, unit],
-            f"{name} (unit {unit})",
+            f"{name} ({i18n.t('chart.unit_n', unit=unit)})",
             UNIT_COLORS[i % len(UNIT_COLORS)],
             width=2,
         )
@@ -659,9 +670,11 @@ def unit_over_input_figure(
     _shade(fig, index, spans)
     _style(fig, height=420)
     fig.update_layout(
-        xaxis=_axis("time step"),
-        yaxis=_axis("input x"),
-        yaxis2=_axis(f"unit {unit}", overlaying="y", side="right", showgrid=False),
+        xaxis=_axis(i18n.t("chart.time_step")),
+        yaxis=_axis(i18n.t("chart.input")),
+        yaxis2=_axis(
+            i18n.t("chart.unit_n", unit=unit), overlaying="y", side="right", showgrid=False
+        ),
         margin=dict(l=70, r=80, t=40, b=60),
     )
     return fig
@@ -677,20 +690,26 @@ def memory_figure(mean_z: np.ndarray, memory: np.ndarray, gate: str = "z") -> go
         x=units,
         y=memory,
         marker_color=COLORS["gru"],
-        name="memory",
+        name=i18n.t("chart.memory"),
         customdata=np.asarray(mean_z),
-        hovertemplate="unit %{x}<br>mean " + gate + " = %{customdata:.3f}<br>"
-        "memory = %{y:.1f} steps<extra></extra>",
+        hovertemplate=i18n.t(
+            "chart.memory.hover",
+            unit="%{x}",
+            gate=gate,
+            mean="%{customdata:.3f}",
+            steps="%{y:.1f}",
+        )
+        + "<extra></extra>",
     )
     long = np.max(memory) > 50
     return _figure(
         [bars],
-        f"Memory per unit: 1 / (1 - mean {gate})",
+        i18n.t("chart.memory.title", gate=gate),
         height=380,
-        xaxis=_axis("unit", dtick=1 if len(units) <= 32 else None),
-        yaxis=_log_axis("steps (log scale)", [float(v) for v in memory])
+        xaxis=_axis(i18n.t("chart.unit"), dtick=1 if len(units) <= 32 else None),
+        yaxis=_log_axis(i18n.t("chart.steps_log"), [float(v) for v in memory])
         if long
-        else _axis("steps"),
+        else _axis(i18n.t("chart.steps")),
         hovermode="closest",
         showlegend=False,
     )
@@ -717,12 +736,18 @@ def rollout_figure(
     traces = []
     if len(context):
         x = positions_x(context_index, times)
-        traces.append(line(x, context, "read by the models", COLORS["context"], width=2))
+        traces.append(line(x, context, i18n.t("chart.context"), COLORS["context"], width=2))
     x = positions_x(index, times)
-    traces.append(line(x, truth, "truth", COLORS["truth"], width=2.5))
+    traces.append(line(x, truth, i18n.t("chart.truth"), COLORS["truth"], width=2.5))
     for model, values in forecasts.items():
         traces.append(line(x, values, model_label(model), model_color(model), dash=dash, width=3))
-    fig = _figure(traces, title, height=440, xaxis=_time_axis(times), yaxis=_axis("value"))
+    fig = _figure(
+        traces,
+        title,
+        height=440,
+        xaxis=_time_axis(times),
+        yaxis=_axis(i18n.t("chart.value")),
+    )
     if len(index):
         start = boundary_x(int(index[0]), times)
         fig.add_vline(x=start, line=dict(color="#888", dash="dot", width=1.5))
@@ -740,15 +765,15 @@ def horizon_figure(
         ],
         title,
         height=400,
-        xaxis=_axis("steps ahead"),
-        yaxis=_log_axis("MSE (log scale)", [float(v) for e in errors.values() for v in e]),
+        xaxis=_axis(i18n.t("chart.steps_ahead")),
+        yaxis=_log_axis(i18n.t("chart.mse_log"), [float(v) for e in errors.values() for v in e]),
     )
 
 
 def compare_figure(traces: Sequence, x_title: str, y_title: str, log_y: bool = False) -> go.Figure:
     """Lines of several runs on one chart (the Runs page's overlays)."""
     if not traces:
-        return _empty(_figure([]), "Nothing to draw for these runs yet")
+        return _empty(_figure([]), i18n.t("chart.nothing_yet"))
     values = [v for t in traces for v in t.y]
     yaxis = _log_axis(y_title, values) if log_y else _axis(y_title)
     return _figure(traces, height=560, xaxis=_axis(x_title), yaxis=yaxis)
@@ -765,7 +790,10 @@ def influence_figure(curves: dict[str, tuple[np.ndarray, np.ndarray]]) -> go.Fig
     """
     traces = []
     for name, (start, now) in curves.items():
-        for values, when, dash in ((now, "now", "solid"), (start, "at the start", "dot")):
+        for values, when, dash in (
+            (now, i18n.t("chart.now"), "solid"),
+            (start, i18n.t("chart.at_start"), "dot"),
+        ):
             values = np.asarray(values, dtype=np.float64)
             lags = np.arange(len(values))
             keep = values > 0
@@ -782,8 +810,8 @@ def influence_figure(curves: dict[str, tuple[np.ndarray, np.ndarray]]) -> go.Fig
         traces,
         None,
         height=460,
-        xaxis=_axis("lag k (steps back)"),
-        yaxis=_log_axis("gradient norm (log scale)", [v for t in traces for v in t.y]),
+        xaxis=_axis(i18n.t("chart.lag")),
+        yaxis=_log_axis(i18n.t("chart.gradient_log"), [v for t in traces for v in t.y]),
         legend=dict(traceorder="grouped"),
     )
 
@@ -806,7 +834,10 @@ def time_scale_figure(scales: dict[str, tuple[np.ndarray, np.ndarray]]) -> go.Fi
     centers = np.sqrt(edges[:-1] * edges[1:])
     traces = []
     for name, (start, now) in scales.items():
-        for values, when, opacity in ((start, "at the start", 0.35), (now, "now", 0.9)):
+        for values, when, opacity in (
+            (start, i18n.t("chart.at_start"), 0.35),
+            (now, i18n.t("chart.now"), 0.9),
+        ):
             bar = go.Bar(
                 x=centers,
                 y=time_scale_bins(values, edges),
@@ -815,15 +846,16 @@ def time_scale_figure(scales: dict[str, tuple[np.ndarray, np.ndarray]]) -> go.Fi
                 marker_color=model_color(name),
                 opacity=opacity,
                 legendgroup=name,
-                hovertemplate="%{x:.1f} steps: %{y} units<extra></extra>",
+                hovertemplate=i18n.t("chart.histogram.hover", steps="%{x:.1f}", units="%{y}")
+                + "<extra></extra>",
             )
             traces.append(bar)
     return _figure(
         traces,
         None,
         height=420,
-        xaxis=_axis("steps (log scale)", type="log"),
-        yaxis=_axis("units"),
+        xaxis=_axis(i18n.t("chart.steps_log"), type="log"),
+        yaxis=_axis(i18n.t("chart.units")),
         barmode="overlay",
         hovermode="closest",
     )
@@ -850,8 +882,8 @@ def length_figure(table) -> go.Figure:
         traces,
         None,
         height=420,
-        xaxis=_axis("sequence length (steps)", type="log"),
-        yaxis=_log_axis("test MSE, free-running (log)", [v for t in traces for v in t.y]),
+        xaxis=_axis(i18n.t("chart.seq_len"), type="log"),
+        yaxis=_log_axis(i18n.t("chart.rollout_mse_log"), [v for t in traces for v in t.y]),
     )
 
 
@@ -887,8 +919,14 @@ def sweep_heatmap_figure(
         hovertemplate=(
             f"{column_name}=%{{x}}"
             + (f", {row_name}=%{{y}}" if row_name else "")
-            + "<br>mean %{z:.4g}<br>std %{customdata[0]:.3g}<br>seeds done %{customdata[1]}"
-            "<extra></extra>"
+            + "<br>"
+            + i18n.t(
+                "chart.heatmap.hover",
+                mean="%{z:.4g}",
+                std="%{customdata[0]:.3g}",
+                seeds="%{customdata[1]}",
+            )
+            + "<extra></extra>"
         ),
         xgap=2,
         ygap=2,
@@ -902,7 +940,7 @@ def sweep_heatmap_figure(
     )
 
 
-def band_figure(bands: dict, title: str | None = None, y_title: str = "train loss") -> go.Figure:
+def band_figure(bands: dict, title: str | None = None, y_title: str | None = None) -> go.Figure:
     """Per model (name -> `views.sweep.Band`): the mean line and a +/- one standard deviation
     band over the runs, on a log axis."""
     traces = []
@@ -922,20 +960,24 @@ def band_figure(bands: dict, title: str | None = None, y_title: str = "train los
                 fillcolor=color,
                 opacity=0.25,
                 line=dict(width=0),
-                name=f"{label} ± 1 std",
+                name=i18n.t("chart.band.std", model=label),
                 hoverinfo="skip",
             )
         )
-        traces.append(line(band.epochs, band.mean, f"{label} mean of {band.runs}", color))
+        traces.append(
+            line(band.epochs, band.mean, i18n.t("chart.band.mean", model=label, n=band.runs), color)
+        )
         values += [*low, *high]
     if not traces:
-        return _empty(_figure([], title), "No finished run in this cell yet")
+        return _empty(_figure([], title), i18n.t("chart.band.none"))
     return _figure(
         traces,
         title,
         height=420,
-        xaxis=_axis("epoch"),
-        yaxis=_log_axis(f"{y_title} (log scale)", values),
+        xaxis=_axis(i18n.t("chart.epoch")),
+        yaxis=_log_axis(
+            i18n.t("chart.log_scale", title=y_title or i18n.t("metric.train_loss.short")), values
+        ),
     )
 
 
@@ -951,7 +993,7 @@ def prediction_scatter(truth: np.ndarray, predictions: dict[str, np.ndarray]) ->
             x=[lo, hi],
             y=[lo, hi],
             mode="lines",
-            name="perfect",
+            name=i18n.t("chart.perfect"),
             line=dict(color="#999", dash="dot"),
         )
     ]
@@ -965,7 +1007,13 @@ def prediction_scatter(truth: np.ndarray, predictions: dict[str, np.ndarray]) ->
                 marker=dict(color=model_color(name), size=9, opacity=0.8),
             )
         )
-    return _figure(traces, None, height=480, xaxis=_axis("true value"), yaxis=_axis("predicted"))
+    return _figure(
+        traces,
+        None,
+        height=480,
+        xaxis=_axis(i18n.t("chart.true_value")),
+        yaxis=_axis(i18n.t("chart.predicted")),
+    )
 
 
 def sample_windows_figure(
@@ -977,14 +1025,16 @@ def sample_windows_figure(
     for i, window in enumerate(windows):
         col, first = i + 1, i == 0
         fig.add_trace(
-            line(steps, window, "window", COLORS["context"], showlegend=first), row=1, col=col
+            line(steps, window, i18n.t("chart.window"), COLORS["context"], showlegend=first),
+            row=1,
+            col=col,
         )
         fig.add_trace(
             go.Scatter(
                 x=[target_step],
                 y=[truth[i]],
                 mode="markers",
-                name="target",
+                name=i18n.t("chart.target"),
                 showlegend=first,
                 marker=dict(
                     color=COLORS["truth"], size=14, symbol="circle-open", line=dict(width=3)
@@ -1026,8 +1076,8 @@ def confusion_figure(matrix: np.ndarray, class_names: Sequence[str], title: str)
         [heat],
         title,
         height=360,
-        xaxis=_axis("predicted"),
-        yaxis=_axis("true", autorange="reversed"),
+        xaxis=_axis(i18n.t("chart.predicted")),
+        yaxis=_axis(i18n.t("chart.true"), autorange="reversed"),
     )
 
 

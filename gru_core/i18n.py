@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextvars
 import string
+from collections.abc import Iterable, Iterator, Mapping
 
 from gru_core.strings.en import EN
 from gru_core.strings.zh import ZH
@@ -48,6 +49,29 @@ def t(key: str, /, **values: object) -> str:
     if text is None:
         text = EN[key]
     return text.format(**values) if values else text
+
+
+class Texts(Mapping[str, str]):
+    """name -> the text `<prefix><name>` in the language of the moment, looked up when read.
+
+    For a table declared at import time (gate names, task labels) that must follow the
+    language: `Texts("gate.", ("r", "z"))["r"]` is `t("gate.r")`; unknown names raise KeyError.
+    """
+
+    def __init__(self, prefix: str, names: Iterable[str]) -> None:
+        self._prefix = prefix
+        self._names = tuple(names)
+
+    def __getitem__(self, name: str) -> str:
+        if name not in self._names:
+            raise KeyError(name)
+        return t(self._prefix + name)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
 
 
 def placeholders(text: str) -> set[str]:

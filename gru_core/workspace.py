@@ -22,6 +22,7 @@ import torch
 from gru_core import bundle as bundles
 from gru_core import store as stores
 from gru_core.config import ConfigError, DataConfig
+from gru_core.i18n import t
 from gru_core.job import Snapshot, TrainingJob
 from gru_core.recording import RunRecord, weights_of
 from gru_core.spec import Dataset, RunSpec, times_from_text
@@ -121,7 +122,7 @@ def stored_snapshot(store: stores.Store, ws: str, run_id: int) -> Snapshot:
         history=history,
         spec=spec,
         device="cpu",
-        device_reason="a saved run, shown from its checkpoint",
+        device_reason=t("device.saved_run"),
         parameters=dict(run.params) or parameter_counts(spec),
         elapsed=run.seconds,
         can_resume=run.status in ("stopped", "interrupted") and run.epoch < spec.train.epochs,

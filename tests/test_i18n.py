@@ -107,3 +107,15 @@ def test_language_is_per_thread():
 )
 def test_the_browser_locale_picks_the_default(locale, code):
     assert i18n.pick_language(locale) == code
+
+
+def test_texts_follow_the_language_of_the_moment():
+    table = i18n.Texts("status.", ("running", "finished"))
+    assert list(table) == ["running", "finished"] and len(table) == 2
+    assert table["running"] == EN["status.running"]
+    i18n.set_language("zh")
+    try:
+        assert table["running"] == ZH["status.running"] != EN["status.running"]
+        assert table.get("queued") is None  # a name not in the table, though its key exists
+    finally:
+        i18n.set_language("en")

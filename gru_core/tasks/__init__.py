@@ -31,6 +31,7 @@ from typing import Protocol
 import torch
 
 from gru_core import models
+from gru_core.i18n import t
 from gru_core.models import Forecaster
 from gru_core.spec import ModelSpec, RunSpec
 
@@ -39,10 +40,18 @@ from gru_core.spec import ModelSpec, RunSpec
 class Metric:
     """One evaluation metric of a task; history columns are `<model>_<name>`."""
 
-    name: str
-    label: str  # how cards, charts and tables name it
-    help: str  # one sentence for a card's tooltip: what it measures
+    name: str  # its label and help are the texts `metric.<name>.label` and `.help`
     lower_is_better: bool = True
+
+    @property
+    def label(self) -> str:
+        """How cards, charts and tables name it, in the current language."""
+        return t(f"metric.{self.name}.label")
+
+    @property
+    def help(self) -> str:
+        """One sentence for a card's tooltip: what it measures."""
+        return t(f"metric.{self.name}.help")
 
 
 @dataclass
@@ -57,7 +66,7 @@ class Task(Protocol):
     name: str
     metrics: tuple[Metric, ...]  # evaluation metrics, in report order
     primary: str  # the metric a target stops on and cards show first
-    train_loss_help: str  # what the training loss is, for a card's tooltip
+    train_loss_help: str  # key of the text saying what the training loss is (a card's tooltip)
     results_view: str  # the page that shows this task's results ("forecasts")
     carries_state: bool  # whether a model's state carries from one batch to the next
     loss_weight: float  # the optimised loss is the reported one times this

@@ -22,6 +22,7 @@ from torch import nn
 from gru_core import metrics
 from gru_core.config import _choice, _int
 from gru_core.heads import build_head
+from gru_core.i18n import t
 from gru_core.models import Forecaster
 from gru_core.spec import ModelSpec, RunSpec, task_options
 from gru_core.tasks import Batch, Metric
@@ -44,7 +45,7 @@ class ClassifyConfig(WindowData):
     @property
     def class_names(self) -> tuple[str, ...]:
         if self.label == "direction":
-            return ("falling", "rising")
+            return (t("chart.falling"), t("chart.rising"))
         edges = np.linspace(self.freq_low, self.freq_high, self.classes + 1)
         return tuple(f"f {a:.2f}-{b:.2f}" for a, b in zip(edges[:-1], edges[1:], strict=True))
 
@@ -60,11 +61,9 @@ def make_labels(cfg: ClassifyConfig, freq: np.ndarray, phase: np.ndarray) -> np.
 METRICS = (
     Metric(
         "test_accuracy",
-        "test accuracy",
-        "Share of the test windows whose label the model gets right",
         lower_is_better=False,
     ),
-    Metric("test_loss", "test cross-entropy", "Mean cross-entropy on the test windows"),
+    Metric("test_loss"),
 )
 
 
@@ -74,7 +73,7 @@ class ClassifyTask(WindowsTask):
     name = "classify"
     metrics = METRICS
     primary = "test_accuracy"
-    train_loss_help = "the mean cross-entropy over the last epoch's training windows"
+    train_loss_help = "task.classify.train_loss_help"
     results_view = "classes"
 
     def __init__(self, spec: RunSpec, device: torch.device) -> None:

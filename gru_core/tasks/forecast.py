@@ -27,19 +27,12 @@ from gru_core.tasks import Batch, Metric
 METRICS = (
     Metric(
         "test_one_step_mse",
-        "test one-step",
-        "Test MSE, one step ahead: the mean squared error of forecasts fed the true values",
     ),
     Metric(
         "test_rollout_mse",
-        "test free-running",
-        "Test MSE, free-running: the mean squared error when the model forecasts the whole"
-        " test part feeding on its own predictions",
     ),
     Metric(
         "test_rollout_mae",
-        "test free-running MAE",
-        "Test MAE, free-running: the mean absolute error of the same forecast",
     ),
 )
 
@@ -68,7 +61,7 @@ class ForecastTask:
     name = "forecast"
     metrics = METRICS
     primary = "test_rollout_mse"
-    train_loss_help = "the mean one-step-ahead MSE over the last epoch's sequences"
+    train_loss_help = "task.forecast.train_loss_help"
     results_view = "rollouts"
 
     def __init__(self, spec: RunSpec, device: torch.device) -> None:

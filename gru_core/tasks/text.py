@@ -104,14 +104,9 @@ def core_factory(spec: ModelSpec) -> chars.CoreFactory:
 METRICS = (
     Metric(
         "held_out_perplexity",
-        "held-out perplexity",
-        "exp of the mean cross-entropy per character on the held-out text: how many"
-        " characters the model hesitates between (lower is better)",
     ),
     Metric(
         "train_perplexity",
-        "train perplexity",
-        "The same on the start of the training text (in eval mode)",
     ),
 )
 
@@ -122,7 +117,7 @@ class TextTask:
     name = "text"
     metrics = METRICS
     primary = "held_out_perplexity"
-    train_loss_help = "the mean cross-entropy per character over the last epoch's batches"
+    train_loss_help = "task.text.train_loss_help"
     results_view = "samples"
     texts = ("sample",)  # history columns that hold text: `<model>_sample`
     loss_weight = 1.0

@@ -84,8 +84,8 @@ def make_windows(cfg: WindowData, extra: int = 0) -> tuple[np.ndarray, np.ndarra
 
 
 METRICS = (
-    Metric("test_mse", "test MSE", "Mean squared error of the predictions on the test windows"),
-    Metric("test_mae", "test MAE", "Mean absolute error of the predictions on the test windows"),
+    Metric("test_mse"),
+    Metric("test_mae"),
 )
 
 
@@ -147,7 +147,7 @@ class WindowTask(WindowsTask):
     name = "window"
     metrics = METRICS
     primary = "test_mse"
-    train_loss_help = "the mean squared error over the last epoch's training windows"
+    train_loss_help = "task.window.train_loss_help"
     results_view = "windows"
 
     def __init__(self, spec: RunSpec, device: torch.device) -> None:

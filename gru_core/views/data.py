@@ -10,13 +10,31 @@ from gru_core import data as datasets
 from gru_core.config import DataConfig
 from gru_core.i18n import t
 from gru_core.spec import Dataset
+from gru_core.strings.en import EN
+
+
+def _sine_values(cfg: DataConfig) -> dict[str, object]:
+    return dict(
+        points=f"{cfg.points:,}", periods=f"{cfg.periods:g}", noise=f"{cfg.noise:g}", seed=cfg.seed
+    )
 
 
 def sine_label(cfg: DataConfig) -> str:
-    return (
-        f"noisy sine: {cfg.points:,} points, {cfg.periods:g} periods, noise {cfg.noise:g},"
-        f" seed {cfg.seed}"
-    )
+    """The generated sine's name, kept with its runs: in English whatever the page's language."""
+    return EN["data.sine"].format(**_sine_values(cfg))
+
+
+def shown_label(data: Dataset) -> str:
+    """The dataset's name as a page shows it: a generated sine's in the current language."""
+    return t("data.sine", **_sine_values(data.sine)) if data.sine is not None else data.label
+
+
+def shown_name(meta: dict) -> str:
+    """A stored dataset's name (a spec's "data": label, and sine settings where generated) as
+    a page shows it: a generated sine's in the current language."""
+    if meta.get("sine") is not None:
+        return t("data.sine", **_sine_values(DataConfig(**meta["sine"])))
+    return str(meta.get("label", ""))
 
 
 def generated_dataset(cfg: DataConfig = DataConfig(), series: np.ndarray | None = None) -> Dataset:

@@ -13,6 +13,7 @@ import pandas as pd
 import torch
 
 from gru_core import cells, gates
+from gru_core.i18n import Texts
 from gru_core.job import Snapshot
 
 MAX_SEGMENT = 2000  # longest gate segment traced step by step
@@ -45,20 +46,7 @@ def clamp_segment(segment: tuple[int, int] | None, n_points: int, n_train: int) 
 
 
 # What to look for, per kind: one line beside `cells.KINDS[kind].convention`.
-LOOK_FOR = {
-    "rnn": "Look at h: it follows the latest inputs, and nothing holds on to whether the"
-    " series was rising or falling for long.",
-    "lstm": "Look for units whose f stays near 1 while c changes sign between the shaded"
-    " rising and falling stretches: they remember the direction.",
-    "gru": "Look for units whose z stays high (long memory) and whose h changes sign between"
-    " the shaded rising and falling stretches: they remember the direction.",
-    "gru_d2l": "The same lesson as PyTorch's GRU: high z keeps h; compare how r acts on h"
-    " before the matrix.",
-    "gru_update_only": "Compare with the full GRU: z alone still keeps state, but the candidate"
-    " must always read all of it.",
-    "gru_reset_only": "Without z, h is rewritten every step, as in a vanilla RNN: watch it"
-    " follow the input closely.",
-}
+LOOK_FOR = Texts("look_for.", tuple(cells.KINDS))  # kind -> the text `look_for.<kind>`
 MAX_HEATMAP_UNITS = 32  # heatmap rows; larger models show their most active units first
 
 

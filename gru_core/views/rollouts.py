@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from gru_core import metrics, rollout
+from gru_core.i18n import t
 from gru_core.job import Snapshot
 from gru_core.tasks.forecast import carried_end, read_begin
 
@@ -85,14 +86,14 @@ def forecast_metrics(f: Forecasts) -> pd.DataFrame:
     for name, label in f.labels.items():
         rows.append(
             {
-                "model": label,
-                "free-running MSE": metrics.mse(f.free_run[name], f.truth),
-                "free-running MAE": metrics.mae(f.free_run[name], f.truth),
-                "one-step MSE": metrics.mse(f.one_step[name], f.truth),
-                "one-step MAE": metrics.mae(f.one_step[name], f.truth),
+                t("rollouts.column.model"): label,
+                t("rollouts.column.free_mse"): metrics.mse(f.free_run[name], f.truth),
+                t("rollouts.column.free_mae"): metrics.mae(f.free_run[name], f.truth),
+                t("rollouts.column.one_step_mse"): metrics.mse(f.one_step[name], f.truth),
+                t("rollouts.column.one_step_mae"): metrics.mae(f.one_step[name], f.truth),
             }
         )
-    return pd.DataFrame(rows).set_index("model")
+    return pd.DataFrame(rows).set_index(t("rollouts.column.model"))
 
 
 def forecasts_frame(f: Forecasts) -> pd.DataFrame:

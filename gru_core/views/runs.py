@@ -16,8 +16,11 @@ import plotly.graph_objects as go
 
 from gru_core import figures
 from gru_core.config import ConfigError, TrainConfig
+from gru_core.i18n import t
 from gru_core.store import Run
+from gru_core.strings.en import EN
 from gru_core.tasks import primary, task_class
+from gru_core.views import data as data_views
 from gru_core.views import rollouts
 from gru_core.views.status import format_duration
 from gru_core.views.train import config_settings, format_lr, model_config
@@ -38,9 +41,13 @@ def run_settings(run: Run) -> dict[str, object]:
 def settings_line(spec: dict) -> str:
     """A spec's main settings in one line: "models gru, mlp · hidden 16 · lr 5e-4 · ..."."""
     s = settings_of(spec)
-    return " · ".join(
-        f"{k.replace('_', ' ')} {show_value(k, s[k])}" for k in LINE_SETTINGS if k in s
-    )
+    return " · ".join(f"{setting_name(k)} {show_value(k, s[k])}" for k in LINE_SETTINGS if k in s)
+
+
+def setting_name(key: str) -> str:
+    """How run labels and lines name a setting: "hidden", "seq len" (`setting.<key>.short`)."""
+    text = f"setting.{key}.short"
+    return t(text) if text in EN else key.replace("_", " ")
 
 
 def settings_of(spec: dict) -> dict[str, object]:
@@ -54,7 +61,7 @@ def settings_of(spec: dict) -> dict[str, object]:
     out.update(
         task=spec.get("task", "forecast"),
         models=", ".join(m.get("name", "?") for m in spec.get("models", [])),
-        data=spec.get("data", {}).get("label", ""),
+        data=data_views.shown_name(spec.get("data", {})),
     )
     return out
 
@@ -86,14 +93,14 @@ def auto_labels(runs: Sequence[Run]) -> dict[int, str]:
     labels = {}
     for run in runs:
         s = settings[run.id]
-        parts = [f"{k.replace('_', ' ')} {show_value(k, s.get(k))}" for k in keys]
-        labels[run.id] = " · ".join(parts) if parts else f"run {run.id}"
+        parts = [f"{setting_name(k)} {show_value(k, s.get(k))}" for k in keys]
+        labels[run.id] = " · ".join(parts) if parts else t("runs.run", id=run.id)
     return labels
 
 
 def name_of(run: Run, labels: dict[int, str]) -> str:
     """What the page calls a run: its name if it has one, else its automatic label."""
-    return run.name or labels.get(run.id, f"run {run.id}")
+    return run.name or labels.get(run.id, t("runs.run", id=run.id))
 
 
 def main_metric(run: Run) -> str:
@@ -110,27 +117,32 @@ def runs_table(runs: Sequence[Run], labels: dict[int, str]) -> pd.DataFrame:
     for run in runs:
         metric = main_metric(run)
         row: dict[str, object] = {
-            "run": run.id,
-            "pinned": run.pinned,
-            "name": name_of(run, labels),
-            "status": run.status,
-            "task": run.task,
-            "models": ", ".join(run.models),
+            column("run"): run.id,
+            column("pinned"): run.pinned,
+            column("name"): name_of(run, labels),
+            column("status"): t(f"status.{run.status}"),
+            column("task"): run.task,
+            column("models"): ", ".join(run.models),
         }
         for model in run.models:
             found = run.summary.get(model, {}).get(metric, {})
-            row[f"{model} best"] = found.get("best")
-            row[f"{model} last"] = found.get("last")
+            row[t("runs.column.best", model=model)] = found.get("best")
+            row[t("runs.column.last", model=model)] = found.get("last")
         epochs = run.spec.get("train", {}).get("epochs", run.epoch)
-        row["epochs"] = f"{run.epoch}/{epochs}"
-        row["time"] = format_duration(run.seconds)
-        row["parameters"] = " · ".join(f"{m} {n:,}" for m, n in run.params.items())
-        row["date"] = dt.datetime.fromtimestamp(run.created).strftime("%Y-%m-%d %H:%M")
+        row[column("epochs")] = f"{run.epoch}/{epochs}"
+        row[column("time")] = format_duration(run.seconds)
+        row[column("parameters")] = " · ".join(f"{m} {n:,}" for m, n in run.params.items())
+        row[column("date")] = dt.datetime.fromtimestamp(run.created).strftime("%Y-%m-%d %H:%M")
         rows.append(row)
     frame = pd.DataFrame(rows)
     if frame.empty:
         return frame
-    return frame.set_index("run").iloc[::-1]
+    return frame.set_index(column("run")).iloc[::-1]
+
+
+def column(name: str) -> str:
+    """The runs table's column `name` ("name", "status", ...) as the page heads it."""
+    return t(f"runs.column.{name}")
 
 
 COMPACT_COLUMNS = ("pinned", "name", "status", "epochs")  # with each model's best, when narrow
@@ -139,7 +151,14 @@ COMPACT_COLUMNS = ("pinned", "name", "status", "epochs")  # with each model's be
 def compact_columns(frame: pd.DataFrame) -> list[str]:
     """The Runs table's columns that fit a narrow window: pinned, name, status, each
     model's best value and the epochs, in the table's order (the run id is its index)."""
-    return [c for c in frame.columns if c in COMPACT_COLUMNS or c.endswith(" best")]
+    keep = {column(c) for c in COMPACT_COLUMNS}
+    best = {t("runs.column.best", model=model) for model in _models_of(frame)}
+    return [c for c in frame.columns if c in keep or c in best]
+
+
+def _models_of(frame: pd.DataFrame) -> set[str]:
+    models = frame.get(column("models"), ())
+    return {m for cell in models for m in str(cell).split(", ") if m}
 
 
 def filter_table(frame: pd.DataFrame, text: str) -> pd.DataFrame:
@@ -147,7 +166,7 @@ def filter_table(frame: pd.DataFrame, text: str) -> pd.DataFrame:
     text = text.strip().lower()
     if not text or frame.empty:
         return frame
-    columns = ["name", "status", "task", "models"]
+    columns = [column(c) for c in ("name", "status", "task", "models")]
     hay = frame[columns].astype(str).agg(" ".join, axis=1).str.lower()
     return frame[hay.str.contains(text, regex=False)]
 
@@ -163,7 +182,13 @@ def settings_table(
         f"{name_of(r, labels)} (#{r.id})": [show_value(k, s.get(k, "—")) for k in keys]
         for r, s in zip(runs, settings, strict=True)
     }
-    return pd.DataFrame(columns, index=pd.Index(keys, name="setting"))
+    return pd.DataFrame(columns, index=pd.Index(keys, name=t("runs.column.setting")))
+
+
+def metric_label(name: str) -> str:
+    """A history metric's short name for legends and captions ("train loss", "test rollout mse")."""
+    key = f"metric.{name}.short"
+    return t(key) if key in EN else name.replace("_", " ")
 
 
 def run_colors(n: int) -> list[str]:
@@ -191,13 +216,13 @@ def overlay_figure(runs: Sequence[tuple[str, str, list[dict]]]) -> go.Figure:
                     figures.line(
                         epochs[keep],
                         values[keep],
-                        f"{label}: {model} {key.replace('_', ' ')}",
+                        f"{label}: {model} {metric_label(key)}",
                         color,
                         dash=dash,
                         width=2,
                     )
                 )
-    return figures.compare_figure(traces, "epoch", "loss (log scale)", log_y=True)
+    return figures.compare_figure(traces, t("chart.epoch"), t("chart.loss_log"), log_y=True)
 
 
 def forecasts_figure(runs: Sequence[tuple[str, object]]) -> go.Figure:
@@ -210,7 +235,7 @@ def forecasts_figure(runs: Sequence[tuple[str, object]]) -> go.Figure:
     for (label, snap), color in zip(runs, run_colors(len(runs)), strict=True):
         f = rollouts.forecasts_from(snap, 0)
         if not truth_drawn:
-            traces.append(figures.line(f.index, f.truth, "truth", figures.COLORS["truth"]))
+            traces.append(figures.line(f.index, f.truth, t("chart.truth"), figures.COLORS["truth"]))
             truth_drawn = True
         for i, (model, values) in enumerate(f.free_run.items()):
             traces.append(
@@ -218,4 +243,4 @@ def forecasts_figure(runs: Sequence[tuple[str, object]]) -> go.Figure:
                     f.index, values, f"{label}: {model}", color, dash=DASHES[i % 3][0], width=2
                 )
             )
-    return figures.compare_figure(traces, "time step", "value")
+    return figures.compare_figure(traces, t("chart.time_step"), t("chart.value"))

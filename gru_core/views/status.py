@@ -10,52 +10,54 @@ import math
 import numpy as np
 
 from gru_core import device as devices
+from gru_core.i18n import t
 from gru_core.job import Snapshot
 
-STATUS_STYLE = {  # status -> (label, badge colour)
-    "none": ("no run yet", "gray"),
-    "new": ("ready", "gray"),
-    "queued": ("queued", "violet"),
-    "running": ("running", "blue"),
-    "stopped": ("stopped", "orange"),
-    "finished": ("finished", "green"),
-    "diverged": ("diverged", "red"),
-    "failed": ("failed", "red"),
-    "interrupted": ("interrupted", "orange"),  # a saved run whose server stopped mid-run
+STATUS_STYLE = {  # status -> badge colour; its label is the text `status.<status>`
+    "none": "gray",
+    "new": "gray",
+    "queued": "violet",
+    "running": "blue",
+    "stopped": "orange",
+    "finished": "green",
+    "diverged": "red",
+    "failed": "red",
+    "interrupted": "orange",  # a saved run whose server stopped mid-run
 }
 
 
 def status_badge(snapshot: Snapshot | None) -> tuple[str, str]:
     """(label, colour) for the run's status badge."""
-    return STATUS_STYLE[snapshot.status if snapshot is not None else "none"]
+    status = snapshot.status if snapshot is not None else "none"
+    return t(f"status.{status}"), STATUS_STYLE[status]
 
 
 def status_line(snapshot: Snapshot | None, training_now: int = 0, cap: int = 1) -> str:
     """One sentence on where the run stands, for the sidebar and the Overview."""
     if snapshot is None:
-        return "No run yet. Start one on the Train page."
+        return t("status.line.none")
     s = snapshot.status
-    epochs = f"epoch {snapshot.epoch} of {snapshot.epochs}"
+    epochs = {"epoch": snapshot.epoch, "epochs": snapshot.epochs}
     if s == "queued":
-        return (
-            f"Waiting for a free training slot ({training_now} of {cap} in use on this server);"
-            " it starts by itself."
-        )
+        return t("status.line.queued", used=training_now, cap=cap)
     if s == "running":
         eta = eta_seconds(snapshot)
-        left = f", about {format_duration(eta)} left" if eta is not None else ""
-        return f"Training, {epochs}{left}."
+        if eta is None:
+            return t("status.line.running", **epochs)
+        return t("status.line.running_eta", **epochs, left=format_duration(eta))
     if s == "finished":
-        return f"Finished {snapshot.epochs} epochs in {format_duration(snapshot.elapsed)}."
+        return t(
+            "status.line.finished", epochs=snapshot.epochs, took=format_duration(snapshot.elapsed)
+        )
     if s == "stopped":
-        then = "Resume continues it." if snapshot.can_resume else "Start begins a new run."
-        return f"Stopped at {epochs}; {then}"
+        then = t("status.line.resume" if snapshot.can_resume else "status.line.restart")
+        return t("status.line.stopped", **epochs, then=then)
     if s == "interrupted":
-        then = "Resume continues it from its last save." if snapshot.can_resume else ""
-        return f"Interrupted at {epochs}: the server stopped. {then}".strip()
+        then = t("status.line.resume_saved") if snapshot.can_resume else ""
+        return t("status.line.interrupted", **epochs, then=then).strip()
     if s == "new":
-        return "Ready to start."
-    return snapshot.message or f"The run {s}."
+        return t("status.line.new")
+    return snapshot.message or t("status.line.other", status=t(f"status.{s}"))
 
 
 def seconds_per_epoch(history: list[dict], last: int = 10) -> float | None:
@@ -78,25 +80,25 @@ def format_duration(seconds: float | None) -> str:
     if seconds is None or not math.isfinite(seconds):
         return "—"
     if seconds < 10:
-        return f"{seconds:.1f} s"
+        return t("format.seconds", s=f"{seconds:.1f}")
     if seconds < 60:
-        return f"{seconds:.0f} s"
+        return t("format.seconds", s=f"{seconds:.0f}")
     minutes, rest = divmod(round(seconds), 60)
     if minutes < 60:
-        return f"{minutes} min {rest:02d} s"
+        return t("format.minutes", m=minutes, s=f"{rest:02d}")
     hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes:02d} min"
+    return t("format.hours", h=hours, m=f"{minutes:02d}")
 
 
 def progress(snapshot: Snapshot) -> tuple[float, str]:
     """(fraction done in [0, 1], text with epoch, elapsed time and ETA) for a progress bar."""
     fraction = min(1.0, snapshot.epoch / snapshot.epochs) if snapshot.epochs else 0.0
-    parts = [f"Epoch {snapshot.epoch} / {snapshot.epochs}"]
+    parts = [t("status.progress.epoch", epoch=snapshot.epoch, epochs=snapshot.epochs)]
     if snapshot.epoch:
-        parts.append(f"{format_duration(snapshot.elapsed)} elapsed")
+        parts.append(t("status.progress.elapsed", took=format_duration(snapshot.elapsed)))
     eta = eta_seconds(snapshot)
     if eta is not None:
-        parts.append(f"about {format_duration(eta)} left")
+        parts.append(t("status.progress.left", left=format_duration(eta)))
     return fraction, " · ".join(parts)
 
 
@@ -113,8 +115,8 @@ def device_summary() -> str:
     """Which devices training can use here, for the sidebar."""
     names = devices.available()
     if names == ["cpu"]:
-        return "CPU only (no GPU found)"
-    return "GPU: " + ", ".join(n for n in names if n != "cpu") + " · CPU"
+        return t("status.devices.cpu")
+    return t("status.devices.gpu", gpus=", ".join(n for n in names if n != "cpu"))
 
 
 def primary_summary(snapshot: Snapshot) -> str:
@@ -126,4 +128,4 @@ def primary_summary(snapshot: Snapshot) -> str:
         f"{snapshot.label(n)} {format_metric(snapshot.latest_metric(f'{n}_{metric}'))}"
         for n in snapshot.names
     ]
-    return f"Test error: {' · '.join(parts)}"
+    return t("status.test_error", errors=" · ".join(parts))

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from gru_core import sweep
+from gru_core.i18n import t
 from gru_core.store import Run, Store
 from gru_core.sweep_runs import Sweep, sweepable, value_type
 from gru_core.views.status import format_duration
@@ -208,13 +209,13 @@ def progress(runs: Sequence[SweepRun], workers: int, running: bool) -> tuple[flo
     """(fraction done, text: runs done, failed, time left) for the progress bar."""
     done = [r for r in runs if r.status in DONE]
     failed = sum(r.status != "finished" for r in done)
-    parts = [f"{len(done)} of {len(runs)} runs done"]
+    parts = [t("sweep.progress.done", done=len(done), runs=len(runs))]
     if failed:
-        parts.append(f"{failed} failed")
+        parts.append(t("sweep.progress.failed", n=failed))
     if running:
         eta = sweep.eta_seconds([r.seconds for r in done], len(runs) - len(done), workers)
         if eta is not None:
-            parts.append(f"about {format_duration(eta)} left")
+            parts.append(t("status.progress.left", left=format_duration(eta)))
     return (len(done) / len(runs) if runs else 0.0), " · ".join(parts)
 
 
@@ -279,7 +280,11 @@ def summary(plan: Sweep, workers: int) -> str:
     """'48 runs (4 x 4 x 3 seeds), about 40 s on 2 workers': what Start will do."""
     sizes = " x ".join(str(len(v)) for v in plan.grid.values())
     seconds = plan.estimate_seconds(workers)
-    return (
-        f"{len(plan.runs)} runs ({sizes} x {plan.seeds} seeds), about"
-        f" {format_duration(seconds)} on {workers} worker{'s' if workers > 1 else ''}"
+    return t(
+        "sweep.summary" if workers > 1 else "sweep.summary.one_worker",
+        runs=len(plan.runs),
+        sizes=sizes,
+        seeds=plan.seeds,
+        took=format_duration(seconds),
+        workers=workers,
     )

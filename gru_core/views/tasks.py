@@ -10,21 +10,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from gru_core.config import DEFAULT_PRESETS, PRESETS
+from gru_core.config import DEFAULT_PRESETS, PRESETS, TASK_NAMES
+from gru_core.i18n import Texts, t
 from gru_core.tasks import Task, task_class
 
-TASK_LABELS = {
-    "forecast": "Forecast a series (next step)",
-    "window": "Windows: one value from a window",
-    "classify": "Classify windows: rising or falling",
-    "text": "Text: a character-level language model",
-}
+TASK_LABELS = Texts("task.label.", TASK_NAMES)  # task -> its name in the current language
 _DASHES = ("dot", "dash", "dashdot", "longdash")
-_AXES = {  # task -> (the history chart's y title, whether it is logarithmic)
-    "forecast": ("MSE (log scale)", True),
-    "window": ("MSE and MAE (log scale)", True),
-    "classify": ("accuracy and cross-entropy", False),
-    "text": ("cross-entropy and perplexity (log scale)", True),
+_LOG_AXES = {  # task -> whether the history chart's y axis is logarithmic (title: `axis.<task>`)
+    "forecast": True,
+    "window": True,
+    "classify": False,
+    "text": True,
 }
 
 
@@ -39,11 +35,11 @@ class Chart:
 
 def chart(task: str) -> Chart:
     """The history chart of `task`: the training loss solid, each test metric dashed."""
-    y_title, log = _AXES[task]
+    y_title, log = t(f"axis.{task}"), _LOG_AXES[task]
     if task == "forecast":
         return Chart(None, y_title, log)
     cls: type[Task] = task_class(task)
-    styles = {"train_loss": ("train", "solid")}
+    styles = {"train_loss": (t("chart.metric.train_loss"), "solid")}
     for metric, dash in zip(cls.metrics, _DASHES, strict=False):
         styles[metric.name] = (metric.label, dash)
     return Chart(styles, y_title, log)

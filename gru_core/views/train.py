@@ -10,6 +10,7 @@ import pandas as pd
 from gru_core import cells, process_job
 from gru_core import device as devices
 from gru_core.config import PRESETS, ConfigError, ModelConfig, TrainConfig, settings
+from gru_core.i18n import t
 from gru_core.job import Snapshot, TrainingJob, check_spec
 from gru_core.recording import RunRecord
 from gru_core.spec import Dataset, RunSpec
@@ -209,37 +210,40 @@ def metric_cards(snapshot: Snapshot) -> list[MetricCard]:
     task = task_class(snapshot.spec.task)
     main = primary(task)
     pace = seconds_per_epoch(snapshot.history)
-    speed = "—" if pace is None else (f"{pace * 1e3:.0f} ms" if pace < 10 else f"{pace:.1f} s")
+    if pace is None:
+        speed = "—"
+    elif pace < 10:
+        speed = t("format.milliseconds", ms=f"{pace * 1e3:.0f}")
+    else:
+        speed = t("format.seconds", s=f"{pace:.1f}")
     names = snapshot.names
     label = snapshot.label
+    better = t("card.lower_better" if main.lower_is_better else "card.higher_better")
     return [
         *(
             MetricCard(
-                f"{label(n)} test",
+                t("card.test", model=label(n)),
                 format_metric(m(f"{n}_{main.name}")),
-                f"{main.help} of the {label(n)}"
-                f" ({'lower' if main.lower_is_better else 'higher'} is better).",
+                t("card.test.help", metric=main.help, model=label(n), better=better),
             )
             for n in names
         ),
         *(
             MetricCard(
-                f"{label(n)} train",
+                t("card.train", model=label(n)),
                 format_metric(m(f"{n}_train_loss")),
-                f"Training loss of the {label(n)}: {task.train_loss_help}.",
+                t("card.train.help", model=label(n), loss=t(task.train_loss_help)),
             )
             for n in names
         ),
-        MetricCard(
-            "Epoch time",
-            speed,
-            "Mean over the last 10 epochs: training every model and evaluating them.",
-        ),
+        MetricCard(t("card.epoch_time"), speed, t("card.epoch_time.help")),
         *(
             MetricCard(
-                f"{label(n)} weights", f"{snapshot.parameters[n]:,}", "Trainable parameters."
+                t("card.weights", model=label(n)),
+                f"{snapshot.parameters[n]:,}",
+                t("card.weights.help"),
             )
             for n in names
         ),
-        MetricCard("Device", snapshot.device, snapshot.device_reason),
+        MetricCard(t("card.device"), snapshot.device, snapshot.device_reason),
     ]
