@@ -145,6 +145,7 @@ def settings() -> dict[str, Setting]:
 
 
 MAX_POINTS = 200_000  # longest series the app trains on interactively
+MAX_SLOW_MOTION = 10.0  # most seconds per epoch slow motion may ask for
 
 
 @dataclass(frozen=True)
@@ -447,6 +448,18 @@ class TrainConfig:
             "Training points a fresh state reads before the test forecast ('warm' test state).",
         ),
     )  # training points read before a "warm" test
+    slow_motion: float = _float(
+        0.0,
+        0.0,
+        MAX_SLOW_MOTION,
+        _ui(
+            "slow_motion",
+            "setting.slow_motion.label",
+            "setting.slow_motion.help",
+            flag="--slow-motion",
+            step=0.1,
+        ),
+    )  # least seconds per epoch: training waits, for demos; 0 = off; changes no number
 
     def __post_init__(self) -> None:
         _validate(self)
