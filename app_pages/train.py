@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from gru_app import render, state, widgets
+from gru_app import render, replay, state, widgets
 from gru_core import figures
 from gru_core.config import PRESETS, ConfigError
 from gru_core.views import data as data_views
@@ -53,6 +53,7 @@ with settings:
             widgets.setting(right, name)
         for name in ("match_params", "standardize"):
             widgets.setting(left, name)
+        widgets.setting(right, "slow_motion")
 
     problem = None
     try:
@@ -131,7 +132,14 @@ def live() -> None:
     st.caption(state.run_caption(snap))
     chart = task_views.chart(snap.spec.task)
     st.plotly_chart(
-        figures.loss_figure(snap.history, None, chart.styles, chart.y_title, chart.log),
+        figures.loss_figure(
+            snap.history,
+            None,
+            chart.styles,
+            chart.y_title,
+            chart.log,
+            marker_epoch=replay.chosen_epoch(snap),
+        ),
         key="train_losses",
         width="stretch",
         config={"staticPlot": snap.running},
@@ -161,4 +169,5 @@ def live_cards() -> None:
 
 with live_area:
     live()
+    replay.control(state.snapshot(), "train")
 live_cards()

@@ -6,10 +6,13 @@ in session state under `gru_app.state.TRAIN_KEYS[key]`. Nothing here repeats a r
 
 from __future__ import annotations
 
+import dataclasses
+
 import streamlit as st
 
 from gru_app.state import TRAIN_KEYS
 from gru_core.config import MODEL_KINDS, PRESETS, bounds
+from gru_core.i18n import shown
 from gru_core.views import train as train_views
 
 
@@ -26,7 +29,11 @@ def config_number(
 
 def setting(column, name: str) -> None:
     """The widget for one training setting, in `column`; its value lives in session state."""
-    s = train_views.SETTINGS[name]
+    s = dataclasses.replace(
+        train_views.SETTINGS[name],
+        label=shown(train_views.SETTINGS[name].label),
+        help=shown(train_views.SETTINGS[name].help),
+    )
     key = TRAIN_KEYS[name]
     common = dict(key=key, help=s.help, persist_state="session")
     if s.widget == "lr":

@@ -37,6 +37,7 @@ from gru_core.config import (
     DataConfig,
     settings,
 )
+from gru_core.i18n import shown
 
 
 def _kinds(text: str) -> tuple[str, ...]:
@@ -116,10 +117,14 @@ def _run_options(parser: argparse.ArgumentParser) -> None:
     )
     for s in settings().values():
         if s.flag is not None and s.widget == "toggle":
-            parser.add_argument(s.flag, dest=s.key, action="store_true", default=None, help=s.help)
+            parser.add_argument(
+                s.flag, dest=s.key, action="store_true", default=None, help=shown(s.help)
+            )
         elif s.flag is not None:
             kind = str if s.choices else int if isinstance(s.range[0], int) else float
-            parser.add_argument(s.flag, dest=s.key, type=kind, choices=s.choices, help=s.help)
+            parser.add_argument(
+                s.flag, dest=s.key, type=kind, choices=s.choices, help=shown(s.help)
+            )
     parser.add_argument(
         "--corpus",
         help="text task: tang, shakespeare or a UTF-8 .txt file (default: the preset's)",

@@ -19,6 +19,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 from plotly.subplots import make_subplots
 
+from gru_core import i18n
 from gru_core.config import MODEL_KINDS
 
 # One colour per thing, on every page (Okabe-Ito: distinguishable with colour blindness).
@@ -345,13 +346,15 @@ def loss_figure(
     styles: dict[str, tuple[str, str]] | None = None,
     y_title: str = "MSE (log scale)",
     log: bool = True,
+    marker_epoch: int | None = None,
 ) -> go.Figure:
     """Loss per epoch for both models (log y): train, test one-step and test free-running.
 
     Rows are the training history's dicts; epochs without a value for a metric
     (no evaluation that epoch, or a non-finite value) are left out of that trace.
     Another task passes its own metrics as `styles` (metric -> (label, dash)), its axis
-    title and whether the axis is logarithmic.
+    title and whether the axis is logarithmic. `marker_epoch`: a vertical line at that
+    epoch (the one a replay shows).
     """
     if not history:
         return _empty(_figure([], title), "No epochs yet: press Start")
@@ -397,6 +400,37 @@ def loss_figure(
         xaxis=_axis("epoch"),
         yaxis=_log_axis(y_title, values) if log else _axis(y_title),
         legend=legend,
+        **({} if marker_epoch is None else _epoch_marker(marker_epoch)),
+    )
+
+
+def _epoch_marker(epoch: int) -> dict:
+    """Layout of a vertical line over the whole plot at `epoch`, labelled at its top."""
+    return dict(
+        shapes=[
+            dict(
+                type="line",
+                xref="x",
+                yref="paper",
+                x0=epoch,
+                x1=epoch,
+                y0=0,
+                y1=1,
+                line=dict(color="#D55E00", width=2),
+            )
+        ],
+        annotations=[
+            dict(
+                x=epoch,
+                y=1,
+                xref="x",
+                yref="paper",
+                yanchor="bottom",
+                text=i18n.t("replay.marker", epoch=epoch),
+                showarrow=False,
+                font=dict(color="#D55E00"),
+            )
+        ],
     )
 
 

@@ -50,6 +50,12 @@ def t(key: str, /, **values: object) -> str:
     return text.format(**values) if values else text
 
 
+def shown(text: str) -> str:
+    """A declared text as shown: its translation where it is a key of the tables (a setting's
+    label or help in `gru_core.config`), else the text itself."""
+    return t(text) if text in EN else text
+
+
 def placeholders(text: str) -> set[str]:
     """The `{names}` a text expects."""
     return {name for _, name, _, _ in string.Formatter().parse(text) if name}
