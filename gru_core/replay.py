@@ -51,8 +51,8 @@ def kept_epochs(
     cap = max(2, min(most, budget // max(1, frame_bytes)))
     if total + 1 <= cap:
         return tuple(range(total + 1))
-    dense = min(dense, (cap - 1) // 2)
-    tail = cap - (dense + 1)  # log-spaced epochs after the dense part (>= 1), `total` the last
+    dense = min(dense, cap // 2, cap - 2)  # at least one log-spaced epoch after it: `total`
+    tail = cap - (dense + 1)  # log-spaced epochs after the dense part, `total` the last
     spaced = np.rint(np.geomspace(max(dense, 1), total, tail + 1)[1:]).astype(int)
     spaced[-1] = total
     return tuple(sorted(set(range(dense + 1)) | {int(e) for e in spaced if e > dense}))
