@@ -151,6 +151,7 @@ def test_slow_motion_waits_between_epochs_and_changes_no_number():
 def test_a_stop_ends_the_slow_motion_wait():
     trainer = Trainer(_spec(3, slow_motion=10.0))
     began = time.perf_counter()
+
     def stop() -> bool:  # asked before each epoch and while waiting
         return trainer.epoch >= 1
 
@@ -203,14 +204,19 @@ def test_frames_go_through_the_store_and_come_back(store):
     assert not (store.root / "checkpoints" / ws / f"{record.run}.frames").exists()
 
 
-@pytest.mark.parametrize("job_type", [TrainingJob, ProcessJob])
-def test_a_saved_run_reopened_replays_from_the_store(store, job_type):
-    ws = store.create_workspace()
-    spec = _spec(5)
+def _recorded(store, ws, spec, job_type):
+    """A job trained to its end on a run recorded in the workspace; the record and the job."""
     record, _ = workspace.record_run(store, ws, spec)
     job = job_type(spec, record=record)
     job.start()
     assert job.join(60)
+    return record, job
+
+
+@pytest.mark.parametrize("job_type", [TrainingJob, ProcessJob])
+def test_a_saved_run_reopened_replays_from_the_store(store, job_type):
+    ws = store.create_workspace()
+    record, job = _recorded(store, ws, _spec(5), job_type)
     live = job.snapshot()
     reopened = workspace.stored_snapshot(store, ws, record.run)  # as after a page reload
     assert reopened.replay_epochs() == live.replay_epochs() == [0, 1, 2, 3, 4, 5]
@@ -222,10 +228,7 @@ def test_a_saved_run_reopened_replays_from_the_store(store, job_type):
 def test_a_resumed_saved_run_keeps_its_earlier_frames(store):
     ws = store.create_workspace()
     spec = _spec(6)
-    record, _ = workspace.record_run(store, ws, spec)
-    first = ProcessJob(spec, record=record)
-    first.start()
-    assert first.join(60)
+    record, first = _recorded(store, ws, spec, ProcessJob)
     # Cut the run back to epoch 3, as a run stopped there is saved.
     whole = first.snapshot()
     frames = {e: replay.flatten(whole.frames[e]) for e in range(4)}
