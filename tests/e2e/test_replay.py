@@ -1,0 +1,65 @@
+"""Replay in a real browser: train a short run, scrub back to its first epoch, press Play and
+watch the epoch advance and the gates change with it."""
+
+import re
+
+from .conftest import wait_for
+
+EPOCHS = 8
+
+
+def _shown_epoch(app) -> int | None:
+    """The epoch the Gates page says it draws ("Epoch k of n" in its caption)."""
+    found = app.page.get_by_text(re.compile(rf"^Epoch \d+ of {EPOCHS}\b"))
+    if found.count() == 0:
+        return None
+    return int(re.match(r"Epoch (\d+)", found.first.inner_text()).group(1))
+
+
+def _gates(app) -> str | None:
+    """The Gates heatmaps' values as drawn (JSON), to tell one epoch's gates from another's."""
+    return app.page.evaluate(
+        """() => {
+            const el = document.querySelector('.st-key-gates_heatmaps .js-plotly-plot');
+            if (!el || !el._fullData) return null;
+            return JSON.stringify(el._fullData.filter(t => t.type === 'heatmap').map(t => t.z));
+        }"""
+    )
+
+
+def _scrubber(app) -> str:
+    return app.key("replay_epoch").locator("[role='slider']").first.get_attribute("aria-valuetext")
+
+
+def test_scrub_and_play_through_the_epochs(app):
+    app.open()
+    app.nav("Train")
+    app.set_number("train_epochs", EPOCHS)
+    app.click("train_start")
+    assert wait_for(lambda: "finished" in app.status(), 60)
+    assert app.key("replay_epoch").count() == 1  # the control sits below the loss chart
+
+    app.nav("Gates")
+    assert wait_for(lambda: _shown_epoch(app) == EPOCHS, 15)
+    latest = _gates(app)
+    assert latest is not None
+
+    thumb = app.key("replay_epoch").locator("[role='slider']").first
+    thumb.focus()
+    thumb.press("Home")  # the first kept epoch: the untrained models
+    app.wait_for_run()
+    assert wait_for(lambda: _shown_epoch(app) == 0, 15), "the scrubber did not move the gates"
+    start = _gates(app)
+    assert start != latest
+    app.screenshot("replay-epoch-0")
+
+    app.click("gates_replay_play")
+    assert wait_for(lambda: (_shown_epoch(app) or 0) >= 2, 30), "Play did not advance the epoch"
+    assert _gates(app) not in (start, None)
+    seen = _shown_epoch(app)
+    assert wait_for(lambda: (_shown_epoch(app) or 0) > seen, 30), "Play stopped advancing"
+    assert wait_for(lambda: _shown_epoch(app) == EPOCHS, 60), "Play did not reach the end"
+    assert _scrubber(app) == str(EPOCHS)
+    assert wait_for(lambda: _gates(app) == latest, 15)  # the end is the run as it is now
+    app.screenshot("replay-played")
+    assert app.exceptions() == [] and app.console_errors == []
