@@ -17,7 +17,8 @@ import streamlit as st
 from gru_core.i18n import t
 from gru_core.job import Snapshot
 
-EPOCH_KEY = "replay_epoch"  # the chosen epoch (the scrubber's value)
+EPOCH_KEY = "replay_epoch"  # the chosen epoch, kept across pages
+SCRUBBER_KEY = "replay_scrubber"  # the scrubber's own key, set from EPOCH_KEY on each draw
 FOLLOW_KEY = "replay_follow"  # True: show the latest epoch, whatever it is
 PLAYING_KEY = "replay_playing"
 SPEED_KEY = "replay_speed"  # kept epochs shown per second while playing
@@ -61,6 +62,7 @@ def shown(snap: Snapshot | None) -> Snapshot | None:
 
 def _scrubbed() -> None:
     ss = _ss()
+    ss[EPOCH_KEY] = ss[SCRUBBER_KEY]
     ss[PLAYING_KEY] = False
     ss[FOLLOW_KEY] = ss[EPOCH_KEY] == ss.get("replay_last")
 
@@ -97,12 +99,15 @@ def control(snap: Snapshot | None, where: str) -> None:
         return
     ss["replay_last"] = epochs[-1]
     ss[EPOCH_KEY] = epochs[-1] if ss[FOLLOW_KEY] else _nearest(epochs, ss.get(EPOCH_KEY))
+    # A widget's value set in a run that does not draw it (Play's ticks) would be overwritten
+    # by the browser's: the chosen epoch lives in its own key and is handed to the scrubber here.
+    ss[SCRUBBER_KEY] = ss[EPOCH_KEY]
     playing = ss[PLAYING_KEY]
     scrub, play, speed = st.columns([6, 1, 1], vertical_alignment="bottom")
     scrub.select_slider(
         t("replay.epoch"),
         epochs,
-        key=EPOCH_KEY,
+        key=SCRUBBER_KEY,
         on_change=_scrubbed,
         help=t("replay.epoch.help", kept=len(epochs), epochs=snap.epochs),
     )

@@ -28,25 +28,26 @@ def _gates(app) -> str | None:
 
 
 def _scrubber(app) -> str:
-    return app.key("replay_epoch").locator("[role='slider']").first.get_attribute("aria-valuetext")
+    return app.key("replay_scrubber").locator("input[type='range']").first.get_attribute("aria-valuetext")
 
 
 def test_scrub_and_play_through_the_epochs(app):
-    app.open()
+    app.page.goto(app.base_url)
+    app.wait_for_run(timeout=120_000)  # a fresh server's first page: torch loads first
     app.nav("Train")
     app.set_number("train_epochs", EPOCHS)
     app.click("train_start")
     assert wait_for(lambda: "finished" in app.status(), 60)
-    assert app.key("replay_epoch").count() == 1  # the control sits below the loss chart
+    assert app.key("replay_scrubber").count() == 1  # the control sits below the loss chart
 
     app.nav("Gates")
     assert wait_for(lambda: _shown_epoch(app) == EPOCHS, 15)
     latest = _gates(app)
     assert latest is not None
 
-    thumb = app.key("replay_epoch").locator("[role='slider']").first
+    thumb = app.key("replay_scrubber").locator("input[type='range']").first
     thumb.focus()
-    thumb.press("Home")  # the first kept epoch: the untrained models
+    app.page.keyboard.press("Home")  # the first kept epoch: the untrained models
     app.wait_for_run()
     assert wait_for(lambda: _shown_epoch(app) == 0, 15), "the scrubber did not move the gates"
     start = _gates(app)
