@@ -41,7 +41,8 @@ def test_scrub_and_play_through_the_epochs(app):
     app.set_number("train_epochs", EPOCHS)
     app.click("train_start")
     assert wait_for(lambda: "finished" in app.status(), 60)
-    assert app.key("replay_scrubber").count() == 1  # the control sits below the loss chart
+    # The control sits below the loss chart once the page has redrawn for the run's end.
+    assert wait_for(lambda: app.key("replay_scrubber").count() == 1, 30)
 
     app.nav("Gates")
     assert wait_for(lambda: _shown_epoch(app) == EPOCHS, 15)
