@@ -6,7 +6,7 @@ import re
 
 from .conftest import wait_for
 
-EPOCHS = 8
+EPOCHS = 4
 
 
 def _shown_epoch(app) -> int | None:
@@ -58,12 +58,14 @@ def test_scrub_and_play_through_the_epochs(app):
     app.screenshot("replay-epoch-0")
 
     app.click("gates_replay_play")
-    assert wait_for(lambda: (_shown_epoch(app) or 0) >= 2, 30), "Play did not advance the epoch"
+    # Each step of Play redraws the whole page: on a loaded machine that takes seconds, so
+    # these waits are generous; what is checked is that the epoch moves, not how fast.
+    assert wait_for(lambda: (_shown_epoch(app) or 0) >= 1, 120), "Play did not advance the epoch"
     assert _gates(app) not in (start, None)
-    seen = _shown_epoch(app)
-    assert wait_for(lambda: (_shown_epoch(app) or 0) > seen, 30), "Play stopped advancing"
-    assert wait_for(lambda: _shown_epoch(app) == EPOCHS, 60), "Play did not reach the end"
+    assert wait_for(lambda: _shown_epoch(app) == EPOCHS, 240), "Play did not reach the end"
     assert _scrubber(app).get_attribute("aria-valuetext") == str(EPOCHS)
-    assert wait_for(lambda: _gates(app) == latest, 15)  # the end is the run as it is now
+    assert wait_for(lambda: _gates(app) == latest, 30)  # the end is the run as it is now
+    play = app.key("gates_replay_play").locator("button").first
+    assert wait_for(lambda: play.inner_text().strip().endswith("Play"), 30)  # it stopped there
     app.screenshot("replay-played")
     assert app.exceptions() == [] and app.console_errors == []
