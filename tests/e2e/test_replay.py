@@ -46,22 +46,22 @@ def test_scrub_and_play_through_the_epochs(app):
 
     app.nav("Gates")
     assert wait_for(lambda: _shown_epoch(app) == EPOCHS, 15)
+    assert wait_for(lambda: _gates(app) is not None, 30)
     latest = _gates(app)
-    assert latest is not None
 
     _scrubber(app).focus()
     app.page.keyboard.press("Home")  # the first kept epoch: the untrained models
     app.wait_for_run()
     assert wait_for(lambda: _shown_epoch(app) == 0, 15), "the scrubber did not move the gates"
+    assert wait_for(lambda: _gates(app) not in (latest, None), 30)  # the chart redraws too
     start = _gates(app)
-    assert start != latest
     app.screenshot("replay-epoch-0")
 
     app.click("gates_replay_play")
     # Each step of Play redraws the whole page: on a loaded machine that takes seconds, so
     # these waits are generous; what is checked is that the epoch moves, not how fast.
     assert wait_for(lambda: (_shown_epoch(app) or 0) >= 1, 120), "Play did not advance the epoch"
-    assert _gates(app) not in (start, None)
+    assert wait_for(lambda: _gates(app) not in (start, None), 30)  # the chart follows it
     assert wait_for(lambda: _shown_epoch(app) == EPOCHS, 240), "Play did not reach the end"
     assert _scrubber(app).get_attribute("aria-valuetext") == str(EPOCHS)
     assert wait_for(lambda: _gates(app) == latest, 30)  # the end is the run as it is now
