@@ -131,6 +131,7 @@ def test_unknown_models_and_tasks_get_one_line_and_status_2(args, words):
 def test_every_settings_flag_comes_from_its_declaration():
     from gru_core.__main__ import _parser
     from gru_core.config import settings
+    from gru_core.i18n import shown
 
     train = next(
         a for a in _parser()._subparsers._group_actions[0].choices.items() if a[0] == "train"
@@ -138,7 +139,8 @@ def test_every_settings_flag_comes_from_its_declaration():
     flags = {o: a for a in train._actions for o in a.option_strings}
     for s in settings().values():
         if s.flag is not None:
-            assert flags[s.flag].help == s.help and flags[s.flag].choices == s.choices, s.key
+            assert flags[s.flag].help == shown(s.help), s.key  # a key's text, where it is one
+            assert flags[s.flag].choices == s.choices, s.key
     assert "--hidden" in flags and "--device" in flags and "--models" in flags
 
 
