@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from gru_app import layout, present, render, state
+from gru_app import layout, present, render, replay, state
 from gru_core import cells, figures
 from gru_core.views import gates
 
@@ -16,6 +16,7 @@ if not recurrent:
     st.stop()
 running = snap.running
 ss = st.session_state
+replay.control(snap, "gates")
 
 if ss.get("gates_model") not in recurrent:
     ss["gates_model"] = recurrent[0]
@@ -57,7 +58,7 @@ start, end = gates.clamp_segment(ss["gates_segment"], n_points, n_train)
 
 @st.fragment(run_every=state.SLOW_POLL_SECONDS if running else None)
 def gates_view() -> None:
-    snap = state.viewed_snapshot()
+    snap = replay.shown(state.viewed_snapshot())
     view = gates.gate_view(snap, start, end, name=name, layer=ss["gates_layer"])
     spans = gates.slope_spans(view.signal)
     note = f" ({view.layer_note})" if view.layer_note else ""

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from gru_app import layout, present, render, state
+from gru_app import layout, present, render, replay, state
 from gru_core import cells, figures, memory
 from gru_core.views import memory as memory_views
 
@@ -14,11 +14,12 @@ if not snap.recurrent():
     st.stop()
 running = snap.running
 ss = st.session_state
+replay.control(snap, "memory")
 
 
 @st.fragment(run_every=state.SLOW_POLL_SECONDS if running else None)
 def measures() -> None:
-    snap = state.snapshot()
+    snap = replay.shown(state.viewed_snapshot())
     memories = [memory_views.model_memory(snap, n) for n in snap.recurrent()]
     st.caption(
         f"Epoch {snap.epoch} of {snap.epochs}. Dotted or faint: the weights training started"

@@ -4,7 +4,7 @@ import functools
 
 import streamlit as st
 
-from gru_app import layout, present, render, state
+from gru_app import layout, present, render, replay, state
 from gru_core import figures
 from gru_core.views import rollouts
 from gru_core.views.status import format_metric
@@ -13,6 +13,7 @@ st.title("Rollouts")
 snap = render.need_run()
 render.need_forecast(snap)
 running = snap.running
+replay.control(snap, "rollouts")
 lo, hi = rollouts.start_range(snap)
 ss = st.session_state
 ss["rollouts_start"] = min(max(ss.get("rollouts_start", lo), lo), hi)
@@ -29,7 +30,7 @@ if hi > lo:  # a slider needs a range: a 2-point test part has a single start
 
 @st.fragment(run_every=state.SLOW_POLL_SECONDS if running else None)
 def rollouts_view(offset: int) -> None:
-    snap = state.viewed_snapshot()
+    snap = replay.shown(state.viewed_snapshot())
     f = rollouts.forecasts_from(snap, offset)
     how = (
         "the state training left, then the series from where that state stopped up to the start"

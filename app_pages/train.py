@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from gru_app import layout, present, render, state, widgets
+from gru_app import layout, present, render, replay, state, widgets
 from gru_core import figures
 from gru_core.config import DEFAULT_PRESETS, PRESETS, ConfigError
 from gru_core.i18n import t
@@ -58,6 +58,7 @@ with settings:
             widgets.setting(right, name)
         for name in ("match_params", "standardize"):
             widgets.setting(left, name)
+        widgets.setting(right, "slow_motion")
 
     problem = None
     try:
@@ -138,7 +139,14 @@ def live() -> None:
     chart = task_views.chart(snap.spec.task)
     present.plotly_chart(
         st,
-        figures.loss_figure(snap.history, None, chart.styles, chart.y_title, chart.log),
+        figures.loss_figure(
+            snap.history,
+            None,
+            chart.styles,
+            chart.y_title,
+            chart.log,
+            marker_epoch=replay.chosen_epoch(snap),
+        ),
         key="train_losses",
         width="stretch",
         config={"staticPlot": snap.running},
@@ -168,4 +176,5 @@ def live_cards() -> None:
 
 with live_area:
     live()
+    replay.control(state.snapshot(), "train")
 live_cards()

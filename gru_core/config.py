@@ -181,6 +181,7 @@ def data_params() -> dict[str, str]:
 
 
 MAX_POINTS = 200_000  # longest series the app trains on interactively
+MAX_SLOW_MOTION = 10.0  # most seconds per epoch slow motion may ask for
 
 
 @dataclass(frozen=True)
@@ -443,6 +444,18 @@ class TrainConfig:
             "eval_warmup",
         ),
     )  # training points read before a "warm" test
+    slow_motion: float = _float(
+        0.0,
+        0.0,
+        MAX_SLOW_MOTION,
+        _ui(
+            "slow_motion",
+            "setting.slow_motion.label",
+            "setting.slow_motion.help",
+            flag="--slow-motion",
+            step=0.1,
+        ),
+    )  # least seconds per epoch: training waits, for demos; 0 = off; changes no number
 
     def __post_init__(self) -> None:
         _validate(self)

@@ -406,13 +406,15 @@ def loss_figure(
     styles: dict[str, tuple[str, str]] | None = None,
     y_title: str | None = None,
     log: bool = True,
+    marker_epoch: int | None = None,
 ) -> go.Figure:
     """Loss per epoch for both models (log y): train, test one-step and test free-running.
 
     Rows are the training history's dicts; epochs without a value for a metric
     (no evaluation that epoch, or a non-finite value) are left out of that trace.
     Another task passes its own metrics as `styles` (metric -> (label, dash)), its axis
-    title and whether the axis is logarithmic.
+    title and whether the axis is logarithmic. `marker_epoch`: a vertical line at that
+    epoch (the one a replay shows).
     """
     y_title = i18n.t("chart.mse_log") if y_title is None else y_title
     if not history:
@@ -460,6 +462,37 @@ def loss_figure(
         xaxis=_axis(i18n.t("chart.epoch")),
         yaxis=_log_axis(y_title, values) if log else _axis(y_title),
         legend=legend,
+        **({} if marker_epoch is None else _epoch_marker(marker_epoch)),
+    )
+
+
+def _epoch_marker(epoch: int) -> dict:
+    """Layout of a vertical line over the whole plot at `epoch`, labelled at its top."""
+    return dict(
+        shapes=[
+            dict(
+                type="line",
+                xref="x",
+                yref="paper",
+                x0=epoch,
+                x1=epoch,
+                y0=0,
+                y1=1,
+                line=dict(color="#D55E00", width=2),
+            )
+        ],
+        annotations=[
+            dict(
+                x=epoch,
+                y=1,
+                xref="x",
+                yref="paper",
+                yanchor="bottom",
+                text=i18n.t("replay.marker", epoch=epoch),
+                showarrow=False,
+                font=dict(color="#D55E00"),
+            )
+        ],
     )
 
 

@@ -10,18 +10,20 @@ Nothing here knows which task or which models a run has.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 import threading
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 
 from gru_core import device as devices
+from gru_core import replay
 from gru_core.config import ConfigError
 from gru_core.models import Forecaster, recurrent_core
 from gru_core.recording import RunRecord, RunRecorder, set_status
@@ -88,11 +90,33 @@ class Snapshot:
     run: int | None = None  # the workspace run it is, if it is saved in one
     weights: dict | None = None  # model name -> CPU state dict (None before the first)
     states: dict | None = None  # model name -> CPU carried state
+    frames: Mapping[int, dict] | None = None  # kept epoch -> replay frame (gru_core.replay)
     _models: dict = field(default_factory=dict, repr=False)
 
     @property
     def running(self) -> bool:
         return self.status in ("queued", "running")
+
+    def replay_epochs(self) -> list[int]:
+        """The epochs this run can be shown at: those with kept weights, and the latest."""
+        kept = [e for e in (self.frames or {}) if e < self.epoch]
+        return sorted(kept) + ([self.epoch] if self.weights is not None else [])
+
+    def at_epoch(self, epoch: int) -> Snapshot:
+        """The run as it was after `epoch`: the weights and carried states of the nearest
+        kept epoch at or before it, the history up to there. Itself from its latest epoch on,
+        or when no weights were kept."""
+        if epoch >= self.epoch or not self.frames:
+            return self
+        at, frame = replay.frame_at(self.frames, epoch)
+        return dataclasses.replace(
+            self,
+            epoch=at,
+            history=[r for r in self.history if r["epoch"] <= at],
+            weights=frame["weights"],
+            states=frame["states"],
+            _models={},
+        )
 
     @property
     def epochs(self) -> int:
@@ -225,6 +249,7 @@ class TrainingJob:
         self._status = "new"
         self._message = ""
         self._published: dict = {"epoch": 0, "elapsed": 0.0, "history": [], "weights": None}
+        self._frames: dict[int, dict] = {}  # kept epoch -> replay frame, as they arrive
 
     # -- control --------------------------------------------------------------------------
     @property
@@ -288,9 +313,15 @@ class TrainingJob:
 
         `tensors` and `meta` are what `Trainer.resumable_state()` gave (meta with the history).
         """
-        self._trainer = Trainer.resume(self.spec, tensors, meta)
+        self._trainer = Trainer.resume(self.spec, tensors, meta, keep_frames=True)
         self._published = self._export()
         self._status = "stopped"
+
+    def add_frames(self, frames: Mapping[int, dict]) -> None:
+        """Replay frames of this run kept before (a saved run resumed): epoch -> frame."""
+        self._frames.update(frames)
+        with self._lock:
+            self._published = {**self._published, "frames": dict(self._frames)}
 
     def _launch(self) -> bool:
         self._stop.clear()
@@ -340,18 +371,29 @@ class TrainingJob:
     def _train(self) -> str:
         """Train until the end, a stop or divergence, publishing as it goes; the outcome."""
         if self._trainer is None:
-            self._trainer = Trainer(self.spec)
+            self._trainer = Trainer(self.spec, keep_frames=True)
         trainer = self._trainer
         recorder = (
             None if self.record is None else RunRecorder(self.record, trainer.resumable_state)
         )
         last = time.perf_counter()
 
+        def frames() -> dict[int, dict]:
+            fresh = trainer.take_frames()
+            self._frames.update(fresh)
+            return fresh
+
+        first = frames()  # epoch 0's, on a first start
+        if recorder is not None:
+            recorder.keep_frames(first)
+
         def on_epoch(row: dict) -> None:
             nonlocal last
             if self._on_epoch is not None:
                 self._on_epoch(row)
+            fresh = frames()
             if recorder is not None:
+                recorder.keep_frames(fresh)
                 recorder.add(row)
             now = time.perf_counter()
             if now - last >= self._publish_every:
@@ -382,7 +424,11 @@ class TrainingJob:
     def _export(self) -> dict:
         if self._trainer is None:
             return self._published
-        return {"history": list(self._trainer.history), **self._trainer.export()}
+        return {
+            "history": list(self._trainer.history),
+            **self._trainer.export(),
+            "frames": dict(self._frames),
+        }
 
     def _publish(self) -> None:
         published = self._export()
@@ -411,6 +457,7 @@ class TrainingJob:
             run=None if self.record is None else self.record.run,
             weights=None if weights is None else dict(weights),
             states=pub.get("states"),
+            frames=pub.get("frames"),
         )
 
 

@@ -160,6 +160,7 @@ class ProcessJob(TrainingJob):
             "history": list(self._history),
             "weights": weights,
             "states": states,
+            "frames": dict(self._frames),
         }
         self._status = "stopped"
 
@@ -246,11 +247,12 @@ class ProcessJob(TrainingJob):
     def _receive(self, export: dict) -> None:
         rows = export.pop("rows")
         export["weights"], export["states"] = _tensors((export["weights"], export["states"]))
+        self._frames.update(_tensors(export.pop("frames")))
         if self._on_epoch is not None:
             for row in rows:
                 self._on_epoch(row)
         self._history.extend(rows)
-        self._remote = {**export, "history": list(self._history)}
+        self._remote = {**export, "history": list(self._history), "frames": dict(self._frames)}
 
     def _export(self) -> dict:
         return self._remote or self._published
@@ -349,9 +351,9 @@ def _serve(
     try:
         try:
             if resume is None:
-                trainer = Trainer(spec)
+                trainer = Trainer(spec, keep_frames=True)
             else:
-                trainer = Trainer.resume(spec, _tensors(resume[0]), resume[1])
+                trainer = Trainer.resume(spec, _tensors(resume[0]), resume[1], keep_frames=True)
             if str(trainer.device) != device:
                 found = trainer.device
                 raise RuntimeError(f"the server chose {device}, the training process {found}")
@@ -360,18 +362,29 @@ def _serve(
             conn.send(("end", "failed", f"{type(exc).__name__}: {exc}", None, None))
             return
         sent = len(trainer.history)  # a resumed run's parent has the rows already
+        unsent: dict[int, dict] = {}  # replay frames kept, not yet sent
+        recorder = record and RunRecorder(record, trainer.resumable_state)
+
+        def collect() -> None:
+            fresh = trainer.take_frames()
+            unsent.update(fresh)
+            if recorder is not None:
+                recorder.keep_frames(fresh)
 
         def export() -> dict:
             nonlocal sent
             rows, sent = trainer.history[sent:], len(trainer.history)
-            return _arrays({"rows": rows, **trainer.export()})
+            frames = dict(unsent)
+            unsent.clear()
+            return _arrays({"rows": rows, **trainer.export(), "frames": frames})
 
+        collect()
         conn.send(("publish", export()))  # the models as they start: the pages show them
         last = -math.inf  # the first epoch is sent at once: the page shows it at once
-        recorder = record and RunRecorder(record, trainer.resumable_state)
 
         def on_epoch(row: dict) -> None:
             nonlocal last
+            collect()
             if recorder is not None:
                 recorder.add(row)
             now = time.perf_counter()

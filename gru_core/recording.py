@@ -59,16 +59,31 @@ class RunRecorder:
         self.record = record
         self._state = state
         self._recorder = stores.Recorder(record.store, record.ws, record.run)
+        self._frames: dict[int, dict] = {}  # replay frames not yet saved
 
     def _lean_state(self) -> tuple[dict[str, torch.Tensor], dict]:
         tensors, meta = self._state()
         return tensors, {**meta, "history": []}
 
+    def keep_frames(self, frames: dict[int, dict]) -> None:
+        """Replay frames (epoch -> `gru_core.replay` frame) to save with the next save."""
+        self._frames.update(frames)
+
+    def _save_frames(self) -> None:
+        from gru_core import replay  # it imports this module
+
+        frames, self._frames = self._frames, {}
+        if frames:
+            flat = {epoch: replay.flatten(frame) for epoch, frame in frames.items()}
+            self.record.store.save_frames(self.record.ws, self.record.run, flat)
+
     def add(self, row: dict) -> None:
-        self._recorder.add(row, self._lean_state)
+        if self._recorder.add(row, self._lean_state):
+            self._save_frames()
 
     def flush(self) -> None:
         self._recorder.flush(self._lean_state)
+        self._save_frames()
 
 
 def set_status(record: RunRecord | None, status: str, message: str = "") -> None:

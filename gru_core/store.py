@@ -3,7 +3,8 @@
 Everything lives under one data directory (`home()`: `GRU_LAB_HOME`, default `~/.gru_lab`):
 `store.sqlite3` (SQLite in WAL mode) holds workspaces, their settings, their datasets, their
 runs and the runs' histories; `checkpoints/<workspace>/<run>.safetensors` holds each run's
-latest resumable state (weights, optimizer state, carried state), replaced atomically.
+latest resumable state (weights, optimizer state, carried state), replaced atomically, and
+`checkpoints/<workspace>/<run>.frames/<epoch>.safetensors` the weights it kept for replay.
 
 A workspace is reached only through its id, a random token: ids are checked by format
 before any lookup, every run call names its workspace, and nothing lists workspaces.
@@ -437,7 +438,8 @@ class Store:
                 ),
             )
         for run in gone:
-            self._checkpoint_path(ws, run).unlink(missing_ok=True)
+            self._remove_files(ws, run)
+        self._remove_files(ws, cursor.lastrowid)  # a reused id's files, should any be left
         return cursor.lastrowid, removed
 
     def update_run(
@@ -628,7 +630,7 @@ class Store:
         with self._write() as db:
             self._check_run(db, ws, run)
             db.execute("DELETE FROM runs WHERE id = ?", (run,))
-        self._checkpoint_path(ws, run).unlink(missing_ok=True)
+        self._remove_files(ws, run)
 
     def _set(self, ws: str, run: int, column: str, value: object) -> None:
         with self._write() as db:
@@ -705,6 +707,54 @@ class Store:
             ).rowcount
         if not updated:  # purged while we wrote: leave nothing behind
             path.unlink(missing_ok=True)
+
+    def _frames_dir(self, ws: str, run: int) -> Path:
+        return self.root / "checkpoints" / ws / f"{int(run)}.frames"
+
+    def _remove_files(self, ws: str, run: int) -> None:
+        """A run's checkpoint and replay frames, gone from the disk."""
+        self._checkpoint_path(ws, run).unlink(missing_ok=True)
+        shutil.rmtree(self._frames_dir(ws, run), ignore_errors=True)
+
+    def save_frames(
+        self,
+        ws: str,
+        run: int,
+        frames: Mapping[int, tuple[Mapping[str, torch.Tensor], Mapping]],
+    ) -> None:
+        """Keep a run's replay frames: epoch -> (tensors, JSON-able meta), a file per epoch.
+
+        Each file is written whole and renamed into place, so a reader sees whole frames only.
+        """
+        self._check_run(self._db(), ws, run)
+        folder = self._frames_dir(ws, run)
+        folder.mkdir(parents=True, exist_ok=True)
+        for epoch, (tensors, meta) in frames.items():
+            path = folder / f"{int(epoch)}.safetensors"
+            temp = folder / f".{int(epoch)}.{secrets.token_hex(6)}.tmp"
+            try:
+                temp.write_bytes(tensorfile.to_bytes(tensors, meta))
+                os.replace(temp, path)
+            finally:
+                temp.unlink(missing_ok=True)
+        if not self._db().execute("SELECT 1 FROM runs WHERE id = ?", (run,)).fetchone():
+            shutil.rmtree(folder, ignore_errors=True)  # purged while we wrote
+
+    def frame_epochs(self, ws: str, run: int) -> list[int]:
+        """The epochs whose replay frames the run keeps, in order."""
+        self._check_run(self._db(), ws, run)
+        folder = self._frames_dir(ws, run)
+        names = (p.name.removesuffix(".safetensors") for p in folder.glob("*.safetensors"))
+        return sorted(int(n) for n in names if n.isdecimal())
+
+    def load_frame(self, ws: str, run: int, epoch: int) -> Checkpoint | None:
+        """The replay frame kept at `epoch` (tensors, meta), or None if none was."""
+        self._check_run(self._db(), ws, run)
+        try:
+            data = (self._frames_dir(ws, run) / f"{int(epoch)}.safetensors").read_bytes()
+        except FileNotFoundError:
+            return None
+        return Checkpoint(*tensorfile.from_bytes(data))
 
     def load_checkpoint(self, ws: str, run: int) -> Checkpoint | None:
         """The run's latest resumable state, or None if none was saved."""

@@ -33,7 +33,7 @@ from gru_core.spec import Dataset, RunSpec
 RAY_ADDRESS_ENV = "GRU_LAB_RAY_ADDRESS"  # the Ray cluster the app's sweeps run on, if any
 # Seeds are the sweep's own; the rest are not a grid (a sweep's runs share their models:
 # its charts and bands are per model, and a grid value cannot hold a list of kinds).
-_NOT_SWEPT = ("seed", "device", "mlp_hidden", "models")
+_NOT_SWEPT = ("seed", "device", "mlp_hidden", "models", "slow_motion")
 MAX_SECONDS = 30 * 60  # a sweep estimated to take longer is refused
 # Rough cost of one epoch per training point, measured on the `fast` and `seed` presets on
 # a 2-core machine (BENCHMARKS.md): numpy whole-step kernels, and torch.

@@ -22,7 +22,7 @@ import torch
 from torch import nn
 
 from gru_core import device as devices
-from gru_core import kernels
+from gru_core import kernels, replay
 from gru_core.models import Forecaster
 from gru_core.spec import ModelSpec, RunSpec, model_seed
 from gru_core.tasks import Batch, build_model, make_task, metric_names, primary
@@ -72,7 +72,8 @@ class Trainer:
     evaluation, so nothing here knows what is being learnt.
     """
 
-    def __init__(self, spec: RunSpec) -> None:
+    def __init__(self, spec: RunSpec, keep_frames: bool = False) -> None:
+        """`keep_frames`: keep replay frames at `gru_core.replay.kept_epochs` (jobs do)."""
         self.spec = spec.validate()
         self.cfg = cfg = spec.train
         self.device_choice = devices.choose(cfg.device, _widest(spec), cfg.batch_size)
@@ -99,6 +100,12 @@ class Trainer:
         self.epoch = 0
         self.elapsed = 0.0  # seconds spent in epochs so far
         self.history: list[dict] = []
+        # Replay: the epochs whose weights are kept, and those kept but not yet taken.
+        self.kept_epochs = frozenset(
+            replay.kept_epochs(cfg.epochs, replay.frame_bytes(self.models)) if keep_frames else ()
+        )
+        self.frames: dict[int, dict] = {}
+        self._keep_frame()
 
     def _make_kernels(self) -> None:
         """Whole-step numpy kernels where asked for and where they apply; torch otherwise."""
@@ -178,6 +185,7 @@ class Trainer:
             )
         self.epoch += 1
         self._good = self._weights()
+        self._keep_frame()
         row: dict = {"epoch": self.epoch, "lr": lr}
         for name in self.models:
             row[f"{name}_train_loss"] = means[name]
@@ -213,6 +221,16 @@ class Trainer:
         self._state = {k: _copy_state(v) for k, v in weights["states"].items()}
         for name, model in self.models.items():
             model.load_state_dict(weights["models"][name])
+
+    def _keep_frame(self) -> None:
+        if self.epoch in self.kept_epochs:
+            exported = self.export()
+            self.frames[self.epoch] = {k: exported[k] for k in ("weights", "states")}
+
+    def take_frames(self) -> dict[int, dict]:
+        """The replay frames kept since the last call (epoch -> `gru_core.replay` frame)."""
+        frames, self.frames = self.frames, {}
+        return frames
 
     def export(self) -> dict:
         """Progress, and CPU copies of every model's weights and carried state (for snapshots)."""
@@ -263,9 +281,12 @@ class Trainer:
         return tensors, meta
 
     @classmethod
-    def resume(cls, spec: RunSpec, tensors: dict[str, torch.Tensor], meta: dict) -> Trainer:
+    def resume(
+        cls, spec: RunSpec, tensors: dict[str, torch.Tensor], meta: dict, keep_frames: bool = False
+    ) -> Trainer:
         """A trainer that goes on exactly where `resumable_state()` left off."""
-        trainer = cls(spec)
+        trainer = cls(spec, keep_frames)
+        trainer.frames.clear()  # epoch 0's frame belongs to the run's first start
         dev = trainer.device
         for name, model in trainer.models.items():
             prefix = f"model/{name}/"
@@ -379,17 +400,29 @@ def train(
     key = f"{trainer.names[0]}_{metric.name}"
     start = time.perf_counter()
     outcome = "finished"
+    pace = trainer.cfg.slow_motion
     while trainer.epoch < total:
         if should_stop is not None and should_stop():
             outcome = "stopped"
             break
+        began = time.perf_counter()
         row = trainer.run_epoch()
         if on_epoch is not None:
             on_epoch(row)
         if target is not None and _reached(row[key], target, metric.lower_is_better):
             outcome = "reached_target"
             break
+        if pace > 0 and trainer.epoch < total:
+            _wait_until(began + pace, should_stop)
     return TrainResult(outcome, time.perf_counter() - start)
+
+
+def _wait_until(moment: float, should_stop: Callable[[], bool] | None) -> None:
+    """Slow motion: sleep until `moment` (perf_counter time), or until asked to stop."""
+    while (left := moment - time.perf_counter()) > 0:
+        if should_stop is not None and should_stop():
+            return
+        time.sleep(min(left, 0.05))
 
 
 def final_metrics(trainer: Trainer) -> dict[str, dict] | None:

@@ -13,13 +13,16 @@ Nothing here imports streamlit.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import shlex
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from gru_core import bundle as bundles
+from gru_core import replay
 from gru_core import store as stores
 from gru_core.config import ConfigError, DataConfig
 from gru_core.i18n import t
@@ -105,6 +108,40 @@ def record_run(
 # -- reading a run back ---------------------------------------------------------------------
 
 
+class StoredFrames(Mapping):
+    """A saved run's replay frames (epoch -> frame), each read from the store when asked for.
+
+    Listing the epochs reads no tensors; a few frames read last are kept.
+    """
+
+    def __init__(self, store: stores.Store, ws: str, run: int, up_to: int) -> None:
+        self._store, self._ws, self._run = store, ws, run
+        self._epochs = [e for e in store.frame_epochs(ws, run) if e <= up_to]
+        self._read = functools.lru_cache(maxsize=4)(self._load)
+
+    def _load(self, epoch: int) -> dict:
+        found = self._store.load_frame(self._ws, self._run, epoch)
+        if found is None:
+            raise KeyError(epoch)
+        return replay.unflatten(*found)
+
+    def __getitem__(self, epoch: int) -> dict:
+        if epoch not in self._epochs:
+            raise KeyError(epoch)
+        return self._read(epoch)
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._epochs)
+
+    def __len__(self) -> int:
+        return len(self._epochs)
+
+
+def stored_frames(store: stores.Store, ws: str, run: int, up_to: int) -> dict[int, dict]:
+    """A saved run's replay frames up to epoch `up_to`, all read now (for a job to hold)."""
+    return dict(StoredFrames(store, ws, run, up_to))
+
+
 def stored_snapshot(store: stores.Store, ws: str, run_id: int) -> Snapshot:
     """A saved run as a job snapshot (weights from its checkpoint; none if it has none)."""
     run = store.run(ws, run_id)
@@ -115,10 +152,11 @@ def stored_snapshot(store: stores.Store, ws: str, run_id: int) -> Snapshot:
     if checkpoint is not None:
         weights, states = weights_of(*checkpoint)
         history = [r for r in history if r["epoch"] <= checkpoint.meta.get("epoch", run.epoch)]
+    epoch = history[-1]["epoch"] if history else 0
     return Snapshot(
         status=run.status,
         message=run.message,
-        epoch=history[-1]["epoch"] if history else 0,
+        epoch=epoch,
         history=history,
         spec=spec,
         device="cpu",
@@ -129,6 +167,7 @@ def stored_snapshot(store: stores.Store, ws: str, run_id: int) -> Snapshot:
         run=run_id,
         weights=weights,
         states=states,
+        frames=StoredFrames(store, ws, run_id, epoch),
     )
 
 
@@ -147,6 +186,7 @@ def resume_job(record: RunRecord, job_type: type[TrainingJob]) -> TrainingJob:
     if checkpoint is not None:
         meta = {**checkpoint.meta, "history": store.history(ws, run_id)}
         job.load_state(dict(checkpoint.tensors), meta)
+        job.add_frames(stored_frames(store, ws, run_id, epoch))
     return job
 
 

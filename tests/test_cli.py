@@ -138,7 +138,8 @@ def test_every_settings_flag_comes_from_its_declaration():
     flags = {o: a for a in train._actions for o in a.option_strings}
     for s in settings().values():
         if s.flag is not None:
-            assert flags[s.flag].help == s.help and flags[s.flag].choices == s.choices, s.key
+            assert flags[s.flag].help == s.help, s.key
+            assert flags[s.flag].choices == s.choices, s.key
     assert "--hidden" in flags and "--device" in flags and "--models" in flags
 
 

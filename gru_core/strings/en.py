@@ -503,4 +503,19 @@ EN: dict[str, str] = {
     "rollouts.column.free_mae": "free-running MAE",
     "rollouts.column.one_step_mse": "one-step MSE",
     "rollouts.column.one_step_mae": "one-step MAE",
+    # Replay: the epoch scrubber, Play and slow motion
+    "replay.epoch": "Epoch shown",
+    "replay.epoch.help": "Drag to see the models as they were after that epoch. Weights kept at"
+    " {kept} of the run's {epochs} epochs (every epoch of a short run; log-spaced for a long"
+    " one); the end shows the run as it is now.",
+    "replay.play": "Play",
+    "replay.pause": "Pause",
+    "replay.play.help": "Replay the training: the charts step through the kept epochs.",
+    "replay.speed": "Speed",
+    "replay.speed.value": "{n} /s",
+    "replay.speed.help": "Kept epochs shown per second while playing.",
+    "replay.marker": "epoch {epoch}",
+    "setting.slow_motion.label": "Slow motion (s / epoch)",
+    "setting.slow_motion.help": "Each epoch takes at least this many seconds, so a demo can be"
+    " watched; 0 = full speed. Only the pace changes, never a number.",
 }
