@@ -279,9 +279,7 @@ class ModelConfig:
         1,
         1,
         64,
-        _ui(
-            "mlp_window",
-        ),
+        _ui("mlp_window"),
     )  # past values the MLP sees (1 = the current value only)
 
     def __post_init__(self) -> None:
@@ -357,25 +355,19 @@ class TrainConfig:
         1,
         1,
         1024,
-        _ui(
-            "batch",
-        ),
+        _ui("batch"),
     )  # stateful: parallel contiguous streams; windowed: windows
     chunking: str = _choice(
         "overlap",
         "overlap",
         "tutorial",
-        ui=_ui(
-            "chunking",
-        ),
+        ui=_ui("chunking"),
     )  # tutorial: disjoint seq_len+1 cuts
     eval_state: str = _choice(
         "warm",
         "warm",
         "carried",
-        ui=_ui(
-            "eval_state",
-        ),
+        ui=_ui("eval_state"),
     )  # test forecast state: re-warm or carried
     eval_every: int = _int(
         1,
@@ -410,9 +402,7 @@ class TrainConfig:
         "run",
         "run",
         "model",
-        ui=_ui(
-            "seeding",
-        ),
+        ui=_ui("seeding"),
     )  # how the seed reaches the models (gru_core.train._SEEDINGS)
     device: str = _choice(
         "auto",
@@ -432,17 +422,13 @@ class TrainConfig:
         "torch",
         "torch",
         "numpy",
-        ui=_ui(
-            "kernel",
-        ),
+        ui=_ui("kernel"),
     )
     eval_warmup: int = _int(
         1000,
         0,
         MAX_POINTS,
-        _ui(
-            "eval_warmup",
-        ),
+        _ui("eval_warmup"),
     )  # training points read before a "warm" test
     slow_motion: float = _float(
         0.0,
@@ -450,8 +436,6 @@ class TrainConfig:
         MAX_SLOW_MOTION,
         _ui(
             "slow_motion",
-            "setting.slow_motion.label",
-            "setting.slow_motion.help",
             flag="--slow-motion",
             step=0.1,
         ),
