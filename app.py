@@ -6,7 +6,7 @@ data and training job are reached through `gru_app.state`, the numerics through 
 
 import streamlit as st
 
-from gru_app import render, state
+from gru_app import live, render, state
 from gru_core import i18n, process_job
 from gru_core.views import status
 
@@ -68,7 +68,11 @@ def run_status(was_running: bool) -> None:
 
 
 with st.sidebar:
-    run_status(running)
+    # Some pages draw the run's status here themselves, from the snapshot their view shows.
+    st.session_state[live.STATUS_BOX] = st.container()
+    if page.url_path not in live.SELF_DRAWN:
+        with st.session_state[live.STATUS_BOX]:
+            run_status(running)
     st.divider()
     data_line = st.empty()
     st.caption(f"**Devices:** {status.device_summary()}")

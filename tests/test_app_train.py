@@ -7,10 +7,11 @@ from apptest_utils import (
     chart,
     go,
     job,
+    loss_chart,
+    loss_traces,
     new_app,
     release,
     texts,
-    traces,
     train_tiny,
     use_tiny_data,
     use_tiny_settings,
@@ -64,7 +65,7 @@ def test_a_tiny_run_trains_to_the_end_with_live_curves(at):
     train_tiny(at)
     assert not at.exception
     assert ":green-badge[finished]" in texts(at)
-    spec = traces(chart(at, "train_losses"))
+    spec = loss_traces(at)
     assert len(spec) == 6
     history = job(at).snapshot().history
     for model in ("GRU", "MLP"):
@@ -74,7 +75,7 @@ def test_a_tiny_run_trains_to_the_end_with_live_curves(at):
             spec[f"{model} test free-running"]["x"] == evaluated
         )  # epochs without a test left out
         assert spec[f"{model} test one-step"]["x"] == evaluated
-    assert chart(at, "train_losses")["layout"]["yaxis"]["type"] == "log"
+    assert loss_chart(at)[0]["layer"][0]["encoding"]["y"]["scale"]["type"] == "log"
     cards = {m.label: m.value for m in at.metric}
     assert cards["Device"] == "cpu" and cards["GRU weights"] == "89"
     assert cards["GRU test"] not in ("", "—")
@@ -185,12 +186,12 @@ def test_four_kinds_train_side_by_side_with_matched_sizes(at):
     assert "matched to the GRU's parameter count" in texts(at)
     at.button(key="train_start").click().run()
     assert wait_until_done(at) == "finished" and not at.exception
-    spec = chart(at, "train_losses")
-    names = [t["name"] for t in spec["data"]]
+    names = list(loss_traces(at))
     for label in ("MLP", "RNN", "LSTM", "GRU"):
         assert any(n.startswith(label) for n in names), (label, names)
-    colours = {t["name"].split(" ")[0]: t["line"]["color"] for t in spec["data"]}
-    assert len(set(colours.values())) == len(colours) == 4  # one distinct colour per model
+    colours = loss_chart(at)[0]["layer"][0]["encoding"]["color"]["scale"]
+    assert colours["domain"] == ["MLP", "RNN", "LSTM", "GRU"]
+    assert len(set(colours["range"])) == 4  # one distinct colour per model
     cards = [m.label for m in at.metric]
     assert {"RNN test", "LSTM test", "GRU test", "MLP test"} <= set(cards)
     go(at, "rollouts")  # the rollouts key by model name too
