@@ -146,7 +146,7 @@ def live_view(was_running: bool) -> None:
             + ". The Results page shows what the models do."
         )
     with cards_area:
-        render.metric_cards(snap)
+        live.cards(snap)
     if was_running and not snap.running:
         st.rerun()  # the run ended: redraw the page once (its buttons), stop polling
 

@@ -67,3 +67,9 @@ def draw_loss_chart(snap: Snapshot, marker_epoch: int | None = None) -> None:
     ceiling = live_chart.clipped_above(spec)
     if ceiling is not None:
         st.caption(t("live.chart.clipped", ceiling=f"{ceiling:.3g}"))
+
+
+def cards(snap: Snapshot) -> None:
+    """The metric cards, headed by the epoch they show."""
+    st.caption(t("live.cards_epoch", epoch=snap.epoch, epochs=snap.epochs))
+    render.metric_cards(snap)

@@ -13,4 +13,5 @@ EN: dict[str, str] = {
         "Values above {ceiling} are drawn on the chart's top edge (▲);"
         " hover a triangle for the true value."
     ),
+    "live.cards_epoch": "After epoch {epoch} of {epochs}:",
 }

@@ -12,4 +12,5 @@ ZH: dict[str, str] = {
     "live.chart.clipped": (
         "高于 {ceiling} 的数值画在图表上边缘（▲）；把鼠标移到三角形上可查看真实数值。"
     ),
+    "live.cards_epoch": "第 {epoch} 轮（共 {epochs} 轮）之后：",
 }
