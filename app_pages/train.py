@@ -115,6 +115,8 @@ with live_area:
     )
     if st.session_state.get("run_error"):
         st.error(st.session_state["run_error"])
+    if problem is None and not running and (note := live.duration_note(chosen)):
+        st.caption(note)
 
 
 cards_area = st.container()  # below both columns; drawn by `live_view` from its snapshot

@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import streamlit as st
 
-from gru_app import render
-from gru_core import live_chart
+from gru_app import render, state
+from gru_core import estimate, live_chart
 from gru_core.i18n import language, t
 from gru_core.job import Snapshot
+from gru_core.spec import RunSpec
+from gru_core.tasks import parameter_counts
 from gru_core.views import tasks as task_views
+from gru_core.views.status import format_duration
 
 # Fast enough that the first epoch and the end show within half a second of happening (the
 # job sends its first epoch at once and its end as it ends); each poll that finds nothing new
@@ -73,3 +76,25 @@ def cards(snap: Snapshot) -> None:
     """The metric cards, headed by the epoch they show."""
     st.caption(t("live.cards_epoch", epoch=snap.epoch, epochs=snap.epochs))
     render.metric_cards(snap)
+
+
+LONG_RUN_SECONDS = 60.0  # runs estimated to take longer than this say so before they start
+
+
+def duration_note(spec: RunSpec) -> str | None:
+    """'About 3 min 20 s (paced on 4 earlier runs here)' for a run longer than a minute."""
+    earlier = [
+        estimate.Measured(estimate.spec_work(r.spec, r.params), r.seconds, r.epoch)
+        for r in state.runs()
+        if r.epoch and r.params
+    ]
+    if not earlier:
+        return None
+    n_train = spec.data.n_train
+    work = estimate.epoch_work(
+        parameter_counts(spec), n_train, len(spec.data.series) - n_train, spec.train.eval_every
+    )
+    found = estimate.estimate(work, spec.train.epochs, earlier)
+    if found is None or found.seconds <= LONG_RUN_SECONDS:
+        return None
+    return t("live.estimate", duration=format_duration(found.seconds), runs=found.runs)

@@ -14,4 +14,7 @@ EN: dict[str, str] = {
         " hover a triangle for the true value."
     ),
     "live.cards_epoch": "After epoch {epoch} of {epochs}:",
+    "live.estimate": (
+        "This run will take about {duration} (at the pace of earlier runs here: {runs})."
+    ),
 }

@@ -13,4 +13,5 @@ ZH: dict[str, str] = {
         "高于 {ceiling} 的数值画在图表上边缘（▲）；把鼠标移到三角形上可查看真实数值。"
     ),
     "live.cards_epoch": "第 {epoch} 轮（共 {epochs} 轮）之后：",
+    "live.estimate": "这次训练大约需要 {duration}（按本工作区之前训练的速度估算：{runs} 次）。",
 }
