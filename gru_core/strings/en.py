@@ -17,4 +17,5 @@ EN: dict[str, str] = {
     "live.estimate": (
         "This run will take about {duration} (at the pace of earlier runs here: {runs})."
     ),
+    "live.starting": "Starting: a training slot is free.",
 }
