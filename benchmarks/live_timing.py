@@ -5,9 +5,10 @@ fresh workspace home) and Debian's Chromium through Playwright. Each round, on t
 with the default preset's settings:
 
 - a click listener on Start records the click's time in the page, and a check on every
-  animation frame records the first moment the page's progress reads "Epoch n / N" with
-  n >= 1 and the loss chart draws that epoch (its per-epoch rule's description); then the
-  first moment the page's status badge reads "finished";
+  animation frame records the first moment the page shows the new run (its caption's
+  "Run #k" is new), its progress reads "Epoch n / N" with n >= 1 and the loss chart's last
+  epoch (its per-epoch rules' descriptions) is n; then the first moment the page's status
+  badge reads "finished";
 - the run's end is the time the server recorded it finished (the job writes the status to
   the workspace store as it takes the training process's last message): read back from the
   store, it is compared with the page's clock (same machine, same wall clock).
@@ -32,17 +33,25 @@ from scripts.harness import CHROMIUM_ARGS, AppServer, chromium_path
 
 WATCH = """() => {
     const t = window.__live = {click: null, first: null, finished: null};
+    const main = document.querySelector("[data-testid='stMain']");
+    const runOf = () => {
+        const m = /Run #(\\d+)/.exec(main.textContent);
+        return m ? Number(m[1]) : 0;
+    };
+    const before = runOf();  // the run shown before the click (the new one has a new number)
     const start = document.querySelector('.st-key-train_start button');
     start.addEventListener('click', () => { t.click = Date.now(); }, {capture: true, once: true});
-    const main = document.querySelector("[data-testid='stMain']");
     const check = () => {
         if (t.click !== null) {
-            if (t.first === null) {
+            if (t.first === null && runOf() > before) {
                 const bar = main.querySelector("[data-testid='stProgress']");
                 const m = bar && /Epoch (\\d+) \\//.exec(bar.textContent);
-                const drawn = main.querySelector(".st-key-train_losses"
-                    + " .mark-rule[aria-roledescription] > [aria-label^='epoch 1;']");
-                if (m && Number(m[1]) >= 1 && drawn) t.first = Date.now();
+                const rules = main.querySelectorAll(
+                    ".st-key-train_losses .mark-rule[aria-roledescription] > [aria-label]");
+                const last = rules.length
+                    ? Math.max(...Array.from(rules, r => parseInt(r.getAttribute('aria-label')
+                        .split(/[ ;]/)[1]))) : 0;
+                if (m && Number(m[1]) >= 1 && last === Number(m[1])) t.first = Date.now();
             }
             if (t.first !== null && t.finished === null) {
                 const badges = main.querySelectorAll("[data-testid='stMarkdownContainer'] span");
@@ -70,7 +79,8 @@ def _wait_for_script(page, timeout: float = 120_000) -> None:
 
 def _round(page, store: Store) -> tuple[float, float]:
     """(seconds from the click to the first epoch drawn, from the recorded end to the badge)."""
-    page.locator(".st-key-train_start button:not([disabled])").wait_for()
+    _wait_for_script(page)
+    page.locator(".st-key-train_start button:not([disabled])").first.wait_for()
     page.evaluate(WATCH)
     page.locator(".st-key-train_start button").first.click()
     page.wait_for_function("() => window.__live.finished !== null", timeout=300_000)
