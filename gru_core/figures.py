@@ -148,25 +148,6 @@ def _log_axis(title: str, values: Sequence[float]) -> dict:
     return _axis(title, type="log", exponentformat="power", **step, **cut)
 
 
-def _clipped_marks(traces: Sequence, ceiling: float) -> go.Scatter:
-    """Markers on the axis's top edge where a trace's values lie above `ceiling`."""
-    xs, texts = [], []
-    for trace in traces:
-        for x, y in zip(trace.x, trace.y, strict=True):
-            if y > ceiling:
-                xs.append(x)
-                texts.append(f"{trace.name}: {y:.3g} (off the chart)")
-    return go.Scatter(
-        x=xs,
-        y=[ceiling] * len(xs),
-        mode="markers",
-        marker=dict(symbol="triangle-up", size=11, color="#444"),
-        name=f"above {ceiling:.2g}: off the chart (clipped)",
-        text=texts,
-        hovertemplate="%{text}<extra></extra>",
-    )
-
-
 def _figure(
     traces: Sequence,
     title: str | None = None,
@@ -336,73 +317,7 @@ def ambiguity_figure() -> go.Figure:
     return fig
 
 
-# -- training ---------------------------------------------------------------------------------
-
-
-def loss_figure(
-    history: Sequence[dict],
-    title: str | None = None,
-    styles: dict[str, tuple[str, str]] | None = None,
-    y_title: str = "MSE (log scale)",
-    log: bool = True,
-) -> go.Figure:
-    """Loss per epoch for both models (log y): train, test one-step and test free-running.
-
-    Rows are the training history's dicts; epochs without a value for a metric
-    (no evaluation that epoch, or a non-finite value) are left out of that trace.
-    Another task passes its own metrics as `styles` (metric -> (label, dash)), its axis
-    title and whether the axis is logarithmic.
-    """
-    if not history:
-        return _empty(_figure([], title), "No epochs yet: press Start")
-    traces = []
-    all_epochs = np.array([r["epoch"] for r in history], dtype=int)
-    for metric, (label, dash) in (styles or METRIC_STYLES).items():  # one metric, every model
-        for model in history_models(history):
-            key = f"{model}_{metric}"
-            values = np.array([_value(r.get(key)) for r in history], dtype=np.float64)
-            keep = np.isfinite(values) & ((values > 0) if log else True)
-            epochs, values = all_epochs[keep], values[keep]
-            trace = line(
-                epochs, values, f"{model_label(model)} {label}", model_color(model), dash=dash
-            )
-            if len(values) <= 2:  # a lone point has no line to show it
-                trace.mode = "lines+markers"
-            trace.legendgroup = model
-            traces.append(trace)
-    values = [v for t in traces for v in t.y]
-    ceiling = log_ceiling(values) if log else None
-    if ceiling is not None:
-        traces.append(_clipped_marks(traces, ceiling))
-    models = len(history_models(history))
-    # Two models: two entries a row above the plot, a row per measurement. More: one column
-    # beside the plot, grouped by model, so 6 models' 18 entries stay one readable list.
-    legend = (
-        dict(entrywidth=0.5, entrywidthmode="fraction")
-        if models <= 2
-        else dict(
-            orientation="v",
-            x=1.01,
-            y=1,
-            yanchor="top",
-            traceorder="grouped",
-            tracegroupgap=4,
-            font=dict(size=FONT_SIZE - 4),
-        )
-    )
-    return _figure(
-        traces,
-        title,
-        height=520,
-        xaxis=_axis("epoch"),
-        yaxis=_log_axis(y_title, values) if log else _axis(y_title),
-        legend=legend,
-    )
-
-
-def _value(value) -> float:
-    """A history entry as a float; NaN where there is none."""
-    return np.nan if value is None else value
+# The training history's chart is a Vega-Lite chart: `gru_core.live_chart`.
 
 
 # -- gates ------------------------------------------------------------------------------------
