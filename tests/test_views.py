@@ -195,8 +195,6 @@ def test_status_badge_and_line(snap):
     queued = dataclasses.replace(snap, status="queued")
     assert status_views.status_badge(queued)[0] == "queued"
     assert "2 of 2 in use" in status_views.status_line(queued, 2, 2)
-    # A slot free (it is about to be taken): no "Waiting ... (0 of 2 in use)".
-    assert status_views.status_line(queued, 0, 2) == "Starting: a training slot is free."
     diverged = dataclasses.replace(snap, status="diverged", message="the GRU loss became NaN")
     assert status_views.status_line(diverged) == "the GRU loss became NaN"
     assert status_views.status_badge(diverged)[1] == "red"

@@ -17,5 +17,4 @@ EN: dict[str, str] = {
     "live.estimate": (
         "This run will take about {duration} (at the pace of earlier runs here: {runs})."
     ),
-    "live.starting": "Starting: a training slot is free.",
 }

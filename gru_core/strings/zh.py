@@ -14,5 +14,4 @@ ZH: dict[str, str] = {
     ),
     "live.cards_epoch": "第 {epoch} 轮（共 {epochs} 轮）之后：",
     "live.estimate": "这次训练大约需要 {duration}（按本工作区之前训练的速度估算：{runs} 次）。",
-    "live.starting": "正在开始：有空闲的训练位置。",
 }

@@ -10,7 +10,6 @@ import math
 import numpy as np
 
 from gru_core import device as devices
-from gru_core.i18n import t
 from gru_core.job import Snapshot
 
 STATUS_STYLE = {  # status -> (label, badge colour)
@@ -37,8 +36,6 @@ def status_line(snapshot: Snapshot | None, training_now: int = 0, cap: int = 1) 
         return "No run yet. Start one on the Train page."
     s = snapshot.status
     epochs = f"epoch {snapshot.epoch} of {snapshot.epochs}"
-    if s == "queued" and training_now < cap:  # its slot just came free: it takes it now
-        return t("live.starting")
     if s == "queued":
         return (
             f"Waiting for a free training slot ({training_now} of {cap} in use on this server);"
