@@ -96,8 +96,10 @@ def test_settings_that_cannot_work_are_refused_before_start(at, overrides, words
     assert job(at) is None
 
 
-def _finite_chart(curves: dict) -> bool:
-    values = [v for c in curves.values() for v in c["y"]]
+def _finite_chart(spec: dict) -> bool:
+    """Whether every value a chart draws is finite (a Plotly spec, or `loss_traces`' curves)."""
+    traces = spec["data"] if "data" in spec else spec.values()
+    values = [v for t in traces for v in t.get("y", []) if v is not None]
     return all(np.isfinite(values))
 
 
