@@ -122,7 +122,12 @@ def _spec(
     y_title: str,
     log: bool,
 ) -> dict:
-    epoch = {"field": "epoch", "type": "quantitative", "title": t("live.chart.epoch")}
+    epoch = {
+        "field": "epoch",
+        "type": "quantitative",
+        "title": t("live.chart.epoch"),
+        "axis": {"tickMinStep": 1, "format": "d"},  # whole epochs, even early in a run
+    }
     y = {
         "field": "shown",
         "type": "quantitative",
