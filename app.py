@@ -5,6 +5,7 @@ data and training job are reached through `gru_app.state`, the numerics through 
 """
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from gru_core import fork_server
 
@@ -12,7 +13,7 @@ from gru_core import fork_server
 # of its own while this one imports it for the pages, so a first Start finds it ready.
 fork_server.warm()
 
-from gru_app import layout, lessons, present, render, share, state  # noqa: E402
+from gru_app import layout, lessons, live, present, render, share, state  # noqa: E402
 from gru_core import i18n, process_job  # noqa: E402
 from gru_core.views import data as data_views  # noqa: E402
 from gru_core.views import status  # noqa: E402
@@ -23,6 +24,7 @@ st.set_page_config(page_title="GRU Lab", page_icon="📈", layout="wide")
 # (a code: en, zh), else the browser's language. The switch itself is drawn at the foot of the
 # sidebar and writes its code to the URL, so a link or a reload keeps the choice.
 LANGUAGE_KEY = "lang"
+SHOWN_LANGUAGE_KEY = "lang_shown"  # the language this session speaks, for its fragments
 URL_LANGUAGE = st.query_params.get(LANGUAGE_KEY)
 LANGUAGE = (
     st.session_state.get(LANGUAGE_KEY)
@@ -30,6 +32,17 @@ LANGUAGE = (
     or i18n.pick_language(st.context.locale)
 )
 i18n.set_language(LANGUAGE)
+st.session_state[SHOWN_LANGUAGE_KEY] = LANGUAGE
+
+
+def _session_language() -> str | None:
+    """The language of the session whose script runs in this thread (None outside one)."""
+    if get_script_run_ctx() is None:
+        return None
+    return st.session_state.get(SHOWN_LANGUAGE_KEY)
+
+
+i18n.follow(_session_language)  # fragments redraw in threads of their own
 
 
 def _language_to_url() -> None:
@@ -85,7 +98,11 @@ def run_status(was_running: bool) -> None:
 
 
 with st.sidebar:
-    run_status(running)
+    # Some pages draw the run's status here themselves, from the snapshot their view shows.
+    st.session_state[live.STATUS_BOX] = st.container()
+    if page.url_path not in live.SELF_DRAWN:
+        with st.session_state[live.STATUS_BOX]:
+            run_status(running)
     st.divider()
     data_line = st.empty()
     share.copy_link_button()

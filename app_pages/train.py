@@ -2,8 +2,7 @@
 
 import streamlit as st
 
-from gru_app import layout, present, render, replay, state, widgets
-from gru_core import figures
+from gru_app import layout, live, render, replay, state, widgets
 from gru_core.config import DEFAULT_PRESETS, PRESETS, ConfigError
 from gru_core.i18n import t
 from gru_core.views import data as data_views
@@ -123,39 +122,29 @@ with live_area:
     render.undo("reset")
     if st.session_state.get("run_error"):
         st.error(st.session_state["run_error"])
+    if problem is None and not running and (note := live.duration_note(chosen)):
+        st.caption(note)
 
 
-# While a run trains, the chart is redrawn as a still picture (hover and zoom come back when
-# it ends): Streamlit rebuilds a Plotly chart from scratch on each redraw, the browser's
-# biggest cost, and on a laptop running both that time comes out of training.
-@st.fragment(run_every=state.SLOW_POLL_SECONDS if running else None)
-def live() -> None:
+cards_area = st.container()  # below both columns; drawn by `live_view` from its snapshot
+
+
+# One snapshot a redraw for the sidebar's status, the progress, the chart and the cards.
+@st.fragment(run_every=live.POLL_SECONDS if running else None)
+def live_view(was_running: bool) -> None:
     snap = state.snapshot()
+    live.sidebar_status(snap)
     if snap is None:
         st.info("Choose settings and press Start: the models train together, live.")
         return
     render.status_block(snap)
     st.caption(state.run_caption(snap))
+    live.draw_loss_chart(snap, marker_epoch=replay.chosen_epoch(snap))
     chart = task_views.chart(snap.spec.task)
-    present.plotly_chart(
-        st,
-        figures.loss_figure(
-            snap.history,
-            None,
-            chart.styles,
-            chart.y_title,
-            chart.log,
-            marker_epoch=replay.chosen_epoch(snap),
-        ),
-        key="train_losses",
-        width="stretch",
-        config={"staticPlot": snap.running},
-    )
     if chart.styles is None:
         st.caption(
             "Solid: training loss. Dotted: test error when fed the true values (one-step)."
             " Dashed: test error when fed its own predictions (free-running)."
-            + (" Hover and zoom once the run ends or stops." if snap.running else "")
         )
     else:
         st.caption(
@@ -165,16 +154,12 @@ def live() -> None:
             ).capitalize()
             + ". The Results page shows what the models do."
         )
-
-
-@st.fragment(run_every=state.SLOW_POLL_SECONDS if running else None)
-def live_cards() -> None:
-    snap = state.snapshot()
-    if snap is not None:
-        render.metric_cards(snap)
+    with cards_area:
+        live.cards(snap)
+    if was_running and not snap.running:
+        st.rerun()  # the run ended: redraw the page once (its buttons), stop polling
 
 
 with live_area:
-    live()
+    live_view(running)
     replay.control(state.snapshot(), "train")
-live_cards()

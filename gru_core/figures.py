@@ -75,7 +75,7 @@ def model_color(name: str) -> str:
     return UNIT_COLORS[sum(map(ord, name)) % len(UNIT_COLORS)]
 
 
-def _metric_styles() -> dict[str, tuple[str, str]]:
+def metric_styles() -> dict[str, tuple[str, str]]:
     """The forecast chart's metrics: metric -> (legend label, dash)."""
     return {m: (i18n.t(f"chart.metric.{m}"), dash) for m, dash in METRIC_STYLES.items()}
 
@@ -171,25 +171,6 @@ def _log_axis(title: str, values: Sequence[float]) -> dict:
         low = np.log10(min(positive))
         cut = {"range": [low - 0.1, np.log10(ceiling) + 0.1], "autorange": False}
     return _axis(title, type="log", exponentformat="power", **step, **cut)
-
-
-def _clipped_marks(traces: Sequence, ceiling: float) -> go.Scatter:
-    """Markers on the axis's top edge where a trace's values lie above `ceiling`."""
-    xs, texts = [], []
-    for trace in traces:
-        for x, y in zip(trace.x, trace.y, strict=True):
-            if y > ceiling:
-                xs.append(x)
-                texts.append(i18n.t("chart.off_chart", name=trace.name, value=f"{y:.3g}"))
-    return go.Scatter(
-        x=xs,
-        y=[ceiling] * len(xs),
-        mode="markers",
-        marker=dict(symbol="triangle-up", size=11, color="#444"),
-        name=i18n.t("chart.clipped", ceiling=f"{ceiling:.2g}"),
-        text=texts,
-        hovertemplate="%{text}<extra></extra>",
-    )
 
 
 def _figure(
@@ -397,108 +378,7 @@ def ambiguity_figure() -> go.Figure:
     return fig
 
 
-# -- training ---------------------------------------------------------------------------------
-
-
-def loss_figure(
-    history: Sequence[dict],
-    title: str | None = None,
-    styles: dict[str, tuple[str, str]] | None = None,
-    y_title: str | None = None,
-    log: bool = True,
-    marker_epoch: int | None = None,
-) -> go.Figure:
-    """Loss per epoch for both models (log y): train, test one-step and test free-running.
-
-    Rows are the training history's dicts; epochs without a value for a metric
-    (no evaluation that epoch, or a non-finite value) are left out of that trace.
-    Another task passes its own metrics as `styles` (metric -> (label, dash)), its axis
-    title and whether the axis is logarithmic. `marker_epoch`: a vertical line at that
-    epoch (the one a replay shows).
-    """
-    y_title = i18n.t("chart.mse_log") if y_title is None else y_title
-    if not history:
-        return _empty(_figure([], title), i18n.t("chart.no_epochs"))
-    traces = []
-    all_epochs = np.array([r["epoch"] for r in history], dtype=int)
-    for metric, (label, dash) in (styles or _metric_styles()).items():  # one metric, every model
-        for model in history_models(history):
-            key = f"{model}_{metric}"
-            values = np.array([_value(r.get(key)) for r in history], dtype=np.float64)
-            keep = np.isfinite(values) & ((values > 0) if log else True)
-            epochs, values = all_epochs[keep], values[keep]
-            trace = line(
-                epochs, values, f"{model_label(model)} {label}", model_color(model), dash=dash
-            )
-            if len(values) <= 2:  # a lone point has no line to show it
-                trace.mode = "lines+markers"
-            trace.legendgroup = model
-            traces.append(trace)
-    values = [v for t in traces for v in t.y]
-    ceiling = log_ceiling(values) if log else None
-    if ceiling is not None:
-        traces.append(_clipped_marks(traces, ceiling))
-    models = len(history_models(history))
-    # Two models: two entries a row above the plot, a row per measurement. More: one column
-    # beside the plot, grouped by model, so 6 models' 18 entries stay one readable list.
-    legend = (
-        dict(orientation="h")  # each entry as wide as its name: a fixed share cut names short
-        if models <= 2
-        else dict(
-            orientation="v",
-            yref="paper",
-            x=1.01,
-            y=1,
-            yanchor="top",
-            traceorder="grouped",
-            tracegroupgap=4,
-            font=dict(size=FONT_SIZE - 4),
-        )
-    )
-    return _figure(
-        traces,
-        title,
-        height=520,
-        xaxis=_axis(i18n.t("chart.epoch")),
-        yaxis=_log_axis(y_title, values) if log else _axis(y_title),
-        legend=legend,
-        **({} if marker_epoch is None else _epoch_marker(marker_epoch)),
-    )
-
-
-def _epoch_marker(epoch: int) -> dict:
-    """Layout of a vertical line over the whole plot at `epoch`, labelled at its top."""
-    return dict(
-        shapes=[
-            dict(
-                type="line",
-                xref="x",
-                yref="paper",
-                x0=epoch,
-                x1=epoch,
-                y0=0,
-                y1=1,
-                line=dict(color="#D55E00", width=2),
-            )
-        ],
-        annotations=[
-            dict(
-                x=epoch,
-                y=1,
-                xref="x",
-                yref="paper",
-                yanchor="bottom",
-                text=i18n.t("replay.marker", epoch=epoch),
-                showarrow=False,
-                font=dict(color="#D55E00"),
-            )
-        ],
-    )
-
-
-def _value(value) -> float:
-    """A history entry as a float; NaN where there is none."""
-    return np.nan if value is None else value
+# The training history's chart is a Vega-Lite chart: `gru_core.live_chart`.
 
 
 # -- gates ------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import contextvars
 import string
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 
 from gru_core.strings.en import EN
 from gru_core.strings.zh import ZH
@@ -24,7 +24,8 @@ LANGUAGES = {"en": "English", "zh": "简体中文"}  # code -> its own name, for
 DEFAULT_LANGUAGE = "en"
 TABLES: dict[str, dict[str, str]] = {"en": EN, "zh": ZH}
 
-_language: contextvars.ContextVar[str] = contextvars.ContextVar("language", default="en")
+_language: contextvars.ContextVar[str | None] = contextvars.ContextVar("language", default=None)
+_source: Callable[[], str | None] | None = None
 
 
 def set_language(code: str) -> None:
@@ -34,9 +35,23 @@ def set_language(code: str) -> None:
     _language.set(code)
 
 
+def follow(source: Callable[[], str | None] | None) -> None:
+    """Where a thread that set no language asks for one: `source()` gives a code, or None.
+
+    The app's pages run some parts (fragments that redraw on their own) in fresh threads that
+    never ran the app's top, where `set_language` is called; the app points this at the
+    session's choice so those parts speak it too. None: ask nothing (English).
+    """
+    global _source
+    _source = source
+
+
 def language() -> str:
-    """The language `t` speaks now."""
-    return _language.get()
+    """The language `t` speaks now: this thread's, else the followed source's, else English."""
+    code = _language.get()
+    if code is None and _source is not None:
+        code = _source()
+    return code if code in LANGUAGES else DEFAULT_LANGUAGE
 
 
 def t(key: str, /, **values: object) -> str:
@@ -45,7 +60,7 @@ def t(key: str, /, **values: object) -> str:
     A key missing from the current table falls back to English (the tests keep that from
     shipping); a key missing from both raises KeyError, so a typo fails at once.
     """
-    text = TABLES[_language.get()].get(key)
+    text = TABLES[language()].get(key)
     if text is None:
         text = EN[key]
     return text.format(**values) if values else text

@@ -324,18 +324,25 @@ class TrainingJob:
             self._published = {**self._published, "frames": dict(self._frames)}
 
     def _launch(self) -> bool:
+        # A free slot is taken here, before the worker starts: a job that can train at once
+        # is running from the click on, never "queued" for the moment its thread takes to start.
+        slotted = _slots.acquire(blocking=False)
         self._stop.clear()
-        self._status = "queued"
+        self._status = "running" if slotted else "queued"
         self._message = ""
-        set_status(self.record, "queued")
-        self._thread = threading.Thread(target=self._run, name=THREAD_NAME, daemon=True)
+        set_status(self.record, self._status)
+        self._thread = threading.Thread(
+            target=self._run, args=(slotted,), name=THREAD_NAME, daemon=True
+        )
         self._thread.start()
         return True
 
     # -- worker ---------------------------------------------------------------------------
-    def _run(self) -> None:
-        name_os_thread(QUEUED_THREAD_NAME)
-        while not _slots.acquire(timeout=0.05):
+    def _run(self, slotted: bool = False) -> None:
+        """The worker: wait for a slot unless `slotted` (one was taken for it), then train."""
+        if not slotted:
+            name_os_thread(QUEUED_THREAD_NAME)
+        while not slotted and not _slots.acquire(timeout=0.05):
             if self._stop.is_set():
                 self._finish("stopped", "")
                 return
@@ -348,9 +355,10 @@ class TrainingJob:
                 torch.set_num_threads(_worker_threads)
             if self.trains_here and sys.getswitchinterval() > SWITCH_INTERVAL:
                 sys.setswitchinterval(SWITCH_INTERVAL)
-            with self._lock:
-                self._status = "running"
-            set_status(self.record, "running")
+            if not slotted:
+                with self._lock:
+                    self._status = "running"
+                set_status(self.record, "running")
             status = "stopped" if self._train() == "stopped" else "finished"
             message = ""
         except Diverged as exc:

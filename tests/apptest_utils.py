@@ -8,6 +8,8 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
+import pyarrow as pa
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -126,3 +128,21 @@ def texts(at: AppTest) -> str:
     parts = [m.value for m in at.markdown] + [c.value for c in at.caption]
     parts += [i.value for i in at.info] + [e.value for e in at.error]
     return "\n".join(str(p) for p in parts)
+
+
+def loss_chart(at: AppTest) -> tuple[dict, pd.DataFrame]:
+    """The Train page's loss chart: its Vega-Lite spec and its `losses` table."""
+    charts = at.get("vega_lite_chart")
+    assert charts, "no Vega-Lite chart on the page"
+    proto = charts[-1].proto
+    tables = {d.name: pa.ipc.open_stream(d.data.data).read_pandas() for d in proto.datasets}
+    return json.loads(proto.spec), tables["losses"]
+
+
+def loss_traces(at: AppTest) -> dict[str, dict]:
+    """The loss chart's curves by name ("GRU train"): their epochs and values, as drawn."""
+    _, losses = loss_chart(at)
+    return {
+        f"{model} {measure}": {"x": part["epoch"].tolist(), "y": part["value"].tolist()}
+        for (model, measure), part in losses.groupby(["model", "measure"], sort=False)
+    }

@@ -1,7 +1,7 @@
 """AppTest: every task from the Data page's picker to its Results view."""
 
 import pytest
-from apptest_utils import chart, go, new_app, release, texts, traces, wait_until_done
+from apptest_utils import chart, go, loss_traces, new_app, release, texts, traces, wait_until_done
 
 
 def _train(task: str, **settings) -> object:
@@ -28,7 +28,7 @@ def window():
 def test_window_task_trains_and_shows_predictions(window):
     at = window
     assert at.session_state["preset"] == "window"
-    assert set(traces(chart(at, "train_losses"))) >= {"GRU train", "GRU test MSE", "MLP test MAE"}
+    assert set(loss_traces(at)) >= {"GRU train", "GRU test MSE", "MLP test MAE"}
     go(at, "results")
     assert not at.exception
     scatter = traces(chart(at, "results_scatter"))

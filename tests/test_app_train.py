@@ -7,10 +7,11 @@ from apptest_utils import (
     chart,
     go,
     job,
+    loss_chart,
+    loss_traces,
     new_app,
     release,
     texts,
-    traces,
     train_tiny,
     use_tiny_data,
     use_tiny_settings,
@@ -64,7 +65,7 @@ def test_a_tiny_run_trains_to_the_end_with_live_curves(at):
     train_tiny(at)
     assert not at.exception
     assert ":green-badge[finished]" in texts(at)
-    spec = traces(chart(at, "train_losses"))
+    spec = loss_traces(at)
     assert len(spec) == 6
     history = job(at).snapshot().history
     for model in ("GRU", "MLP"):
@@ -74,7 +75,7 @@ def test_a_tiny_run_trains_to_the_end_with_live_curves(at):
             spec[f"{model} test free-running"]["x"] == evaluated
         )  # epochs without a test left out
         assert spec[f"{model} test one-step"]["x"] == evaluated
-    assert chart(at, "train_losses")["layout"]["yaxis"]["type"] == "log"
+    assert loss_chart(at)[0]["layer"][0]["encoding"]["y"]["scale"]["type"] == "log"
     cards = {m.label: m.value for m in at.metric}
     assert cards["Device"] == "cpu" and cards["GRU weights"] == "89"
     assert cards["GRU test"] not in ("", "—")
@@ -185,15 +186,27 @@ def test_four_kinds_train_side_by_side_with_matched_sizes(at):
     assert "matched to the GRU's parameter count" in texts(at)
     at.button(key="train_start").click().run()
     assert wait_until_done(at) == "finished" and not at.exception
-    spec = chart(at, "train_losses")
-    names = [t["name"] for t in spec["data"]]
+    names = list(loss_traces(at))
     for label in ("MLP", "RNN", "LSTM", "GRU"):
         assert any(n.startswith(label) for n in names), (label, names)
-    colours = {t["name"].split(" ")[0]: t["line"]["color"] for t in spec["data"]}
-    assert len(set(colours.values())) == len(colours) == 4  # one distinct colour per model
+    colours = loss_chart(at)[0]["layer"][0]["encoding"]["color"]["scale"]
+    assert colours["domain"] == ["MLP", "RNN", "LSTM", "GRU"]
+    assert len(set(colours["range"])) == 4  # one distinct colour per model
     cards = [m.label for m in at.metric]
     assert {"RNN test", "LSTM test", "GRU test", "MLP test"} <= set(cards)
     go(at, "rollouts")  # the rollouts key by model name too
     assert not at.exception
     drawn = {t["name"] for t in chart(at, "rollouts_free")["data"]}
     assert {"MLP", "RNN", "LSTM", "GRU"} <= {n.split(" ")[0] for n in drawn}
+
+
+def test_a_long_run_says_how_long_it_will_take_before_it_starts(at):
+    train_tiny(at)
+    assert "This run will take about" not in texts(at)  # 3 epochs: well under a minute
+    # Some thousand times the parameters, 10,000 epochs: at the tiny run's measured pace, far
+    # over a minute.
+    at.number_input(key="train_hidden").set_value(256)
+    at.number_input(key="train_epochs").set_value(10_000).run()
+    assert not at.exception
+    note = next(c.value for c in at.caption if "This run will take about" in c.value)
+    assert note.endswith("(at the pace of earlier runs here: 1).")

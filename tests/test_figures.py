@@ -69,71 +69,9 @@ def test_series_figure_of_a_long_series_is_reduced():
 # -- losses -------------------------------------------------------------------------------------
 
 
-def _history(epochs: int = 6, eval_every: int = 2) -> list[dict]:
-    rows = []
-    for e in range(1, epochs + 1):
-        row = {"epoch": e, "gru_train_loss": 1 / e, "mlp_train_loss": 2 / e}
-        for m in ("gru", "mlp"):
-            for k in ("test_one_step_mse", "test_rollout_mse", "test_rollout_mae"):
-                row[f"{m}_{k}"] = 0.5 / e if e % eval_every == 0 else None
-        rows.append(row)
-    return rows
-
-
-def test_loss_figure_has_three_curves_per_model_and_drops_missing_values():
-    fig = figures.loss_figure(_history())
-    traces = _by_name(fig)
-    assert set(traces) == {
-        f"{m} {k}" for m in ("GRU", "MLP") for k in ("train", "test one-step", "test free-running")
-    }
-    assert len(traces["GRU train"].y) == 6
-    assert list(traces["GRU test free-running"].x) == [2, 4, 6]
-    for t in fig.data:
-        assert not np.isnan(np.asarray(t.y, dtype=float)).any()
-        assert t.line.color == COLORS["gru" if t.name.startswith("GRU") else "mlp"]
-    assert fig.layout.yaxis.type == "log"
-
-
-def test_loss_figure_drops_non_finite_and_non_positive_values():
-    rows = _history(3, 1)
-    rows[1]["gru_train_loss"] = float("nan")
-    rows[2]["gru_train_loss"] = 0.0
-    fig = figures.loss_figure(rows)
-    assert list(_by_name(fig)["GRU train"].y) == [1.0]
-
-
-def test_one_early_outlier_no_longer_flattens_the_loss_chart():
-    rows = _history(40, 1)
-    rows[0]["gru_train_loss"] = 1e19  # a first epoch that blew up, then recovered
-    fig = figures.loss_figure(rows)
-    values = [v for t in fig.data for v in t.y if t.name != "GRU train" or v < 1e19]
-    # Worked by hand: the ordinary losses lie in [0.5/40, 2]; their 95th percentile is under
-    # 2, so the axis ends a decade above it, far below the outlier and under 8 decades long.
-    low, high = fig.layout.yaxis.range
-    assert high - low <= figures.MAX_DECADES + 0.2
-    assert np.log10(max(values)) <= high < 19
-    assert low <= np.log10(min(values))
-    marks = _by_name(fig)[next(n for n in _by_name(fig) if "clipped" in n)]
-    assert list(marks.x) == [1] and "1e+19" in marks.text[0]
-
-
-def test_losses_within_eight_decades_are_shown_whole_and_unmarked():
-    rows = _history(40, 1)
-    rows[0]["gru_train_loss"] = 1e4  # large, but within MAX_DECADES of the smallest loss
-    fig = figures.loss_figure(rows)
-    assert fig.layout.yaxis.range is None
-    assert not any("clipped" in t.name for t in fig.data)
-    assert figures.log_ceiling([1e-3, 1e5]) is None
+def test_log_ceiling_cuts_only_past_eight_decades():
+    assert figures.log_ceiling([1e-3, 1e5]) is None  # eight decades: shown whole
     assert figures.log_ceiling([1e-3] * 19 + [1e19]) == pytest.approx(1e-2)  # q95 x 10
-
-
-def test_loss_figure_without_epochs_says_so():
-    fig = figures.loss_figure([])
-    assert len(fig.data) == 0
-    assert "No epochs yet" in fig.layout.annotations[0].text
-
-
-# -- gates --------------------------------------------------------------------------------------
 
 
 def _gates(time: int = 50, hidden: int = 6) -> dict[str, np.ndarray]:
@@ -273,24 +211,14 @@ def test_colours_are_distinct(name):
     assert COLORS[name] not in others.values()
 
 
-def _histories(names) -> list[dict]:
-    metrics = figures.METRIC_STYLES
-    return [
-        {"epoch": e, **{f"{n}_{m}": 0.1 / e for n in names for m in metrics}} for e in (1, 2, 3)
-    ]
-
-
-def test_loss_chart_with_six_models_has_distinct_colours_and_a_grouped_legend():
+def test_every_model_kind_has_its_own_colour_in_the_loss_chart():
+    from gru_core import live_chart
     from gru_core.config import MODEL_KINDS
 
-    names = [k for k in MODEL_KINDS if k != "gru_reset_only"]  # six models
-    fig = figures.loss_figure(_histories(names))
-    colours = {t.legendgroup: t.line.color for t in fig.data}
-    assert list(colours) == names and len(set(colours.values())) == 6
-    assert fig.layout.legend.orientation == "v" and fig.layout.legend.traceorder == "grouped"
-    two = figures.loss_figure(_histories(["gru", "mlp"]))
-    assert two.layout.legend.orientation == "h"  # control: two models keep the row layout
-    assert len(set(map(figures.model_color, MODEL_KINDS))) == len(MODEL_KINDS)
+    spec = live_chart.loss_chart([], {k: figures.model_label(k) for k in MODEL_KINDS})
+    colours = spec["layer"][0]["encoding"]["color"]["scale"]["range"]
+    assert colours == [figures.model_color(k) for k in MODEL_KINDS]
+    assert len(set(colours)) == len(MODEL_KINDS)
 
 
 def test_influence_figure_draws_start_dotted_and_now_solid_on_log_y():
@@ -360,11 +288,17 @@ def _font_sizes(node, found=None) -> list[float]:
 @pytest.mark.parametrize(
     "build",
     [
-        lambda: figures.loss_figure(_history()),
+        lambda: figures.rollout_figure(
+            np.arange(40),
+            np.sin(np.arange(40) / 5),
+            np.arange(40, 60),
+            np.zeros(20),
+            {"gru": np.ones(20)},
+        ),
         lambda: figures.series_figure(np.sin(np.arange(300) / 9), 240),
         figures.ambiguity_figure,
     ],
-    ids=["loss", "series", "ambiguity"],
+    ids=["rollout", "series", "ambiguity"],
 )
 def test_the_presenter_look_scales_every_line_and_font_of_a_figure(build):
     plain, look = build(), figures.PRESENTER
@@ -388,5 +322,5 @@ def test_the_presenter_look_scales_every_line_and_font_of_a_figure(build):
 
 
 def test_the_plain_look_leaves_a_figure_alone():
-    fig = figures.loss_figure(_history())
+    fig = figures.series_figure(np.sin(np.arange(300) / 9), 240)
     assert figures.restyle(fig, figures.PLAIN) is fig

@@ -119,3 +119,26 @@ def test_texts_follow_the_language_of_the_moment():
         assert table.get("queued") is None  # a name not in the table, though its key exists
     finally:
         i18n.set_language("en")
+
+
+def test_a_thread_that_set_no_language_follows_the_source():
+    # Streamlit redraws a fragment in a fresh thread that never ran the app's set_language.
+    seen = []
+
+    def fragment() -> None:
+        seen.append(i18n.t("app.language.help"))
+
+    def run_in_fresh_thread() -> None:
+        worker = threading.Thread(target=fragment)
+        worker.start()
+        worker.join()
+
+    run_in_fresh_thread()
+    i18n.follow(lambda: "zh")
+    try:
+        run_in_fresh_thread()
+        i18n.follow(lambda: None)  # a source that knows nothing: English
+        run_in_fresh_thread()
+    finally:
+        i18n.follow(None)
+    assert seen == [EN["app.language.help"], ZH["app.language.help"], EN["app.language.help"]]

@@ -274,6 +274,31 @@ def test_concurrency_cap_queues_jobs(series, monkeypatch):
     assert second.status == "finished"
 
 
+def test_a_job_with_a_free_slot_is_never_queued(series, monkeypatch):
+    # Every status the job passes through is recorded: with a slot free it goes straight to
+    # running (no "queued" flash while its thread starts); with none free, it does queue.
+    monkeypatch.setattr(job_mod, "_slots", threading.BoundedSemaphore(1))
+    seen: list[str] = []
+    monkeypatch.setattr(
+        job_mod, "set_status", lambda record, status, message="": seen.append(status)
+    )
+    job = TrainingJob(spec_for(series, 0.8, SMALL, _cfg(epochs=2)))
+    job.start()
+    assert job.status == "running"  # at once, before its thread has run
+    assert job.join(30) and job.status == "finished"
+    assert seen == ["running", "finished"]
+    seen.clear()
+    job_mod._slots.acquire()  # control: no slot free
+    try:
+        waiting = TrainingJob(spec_for(series, 0.8, SMALL, _cfg(epochs=2)))
+        waiting.start()
+        assert waiting.status == "queued"
+    finally:
+        job_mod._slots.release()
+    assert waiting.join(30) and waiting.status == "finished"
+    assert seen == ["queued", "running", "finished"]
+
+
 def test_stopping_a_queued_job(series, monkeypatch):
     monkeypatch.setattr(job_mod, "_slots", threading.BoundedSemaphore(1))
     job_mod._slots.acquire()

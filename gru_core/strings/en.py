@@ -518,4 +518,19 @@ EN: dict[str, str] = {
     "setting.slow_motion.label": "Slow motion (s / epoch)",
     "setting.slow_motion.help": "Each epoch takes at least this many seconds, so a demo can be"
     " watched; 0 = full speed. Only the pace changes, never a number.",
+    # live charts and the Train page's timing
+    "live.chart.epoch": "epoch",
+    "live.chart.model": "model",
+    "live.chart.measure": "measurement",
+    "live.chart.off_chart": "value (off the chart)",
+    "live.current_run": "Current run",
+    "live.chart.alt": "Loss per epoch of each model: training loss and test errors.",
+    "live.chart.clipped": (
+        "Values above {ceiling} are drawn on the chart's top edge (▲);"
+        " hover a triangle for the true value."
+    ),
+    "live.cards_epoch": "After epoch {epoch} of {epochs}:",
+    "live.estimate": (
+        "This run will take about {duration} (at the pace of earlier runs here: {runs})."
+    ),
 }

@@ -511,4 +511,16 @@ ZH: dict[str, str] = {
     "setting.slow_motion.label": "慢动作（秒 / 轮）",
     "setting.slow_motion.help": "每轮训练至少持续这么多秒，便于演示时观看；0 = 全速。只改变节奏，"
     "不改变任何数值。",
+    # live charts and the Train page's timing
+    "live.chart.epoch": "轮次",
+    "live.chart.model": "模型",
+    "live.chart.measure": "指标",
+    "live.chart.off_chart": "数值（超出图表）",
+    "live.current_run": "当前训练",
+    "live.chart.alt": "各模型每轮的损失：训练损失与测试误差。",
+    "live.chart.clipped": (
+        "高于 {ceiling} 的数值画在图表上边缘（▲）；把鼠标移到三角形上可查看真实数值。"
+    ),
+    "live.cards_epoch": "第 {epoch} 轮（共 {epochs} 轮）之后：",
+    "live.estimate": "这次训练大约需要 {duration}（按本工作区之前训练的速度估算：{runs} 次）。",
 }

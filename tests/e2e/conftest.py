@@ -167,10 +167,34 @@ class AppPage:
         return path
 
 
+def loss_curves(app: AppPage) -> dict[str, list[tuple[int, float]]]:
+    """The Train page's loss chart as drawn: curve name ("GRU train") -> [(epoch, value)].
+
+    Read from the descriptions Vega gives the chart's per-epoch hover rules
+    ("epoch 12; GRU train: 0.031; MLP train: 0.9"), which are in its SVG.
+    """
+    labels = app.page.evaluate(
+        """() => Array.from(document.querySelectorAll(
+                '.st-key-train_losses svg .mark-rule[aria-roledescription] > path,'
+                + ' .st-key-train_losses svg .mark-rule[aria-roledescription] > line'))
+            .map(e => e.getAttribute('aria-label') || '')"""
+    )
+    curves: dict[str, list[tuple[int, float]]] = {}
+    for label in labels:
+        head, *parts = label.split("; ")
+        if not head.startswith("epoch "):
+            continue
+        epoch = int(head.split()[1])
+        for part in parts:
+            name, value = part.rsplit(": ", 1)
+            curves.setdefault(name, []).append((epoch, float(value)))
+    return {name: sorted(points) for name, points in curves.items()}
+
+
 def train_trace(app: AppPage) -> dict | None:
-    """The Train page's GRU training-loss trace, as drawn."""
-    traces = app.chart_data("train_losses") or []
-    return next((t for t in traces if t["name"] == "GRU train"), None)
+    """The Train page's GRU training-loss curve, as drawn: its points and last epoch."""
+    points = loss_curves(app).get("GRU train")
+    return None if not points else {"n": len(points), "last_x": points[-1][0]}
 
 
 def epochs_drawn(app: AppPage) -> int:

@@ -1,6 +1,6 @@
 """MLP, RNN, LSTM and GRU trained together in a real browser; Gates and Memory show each."""
 
-from .conftest import wait_for
+from .conftest import loss_curves, wait_for
 
 KINDS = {"RNN": 1, "LSTM": 6, "GRU": 4}  # label -> heatmaps (gates) the Gates page draws
 
@@ -27,7 +27,7 @@ def test_four_models_train_together_and_each_has_gates_and_memory(app):
     assert wait_for(lambda: "finished" in app.status(), 90), app.status()
 
     def models_drawn() -> set[str]:
-        return {t["name"].split(" ")[0] for t in app.chart_data("train_losses") or []}
+        return {name.split(" ")[0] for name in loss_curves(app)}
 
     # the chart is drawn a moment after the status says finished: wait for its traces
     assert wait_for(lambda: models_drawn() == {"GRU", "MLP", "RNN", "LSTM"}, 30), models_drawn()

@@ -78,13 +78,6 @@ def _history(epochs: int = 6) -> list[dict]:
 def test_legend_names_cut_short_or_over_a_title_are_found_in_real_charts(page):
     from gru_core import figures
 
-    loss = figures.loss_figure(_history())
-    assert _drawn(page, loss, 420) == []
-    # The control: legend entries given half the width each cut the longer names short.
-    squeezed = figures.loss_figure(_history())
-    squeezed.update_layout(legend=dict(entrywidth=0.5, entrywidthmode="fraction"))
-    assert any(p.startswith("legend entry cut short") for p in _drawn(page, squeezed, 420))
-
     index, context = np.arange(100, 160), np.arange(0, 100)
     models = {m: np.sin(index / 9) for m in ("gru", "mlp", "rnn", "lstm")}
 
@@ -94,6 +87,9 @@ def test_legend_names_cut_short_or_over_a_title_are_found_in_real_charts(page):
         )
 
     assert _drawn(page, rollout(), 420) == []
+    # The control: legend entries given a tenth of the width each cut the longer names short.
+    squeezed = rollout().update_layout(legend=dict(entrywidth=0.1, entrywidthmode="fraction"))
+    assert any(p.startswith("legend entry cut short") for p in _drawn(page, squeezed, 420))
     # The control: a legend placed from the plot's top edge grows into the title above it.
     above = rollout().update_layout(legend=dict(yref="paper", y=1.02, yanchor="bottom"))
     assert any("over the chart's title" in p for p in _drawn(page, above, 420))

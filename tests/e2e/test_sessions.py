@@ -2,7 +2,7 @@
 
 import re
 
-from .conftest import AppPage, wait_for
+from .conftest import AppPage, train_trace, wait_for
 
 
 def _train_page(browser, url: str, hidden: int, epochs: int):
@@ -28,8 +28,7 @@ def test_two_contexts_keep_separate_runs(browser, server):
             app.nav("Train")
             progress = app.page.get_by_text(re.compile(r"^Epoch \d+ / \d+")).first.inner_text()
             assert progress.startswith(f"Epoch {epochs} / {epochs}")
-            drawn = [t for t in app.chart_data("train_losses") if t["name"] == "GRU train"]
-            assert drawn[0]["n"] == epochs
+            assert train_trace(app)["n"] == epochs
             params = 3 * (hidden + hidden * hidden + 2 * hidden) + hidden + 1
             assert app.page.get_by_text(re.compile(rf"\b{params}\b")).count() >= 1
             assert app.exceptions() == []
