@@ -44,7 +44,7 @@ def loss_chart(
     history: Sequence[dict],
     models: Mapping[str, str] | None = None,
     styles: Mapping[str, tuple[str, str]] | None = None,
-    y_title: str = "MSE (log scale)",
+    y_title: str | None = None,
     log: bool = True,
     marker_epoch: int | None = None,
 ) -> dict:
@@ -58,6 +58,7 @@ def loss_chart(
     not finite (or not positive, on a log axis) are left out, as the other charts do.
     """
     styles = dict(styles or figures.metric_styles())
+    y_title = t("chart.mse_log") if y_title is None else y_title
     if models is None:
         names = figures.history_models(history) if history else []
         models = {n: figures.model_label(n) for n in names}
