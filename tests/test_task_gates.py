@@ -74,7 +74,7 @@ def test_window_gates_refuse_what_they_cannot_show(window, text):
         task_gates.window_gate_view(text, 0)
     with pytest.raises(ValueError, match="reads no text"):
         task_gates.text_activations(window, "abc")
-    assert task_gates.window_count(window) == (300, 240)
+    assert task_gates.window_shape(window) == (300, 240, 30)
 
 
 @pytest.mark.parametrize(("name", "layer"), [("gru", 0), ("gru", 1), ("gru_d2l", 1)])

@@ -32,10 +32,10 @@ MAX_PASSAGE = 2000  # longest passage traced character by character
 DEFAULT_PASSAGE = 400  # characters shown at first
 
 
-def window_count(snapshot: Snapshot) -> tuple[int, int]:
-    """(windows in all, training windows) of a window or classify run."""
+def window_shape(snapshot: Snapshot) -> tuple[int, int, int]:
+    """(windows in all, training windows, steps per window) of a window or classify run."""
     cfg = task_options(snapshot.spec.task, snapshot.spec.options)
-    return cfg.windows, cfg.train_windows
+    return cfg.windows, cfg.train_windows, cfg.steps
 
 
 @torch.no_grad()
