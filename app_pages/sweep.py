@@ -5,6 +5,7 @@ import streamlit as st
 from gru_app import state, sweeps
 from gru_core import figures
 from gru_core.config import ConfigError
+from gru_core.i18n import t
 from gru_core.sweep import MAX_SEEDS, SweepError
 from gru_core.sweep_runs import Sweep, sweepable
 from gru_core.tasks import primary, task_class
@@ -148,7 +149,7 @@ def results(sweep_id: str, was_live: bool) -> None:
         "Model", models, horizontal=True, key="sweep_model", format_func=figures.model_label
     )
     grid = views.heatmap(plan, runs, model, metric.name)
-    st.plotly_chart(
+    event = st.plotly_chart(
         figures.sweep_heatmap_figure(
             grid.rows,
             grid.columns,
@@ -162,7 +163,11 @@ def results(sweep_id: str, was_live: bool) -> None:
         key="sweep_heatmap",
         width="stretch",
         config={"staticPlot": running},
+        on_select="rerun",
+        selection_mode=("points",),
     )
+    cells = views.cells(plan)
+    sweeps.pick_clicked_cell(views.clicked_cell(plan, event.selection.points))
     st.caption(
         f"Each cell: the mean over its seeds of each run's best {metric.label}."
         " Hover for the standard deviation and the seeds done."
@@ -170,12 +175,12 @@ def results(sweep_id: str, was_live: bool) -> None:
     failed = [r for r in runs if r.status in ("failed", "diverged")]
     for r in failed[:3]:
         st.error(f"{r.key}: {r.message}")
-    cells = views.cells(plan)
     cell = st.selectbox(
-        "Cell",
+        t("sweep.cell.label"),
         range(len(cells)),
         key="sweep_cell",
         format_func=lambda i: views.cell_label(plan, cells[i]),
+        help=t("sweep.cell.help"),
     )
     mine = [r for r in views.cell_runs(runs, cells[cell]) if r.status == "finished"]
     histories = [store.history(ws, r.run_id) for r in mine]
@@ -191,15 +196,15 @@ def results(sweep_id: str, was_live: bool) -> None:
         " ±1 standard deviation over seeds."
     )
     open_col, csv_col = st.columns(2)
-    open_col.button(
+    if open_col.button(
         "Open these runs on the Runs page",
         key="sweep_open",
         disabled=not mine,
-        on_click=sweeps.open_on_runs_page,
-        args=(sweep_id, [r.run_id for r in mine]),
         icon=":material/list:",
         width="stretch",
-    )
+    ):
+        filter_text = views.cell_filter(cells[cell])
+        sweeps.open_on_runs_page(sweep_id, [r.run_id for r in mine], filter_text)
     csv_col.download_button(
         "Download CSV (one row per run)",
         views.csv_text(plan, runs),
@@ -209,9 +214,6 @@ def results(sweep_id: str, was_live: bool) -> None:
         icon=":material/download:",
         width="stretch",
     )
-    picked = st.session_state.get(sweeps.RUNS_SELECTION_KEY)
-    if picked and picked["sweep"] == sweep_id:
-        st.caption(f"{len(picked['runs'])} run(s) selected for the Runs page.")
     if was_live and not running:
         st.rerun()  # the sweep ended: redraw the page once, stop polling
 

@@ -43,4 +43,14 @@ EN: dict[str, str] = {
     "gates.text.unit_option": "unit {unit} (r = {r})",
     "gates.text.col.unit": "unit",
     "gates.text.col.r": "correlation r",
+    # The Sweep page's cell picker and the Runs page it opens
+    "sweep.cell.label": "Cell",
+    "sweep.cell.help": (
+        "The cell whose runs the band shows; or click a cell of the heatmap (once the sweep has"
+        " ended)."
+    ),
+    "runs.from_sweep": (
+        "The sweep cell's {count} run(s) are compared below; the table shows the runs whose"
+        " names begin with {cell}"
+    ),
 }

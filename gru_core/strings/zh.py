@@ -33,4 +33,8 @@ ZH: dict[str, str] = {
     "gates.text.unit_option": "单元 {unit}（r = {r}）",
     "gates.text.col.unit": "单元",
     "gates.text.col.r": "相关系数 r",
+    # The Sweep page's cell picker and the Runs page it opens
+    "sweep.cell.label": "单元格",
+    "sweep.cell.help": "带状图显示其运行的单元格；也可以直接点击热力图中的单元格（扫描结束后）。",
+    "runs.from_sweep": "下面比较该扫描单元格的 {count} 个运行；表格显示名称以 {cell} 开头的运行。",
 }
