@@ -6,8 +6,8 @@ In one call, one torch thread, interleaved rounds (medians):
   the `seed004` preset (the same algorithm through the engine) and the same run at lr 0.02
   stopped at the first epoch whose GRU test MSE is at most the tutorial's 0.00324;
 - classify: the tutorial's algorithm written plainly (benchmarks/classify_baseline.py) on the
-  preset's data, its 30 epochs as written and stopped at test accuracy >= 0.95, against the
-  `classify` preset (GRU and MLP, and GRU alone) stopped at GRU test accuracy >= 0.95;
+  preset's data, its 30 epochs as written and stopped at each of `CLASSIFY_TARGETS` (test
+  accuracy), against the `classify` preset (GRU and MLP, and GRU alone) stopped there;
 - text: characters per second of one epoch of the text task (seed003's settings, nn.GRU)
   against d2l's plain from-scratch GRU (benchmarks/text_baseline.py) on the Tang poems.
 
@@ -20,6 +20,7 @@ import argparse
 import dataclasses
 import json
 import time
+from functools import partial
 
 import torch
 
@@ -29,6 +30,10 @@ from benchmarks.common import load_average, median
 from gru_core.config import PRESETS, ModelConfig
 from gru_core.spec import RunSpec
 from gru_core.train import Trainer, train
+
+# GRU test accuracies to reach: the earlier quality bar, and what the tutorial's algorithm
+# reaches after its 30 epochs on the preset's data (0.975)
+CLASSIFY_TARGETS = (0.95, 0.975)
 
 
 def _run(preset: str, target: float | None = None, models=None, **settings) -> dict:
@@ -80,12 +85,13 @@ def main() -> None:
             "window lr 0.02 to 0.00324": lambda: _run("seed004", 0.00324, models=("gru",), lr=0.02),
         }
     if "classify" in only:
-        jobs |= {
-            "classify baseline": lambda: classify_baseline.run(),
-            "classify baseline to 0.95": lambda: classify_baseline.run(target=0.95),
-            "classify to 0.95": lambda: _run("classify", 0.95),
-            "classify GRU to 0.95": lambda: _run("classify", 0.95, models=("gru",)),
-        }
+        jobs["classify baseline"] = lambda: classify_baseline.run()
+        for target in CLASSIFY_TARGETS:
+            jobs |= {
+                f"classify baseline to {target}": partial(classify_baseline.run, target=target),
+                f"classify to {target}": partial(_run, "classify", target),
+                f"classify GRU to {target}": partial(_run, "classify", target, models=("gru",)),
+            }
     for r in range(args.rounds):
         order = list(jobs) if r % 2 == 0 else list(reversed(jobs))
         for name in order:

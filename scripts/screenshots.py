@@ -95,6 +95,37 @@ def memory_shot(page: Page, path: Path, timeout: float) -> None:
     page.set_viewport_size(VIEWPORT)
 
 
+def set_number(page: Page, key: str, value: float) -> None:
+    box = page.locator(f".st-key-{key} input").first
+    box.fill(str(value))
+    box.press("Enter")
+    settle(page, 0.5)
+
+
+def text_samples_shot(page: Page, path: Path, timeout: float, epochs: int = 20) -> None:
+    """Train the text task on the Tang poems (seed003 with 128 units, a sample every 4
+    epochs) and shoot the Results page's samples while it trains, `epochs` epochs in."""
+    from gru_core.views.tasks import TASK_LABELS
+
+    open_page(page, "Data")
+    page.locator(".st-key-task input").first.click()
+    page.get_by_role("option", name=TASK_LABELS["text"]).click()
+    settle(page)
+    open_page(page, "Train")
+    for key, value in (("train_hidden", 128), ("train_epochs", 60), ("train_eval_every", 4)):
+        set_number(page, key, value)
+    page.locator(".st-key-train_start button").first.click()
+    settle(page, 2)
+    open_page(page, "Results")
+    deadline = time.time() + timeout
+    while page.get_by_text(f"Epoch {epochs}", exact=True).count() == 0:
+        if time.time() > deadline:
+            raise RuntimeError(f"no samples of epoch {epochs} within {timeout:.0f} s")
+        time.sleep(1)
+    settle(page, 2)
+    page.screenshot(path=path)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(ROOT / "assets" / "screenshots"))
@@ -102,6 +133,7 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=300, help="seconds to wait for training")
     parser.add_argument("--full", action="store_true", help="whole pages, not just the viewport")
     parser.add_argument("--memory-only", action="store_true", help="only memory.png")
+    parser.add_argument("--text-only", action="store_true", help="only text_samples.png")
     args = parser.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -112,8 +144,11 @@ def main() -> None:
         page = browser.new_page(viewport=VIEWPORT, device_scale_factor=1)
         page.goto(url)
         settle(page)
-        if args.memory_only:
-            memory_shot(page, out / "memory.png", args.timeout)
+        if args.memory_only or args.text_only:
+            if args.memory_only:
+                memory_shot(page, out / "memory.png", args.timeout)
+            else:
+                text_samples_shot(page, out / "text_samples.png", args.timeout)
             browser.close()
             print(f"screenshot in {out}")
             return
@@ -132,6 +167,9 @@ def main() -> None:
             open_page(page, name, "finished")
             shoot(page, out / f"{name.lower()}.png", args.full and name != "Data")
         memory_shot(page, out / "memory.png", args.timeout)
+        page.goto(url)  # a new session: the text run beside the others
+        settle(page)
+        text_samples_shot(page, out / "text_samples.png", args.timeout)
         browser.close()
     print(f"screenshots in {out}")
 
