@@ -1,6 +1,7 @@
 """A sweep in a real browser: start a small one, watch the heatmap fill, click a cell and
 see its band, reload and find the sweep again, open a cell's runs on the Runs page."""
 
+import re
 from urllib.parse import urlparse
 
 from .conftest import wait_for
@@ -66,8 +67,9 @@ def test_a_sweep_fills_its_heatmap_shows_a_band_and_survives_a_reload(app):
     app.wait_for_run()
     assert wait_for(lambda: urlparse(app.page.url).path.strip("/") == "runs", 10), app.page.url
     assert app.key("runs_filter").locator("input").input_value() == "hidden=4,lr=0.01,"
-    chosen = app.key("runs_compare").inner_text()
-    assert chosen.count("hidden=4,lr=0.01,seed=") == 3, chosen  # the cell's three seeds
+    # the Compare box's chips: "#1 hidden=4,lr=0.01,seed=0", one per seed of the cell
+    chips = app.key("runs_compare").get_by_text(re.compile(r"^#\d+ hidden=4,lr=0\.01,seed=\d$"))
+    assert wait_for(lambda: chips.count() == 3, 10), chips.all_inner_texts()
     app.screenshot("sweep-cell-on-runs-page")
     assert app.exceptions() == []
 
