@@ -2,13 +2,12 @@
 
 import streamlit as st
 
-from gru_app import layout, present, render, replay, state
+from gru_app import layout, present, render, replay, state, task_gates
 from gru_core import cells, figures
 from gru_core.views import gates
 
 st.title("Gates")
 snap = render.need_run()
-render.need_forecast(snap)
 n_points, n_train = len(snap.series), snap.n_train
 recurrent = snap.recurrent()
 if not recurrent:
@@ -38,28 +37,34 @@ pick_layer.selectbox(
     disabled=layers == 1,
     help="Which layer of the stack; the ones below feed it (in eval mode, without dropout).",
 )
+if snap.spec.task == "text":
+    task_gates.text_units(name, ss["gates_layer"], running)
+    st.stop()
 info = cells.KINDS[spec.kind]
 st.info(
     f"**{info.label}.** {info.convention} {gates.LOOK_FOR[spec.kind]}", icon=":material/lightbulb:"
 )
 
-ss["gates_segment"] = gates.clamp_segment(ss.get("gates_segment"), n_points, n_train)
-st.slider(
-    "Segment (time steps)",
-    0,
-    n_points,
-    key="gates_segment",
-    help=f"The stretch of the series to look at (at most {gates.MAX_SEGMENT} steps); the test"
-    f" part starts at {n_train}. The state is first warmed on up to"
-    f" {snap.train_cfg.eval_warmup} points before it.",
-)
-start, end = gates.clamp_segment(ss["gates_segment"], n_points, n_train)
+if snap.spec.task == "forecast":
+    ss["gates_segment"] = gates.clamp_segment(ss.get("gates_segment"), n_points, n_train)
+    st.slider(
+        "Segment (time steps)",
+        0,
+        n_points,
+        key="gates_segment",
+        help=f"The stretch of the series to look at (at most {gates.MAX_SEGMENT} steps); the"
+        f" test part starts at {n_train}. The state is first warmed on up to"
+        f" {snap.train_cfg.eval_warmup} points before it.",
+    )
+    start, end = gates.clamp_segment(ss["gates_segment"], n_points, n_train)
+else:
+    start, end = task_gates.window_picker(snap)
 
 
 @st.fragment(run_every=state.SLOW_POLL_SECONDS if running else None)
 def gates_view() -> None:
     snap = replay.shown(state.viewed_snapshot())
-    view = gates.gate_view(snap, start, end, name=name, layer=ss["gates_layer"])
+    view = task_gates.gate_view(snap, start, end, name, ss["gates_layer"])
     spans = gates.slope_spans(view.signal)
     note = f" ({view.layer_note})" if view.layer_note else ""
     st.caption(

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from gru_app import layout, present, state
+from gru_app import layout, present, state, sweeps
 from gru_core import bundle
 from gru_core.i18n import t
 from gru_core.store import StoreError
@@ -14,6 +14,9 @@ if ss.get("runs_notice"):
     st.info(ss.pop("runs_notice"))
 if ss.get("runs_error"):
     st.error(ss.pop("runs_error"))
+from_sweep = sweeps.take_runs_selection()
+if from_sweep:
+    st.info(t("runs.from_sweep", count=len(from_sweep["runs"]), cell=from_sweep["filter"]))
 if ss.get("runs_deleted"):
     st.button(
         t("runs.undo", n=len(ss["runs_deleted"])),

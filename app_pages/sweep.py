@@ -156,7 +156,7 @@ def results(sweep_id: str, was_live: bool) -> None:
         format_func=figures.model_label,
     )
     grid = views.heatmap(plan, runs, model, metric.name)
-    present.plotly_chart(
+    event = present.plotly_chart(
         st,
         figures.sweep_heatmap_figure(
             grid.rows,
@@ -171,17 +171,21 @@ def results(sweep_id: str, was_live: bool) -> None:
         key="sweep_heatmap",
         width="stretch",
         config={"staticPlot": running},
+        on_select="rerun",
+        selection_mode=("points",),
     )
+    cells = views.cells(plan)
+    sweeps.pick_clicked_cell(views.clicked_cell(plan, event.selection.points))
     st.caption(t("sweep.heatmap.caption", metric=metric.label))
     failed = [r for r in runs if r.status in ("failed", "diverged")]
     for r in failed[:3]:
         st.error(f"{r.key}: {r.message}")
-    cells = views.cells(plan)
     cell = st.selectbox(
         t("sweep.cell"),
         range(len(cells)),
         key="sweep_cell",
         format_func=lambda i: views.cell_label(plan, cells[i]),
+        help=t("sweep.cell.help"),
     )
     mine = [r for r in views.cell_runs(runs, cells[cell]) if r.status == "finished"]
     histories = [store.history(ws, r.run_id) for r in mine]
@@ -195,15 +199,15 @@ def results(sweep_id: str, was_live: bool) -> None:
     )
     st.caption(t("sweep.band.caption", n=len(mine)))
     open_col, csv_col = layout.columns(2, key="sweep_actions", min_width="16rem")
-    open_col.button(
+    if open_col.button(
         t("sweep.open"),
         key="sweep_open",
         disabled=not mine,
-        on_click=sweeps.open_on_runs_page,
-        args=(sweep_id, [r.run_id for r in mine]),
         icon=":material/list:",
         width="stretch",
-    )
+    ):
+        filter_text = views.cell_filter(cells[cell])
+        sweeps.open_on_runs_page(sweep_id, [r.run_id for r in mine], filter_text)
     csv_col.download_button(
         t("sweep.csv"),
         views.csv_text(plan, runs),
@@ -213,9 +217,6 @@ def results(sweep_id: str, was_live: bool) -> None:
         icon=":material/download:",
         width="stretch",
     )
-    picked = st.session_state.get(sweeps.RUNS_SELECTION_KEY)
-    if picked and picked["sweep"] == sweep_id:
-        st.caption(t("sweep.selected", n=len(picked["runs"])))
     if was_live and not running:
         st.rerun()  # the sweep ended: redraw the page once, stop polling
 

@@ -118,7 +118,7 @@ def main(argv: list[str] | None = None) -> dict:
         page.locator(".st-key-train_start").wait_for()
         _wait_for_script(page)
         if args.epochs:
-            box = page.locator(".st-key-train_epochs input")
+            box = page.locator(".st-key-epochs input")
             box.fill(str(args.epochs))
             box.press("Enter")
             _wait_for_script(page)

@@ -63,10 +63,10 @@ def chart(fig: go.Figure) -> go.Figure:
     return figures.restyle(fig, figures.PRESENTER) if presenting() else fig
 
 
-def plotly_chart(where, fig: go.Figure, **kwargs) -> None:
+def plotly_chart(where, fig: go.Figure, **kwargs):
     """`where.plotly_chart(fig, **kwargs)` (`where`: st, a column, ...), `fig` in the look of
     the mode: every page draws its Plotly charts through this. Presenting, Streamlit's own
     chart theme (grey tick labels) is left out so the figure's black ink shows."""
     if presenting():
         kwargs.setdefault("theme", None)
-    where.plotly_chart(chart(fig), **kwargs)
+    return where.plotly_chart(chart(fig), **kwargs)  # the selection event, where one is asked

@@ -9,6 +9,7 @@ cache whose release hook stops it, and ends its process, when the session ends.
 from __future__ import annotations
 
 import contextlib
+import copy
 import dataclasses
 import functools
 from collections.abc import Callable
@@ -140,7 +141,9 @@ def set_options(values: dict) -> str | None:
         task_options(task(), values)
     except ConfigError as exc:
         return str(exc)
-    st.session_state[OPTIONS_KEY][task()] = dict(values)
+    if st.session_state[OPTIONS_KEY][task()] != values:
+        st.session_state[OPTIONS_KEY][task()] = dict(values)
+        save_workspace()  # now: the Data page stops before the end-of-run save
     return None
 
 
@@ -185,7 +188,7 @@ def workspace() -> str:
     return ws
 
 
-# The task is kept with the preset it goes with (its options are the task's defaults again).
+# The task is kept with the preset it goes with, and every task with its data settings.
 SAVED_KEYS = (
     PRESET_KEY,
     *TRAIN_KEYS.values(),
@@ -193,6 +196,7 @@ SAVED_KEYS = (
     FRACTION_KEY,
     SOURCE_KEY,
     TASK_KEY,
+    OPTIONS_KEY,
 )
 
 
@@ -205,13 +209,30 @@ _RENAMED = {
 }
 
 
+def restored_options(saved: object) -> dict:
+    """Every task's options from a workspace's saved ones: each task's saved options where
+    they are still valid (a newer version may have changed a range), its defaults otherwise."""
+    out = {t: task_views.default_options(t) for t in TASK_NAMES}
+    for name, values in (saved if isinstance(saved, dict) else {}).items():
+        if name not in out or not isinstance(values, dict):
+            continue
+        try:
+            task_options(name, values)
+        except (ConfigError, TypeError):
+            continue
+        out[name] = dict(values)
+    return out
+
+
 def _restore_workspace() -> None:
     """Put the workspace's saved widget values and data into this new session."""
     ss = st.session_state
     saved = store().settings(workspace())
     for old, value in saved.get("widgets", {}).items():
         key = _RENAMED.get(old, old)
-        if key in SAVED_KEYS:
+        if key == OPTIONS_KEY:
+            ss.setdefault(key, restored_options(value))
+        elif key in SAVED_KEYS:
             ss.setdefault(key, value)
     if saved.get("dataset") is not None:
         try:
@@ -235,7 +256,8 @@ def save_workspace() -> None:
     if data is not None and (kept is None or not (kept[0] is data or _same_data(kept[0], data))):
         kept = ss["saved_dataset"] = (data, workspaces.add_data(store(), workspace(), data))
     settings = {
-        "widgets": {key: ss[key] for key in SAVED_KEYS if key in ss},
+        # a copy: the options are changed in place, and the saved ones must not follow
+        "widgets": {key: copy.deepcopy(ss[key]) for key in SAVED_KEYS if key in ss},
         "dataset": None if kept is None else kept[1],
     }
     if settings != ss.get("saved_settings"):

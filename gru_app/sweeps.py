@@ -98,6 +98,34 @@ def cancel(sweep_id: str) -> None:
         store.update_run(ws, r.run_id, status="stopped", message=t("sweep.cancelled"))
 
 
-def open_on_runs_page(sweep_id: str, run_ids: list[int]) -> None:
-    """Leave the cell's runs for the Runs page to open (it reads `RUNS_SELECTION_KEY`)."""
-    st.session_state[RUNS_SELECTION_KEY] = {"sweep": sweep_id, "runs": list(run_ids)}
+def open_on_runs_page(sweep_id: str, run_ids: list[int], filter_text: str = "") -> None:
+    """Go to the Runs page with the cell's runs compared and its table filtered to them."""
+    st.session_state[RUNS_SELECTION_KEY] = {
+        "sweep": sweep_id,
+        "runs": list(run_ids),
+        "filter": filter_text,
+    }
+    st.switch_page("app_pages/runs.py")
+
+
+def take_runs_selection() -> dict | None:
+    """On the Runs page, before its widgets: the runs a sweep's cell sent become the compared
+    runs and the filter finds them (once; the user's own choices follow). What was sent."""
+    ss = st.session_state
+    picked = ss.pop(RUNS_SELECTION_KEY, None)
+    if picked:
+        ss["runs_compare"] = list(picked["runs"])
+        ss["runs_filter"] = picked.get("filter", "")
+    return picked
+
+
+CLICKED_KEY = "sweep_clicked"  # the cell the heatmap's selection last chose
+
+
+def pick_clicked_cell(cell: int | None) -> None:
+    """A click on the heatmap chooses the cell in the Cell box, once per new click: the box
+    stays free for the user after (the chart keeps its selection across reruns)."""
+    ss = st.session_state
+    if cell is not None and cell != ss.get(CLICKED_KEY):
+        ss["sweep_cell"] = cell
+    ss[CLICKED_KEY] = cell

@@ -829,27 +829,48 @@ def sweep_heatmap_figure(
         colorbar=dict(
             title=dict(text=metric_label, side="right"), tickfont=dict(size=FONT_SIZE - 4)
         ),
+        hoverinfo="skip",  # the cells' markers below answer hover and clicks
+        xgap=2,
+        ygap=2,
+    )
+    return _figure(
+        [trace, _cell_markers(rows, columns, mean, std, seeds, row_name, column_name)],
+        height=180 + 60 * len(rows) if row_name else 220,
+        xaxis=_axis(column_name, type="category"),
+        yaxis=_axis(row_name or None, type="category", showticklabels=bool(row_name)),
+        hovermode="closest",
+        hoverdistance=-1,  # the nearest cell's marker answers anywhere in its cell
+        clickmode="event+select",
+    )
+
+
+def _cell_markers(rows, columns, mean, std, seeds, row_name: str, column_name: str) -> go.Scatter:
+    """An invisible marker at each cell's centre, named "cells": Streamlit reports clicks on a
+    heatmap's cells as no selection, but clicks on markers as the point's x and y."""
+    xs = [str(c) for _ in rows for c in columns]
+    ys = [str(r) for r in rows for _ in columns]
+    return go.Scatter(
+        x=xs,
+        y=ys,
+        mode="markers",
+        name="cells",
+        marker=dict(size=24, symbol="square", opacity=0.01, color="white"),
+        customdata=np.column_stack([np.ravel(mean), np.ravel(std), np.ravel(seeds)]),
         hovertemplate=(
             f"{column_name}=%{{x}}"
             + (f", {row_name}=%{{y}}" if row_name else "")
             + "<br>"
             + i18n.t(
                 "chart.heatmap.hover",
-                mean="%{z:.4g}",
-                std="%{customdata[0]:.3g}",
-                seeds="%{customdata[1]}",
+                mean="%{customdata[0]:.4g}",
+                std="%{customdata[1]:.3g}",
+                seeds="%{customdata[2]}",
             )
             + "<extra></extra>"
         ),
-        xgap=2,
-        ygap=2,
-    )
-    return _figure(
-        [trace],
-        height=180 + 60 * len(rows) if row_name else 220,
-        xaxis=_axis(column_name, type="category"),
-        yaxis=_axis(row_name or None, type="category", showticklabels=bool(row_name)),
-        hovermode="closest",
+        selected=dict(marker=dict(opacity=0.01)),
+        unselected=dict(marker=dict(opacity=0.01)),
+        showlegend=False,
     )
 
 

@@ -48,6 +48,11 @@ class SequenceHead(Forecaster):
         )
         self.head = nn.Linear(hidden_size * (2 if bidirectional else 1), outputs)
 
+    @property
+    def cell(self) -> nn.Module:
+        """The forward core, whose gates the Gates page traces (the backward twin is not)."""
+        return self.rnn
+
     def features(self, x: torch.Tensor) -> torch.Tensor:
         """What the head reads for x (batch, time, 1): (batch, hidden) or (batch, 2 * hidden)."""
         out, _ = self.rnn(x)  # (batch, time, hidden)

@@ -113,6 +113,39 @@ def presenter_shot(browser, url: str, path: Path, timeout: float) -> None:
     page.close()
 
 
+def set_number(page: Page, key: str, value: float) -> None:
+    box = page.locator(f".st-key-{key} input").first
+    box.fill(str(value))
+    box.press("Enter")
+    settle(page, 0.5)
+
+
+def text_samples_shot(page: Page, path: Path, timeout: float, epochs: int = 8) -> None:
+    """Train the text task on the Tang poems (seed003 with 64 units, a sample every 2
+    epochs) and shoot the Results page's samples while it trains, `epochs` epochs in."""
+    from gru_core.views.tasks import TASK_LABELS
+
+    open_page(page, "Data")
+    page.locator(".st-key-task input").first.click()
+    page.get_by_role("option", name=TASK_LABELS["text"]).click()
+    settle(page)
+    open_page(page, "Train")
+    page.get_by_text("More settings").click()  # the expander that holds "Evaluate every"
+    settle(page, 0.5)
+    for key, value in (("hidden", 64), ("epochs", 40), ("eval_every", 2)):
+        set_number(page, key, value)
+    page.locator(".st-key-train_start button").first.click()
+    settle(page, 2)
+    open_page(page, "Results")
+    deadline = time.time() + timeout
+    while page.get_by_text(f"Epoch {epochs}", exact=True).count() == 0:
+        if time.time() > deadline:
+            raise RuntimeError(f"no samples of epoch {epochs} within {timeout:.0f} s")
+        time.sleep(1)
+    settle(page, 2)
+    page.screenshot(path=path)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(ROOT / "assets" / "screenshots"))
@@ -121,6 +154,7 @@ def main() -> None:
     parser.add_argument("--full", action="store_true", help="whole pages, not just the viewport")
     parser.add_argument("--memory-only", action="store_true", help="only memory.png")
     parser.add_argument("--presenter-only", action="store_true", help="only presenter.png")
+    parser.add_argument("--text-only", action="store_true", help="only text_samples.png")
     args = parser.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -129,6 +163,7 @@ def main() -> None:
         url = server.url
         browser = p.chromium.launch(executable_path=args.browser, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport=VIEWPORT, device_scale_factor=1)
+        page.set_default_timeout(90_000)  # a loaded machine can take a while to redraw
         page.goto(url)
         settle(page)
         if args.presenter_only:
@@ -136,8 +171,11 @@ def main() -> None:
             browser.close()
             print(f"screenshot in {out}")
             return
-        if args.memory_only:
-            memory_shot(page, out / "memory.png", args.timeout)
+        if args.memory_only or args.text_only:
+            if args.memory_only:
+                memory_shot(page, out / "memory.png", args.timeout)
+            else:
+                text_samples_shot(page, out / "text_samples.png", args.timeout)
             browser.close()
             print(f"screenshot in {out}")
             return
@@ -156,6 +194,9 @@ def main() -> None:
             open_page(page, name, "finished")
             shoot(page, out / f"{name.lower()}.png", args.full and name != "Data")
         memory_shot(page, out / "memory.png", args.timeout)
+        page.goto(url)  # a new session: the text run beside the others
+        settle(page)
+        text_samples_shot(page, out / "text_samples.png", args.timeout)
         presenter_shot(browser, url, out / "presenter.png", args.timeout)
         browser.close()
     print(f"screenshots in {out}")

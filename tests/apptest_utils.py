@@ -78,6 +78,22 @@ def train_tiny(at: AppTest, points: int | None = TINY_POINTS, **overrides) -> Ap
     return at
 
 
+def train_task(task: str, **settings) -> AppTest:
+    """A new session that picks `task` on the Data page, sets the Train page's number boxes
+    (`hidden=4`, ...), starts, and waits for the end. Leaves the Train page open."""
+    at = go(new_app(), "data")
+    at.selectbox(key="task").set_value(task).run()
+    assert not at.exception
+    go(at, "train")
+    for name, value in settings.items():
+        at.number_input(key=name).set_value(value)
+    at.run()
+    at.button(key="train_start").click().run()
+    assert not at.exception
+    assert wait_until_done(at) == "finished"
+    return at
+
+
 def release(at: AppTest) -> None:
     """What the session's end does (stop the job), then wait for its thread to end."""
     if "job_slot" in at.session_state:

@@ -73,9 +73,17 @@ def test_a_small_sweep_fills_the_heatmap_and_a_cell_shows_its_band():
 
     csv = at.get("download_button")[0].proto
     assert csv.label.startswith("Download CSV")
-    at.button(key="sweep_open").click().run()
-    picked = at.session_state["runs_selection"]
-    assert picked == {"sweep": at.session_state["sweep_shown"], "runs": [r.id for r in cell]}
+    at.button(key="sweep_open").click().run()  # to the Runs page, the cell's runs chosen
+    assert not at.exception
+    assert sorted(at.session_state["runs_compare"]) == sorted(r.id for r in cell)
+    assert at.title[0].value == "Runs"
+    assert at.text_input(key="runs_filter").value == "hidden=8,lr=0.03,"
+    assert sorted(at.multiselect(key="runs_compare").value) == sorted(r.id for r in cell)
+    assert "The sweep cell's 2 run(s) are compared below" in texts(at)
+    assert "runs_selection" not in at.session_state  # taken once
+    go(at, "runs")  # (AppTest itself stays on the page it ran: go there again)
+    at.text_input(key="runs_filter").set_value("").run()  # the user's own choice stands
+    assert at.text_input(key="runs_filter").value == "" and "sweep cell" not in texts(at)
 
     # A reload: a new session on the same workspace finds the finished sweep.
     again = AppTest.from_file(str(APP), default_timeout=60)

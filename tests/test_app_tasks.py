@@ -1,21 +1,8 @@
 """AppTest: every task from the Data page's picker to its Results view."""
 
 import pytest
-from apptest_utils import chart, go, loss_traces, new_app, release, texts, traces, wait_until_done
-
-
-def _train(task: str, **settings) -> object:
-    at = go(new_app(), "data")
-    at.selectbox(key="task").set_value(task).run()
-    assert not at.exception
-    go(at, "train")
-    for name, value in settings.items():
-        at.number_input(key=name).set_value(value)
-    at.run()
-    at.button(key="train_start").click().run()
-    assert not at.exception
-    assert wait_until_done(at) == "finished"
-    return at
+from apptest_utils import chart, go, loss_traces, new_app, release, texts, traces
+from apptest_utils import train_task as _train
 
 
 @pytest.fixture(scope="module")

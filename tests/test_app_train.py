@@ -205,8 +205,8 @@ def test_a_long_run_says_how_long_it_will_take_before_it_starts(at):
     assert "This run will take about" not in texts(at)  # 3 epochs: well under a minute
     # Some thousand times the parameters, 10,000 epochs: at the tiny run's measured pace, far
     # over a minute.
-    at.number_input(key="train_hidden").set_value(256)
-    at.number_input(key="train_epochs").set_value(10_000).run()
+    at.number_input(key="hidden").set_value(256)
+    at.number_input(key="epochs").set_value(10_000).run()
     assert not at.exception
     note = next(c.value for c in at.caption if "This run will take about" in c.value)
     assert note.endswith("(at the pace of earlier runs here: 1).")

@@ -2,8 +2,9 @@
 
 from streamlit.testing.v1 import AppTest
 
+from gru_app.state import restored_options
 from gru_core.store import Store, is_workspace_id
-from tests.apptest_utils import APP, new_app
+from tests.apptest_utils import APP, go, new_app
 
 
 def _open(ws: str | None) -> AppTest:
@@ -34,3 +35,45 @@ def test_an_unknown_or_malformed_workspace_opens_a_new_one_and_says_so():
         ws = at.session_state["workspace"]
         assert ws != asked and is_workspace_id(ws) and at.query_params["ws"] == ws
         assert "does not exist" in at.session_state["workspace_notice"]
+
+
+def test_a_reload_keeps_the_task_and_every_tasks_data_settings():
+    at = go(new_app(), "data")
+    ws = at.query_params["ws"]
+    at.selectbox(key="task").set_value("classify").run()
+    at.radio(key="classify_label").set_value("frequency").run()
+    at.number_input(key="classify_classes").set_value(5).run()
+    at.selectbox(key="task").set_value("window").run()
+    at.radio(key="window_target").set_value("last").run()
+    at.number_input(key="window_steps").set_value(20).run()
+    assert not at.exception
+
+    again = go(_open(ws), "data")  # a new session on the same link: a reload
+    assert not again.exception
+    assert again.session_state["task"] == "window"
+    assert again.radio(key="window_target").value == "last"
+    assert again.number_input(key="window_steps").value == 20
+    options = again.session_state["task_options"]
+    assert options["classify"]["label"] == "frequency" and options["classify"]["classes"] == 5
+    again.selectbox(key="task").set_value("classify").run()
+    assert again.radio(key="classify_label").value == "frequency"
+    assert again.number_input(key="classify_classes").value == 5
+    assert new_app().session_state["task_options"]["window"] == {}  # other links: defaults
+
+
+def test_saved_options_that_no_longer_fit_fall_back_to_the_defaults():
+    restored = restored_options(
+        {
+            "window": {"steps": 1},  # below the range
+            "classify": {"label": "frequency"},
+            "text": {"corpus": "tang", "colour": "red"},  # an unknown option
+            "nope": {"x": 1},
+        }
+    )
+    assert restored == {
+        "forecast": {},
+        "window": {},
+        "classify": {"label": "frequency"},
+        "text": {"corpus": "tang"},
+    }
+    assert restored_options(None) == restored_options({})

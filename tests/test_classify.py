@@ -7,9 +7,10 @@ import torch
 
 from gru_core.__main__ import main
 from gru_core.config import PRESETS
+from gru_core.heads import build_head
 from gru_core.job import TrainingJob
-from gru_core.spec import RunSpec
-from gru_core.tasks.classify import ClassifyConfig, make_labels
+from gru_core.spec import ModelSpec, RunSpec
+from gru_core.tasks.classify import ClassifyConfig, ClassifyTask, make_labels
 from gru_core.tasks.window import make_windows
 from gru_core.train import Trainer, train
 from gru_core.views.windows import class_results, confusion, sample_windows, window_predictions
@@ -107,3 +108,27 @@ def test_cli_trains_the_classify_task(capsys):
     out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert set(out["gru"]) == {"train_loss", "test_accuracy", "test_loss"}
     assert 0 <= out["gru"]["test_accuracy"] <= 1
+
+
+def test_the_plain_baseline_reads_the_presets_windows_and_labels():
+    from benchmarks import classify_baseline
+
+    np.random.seed(42)
+    X, y = classify_baseline.generate_data()
+    task = ClassifyTask(_spec(), torch.device("cpu"))
+    np.testing.assert_allclose(X, task.x[..., 0].numpy(), atol=1e-6)
+    assert np.array_equal(y, task.y.numpy())
+    assert task.cfg.train_windows == 480 and len(X) == 600
+    # and its model is the task's GRU head: the same module layout, so the same outputs
+    torch.manual_seed(0)
+    ref = classify_baseline.GRUClassifier()
+    head = build_head(ModelSpec("gru", "gru", hidden_size=32), 30, 2, False)
+    renamed = {
+        k.replace("gru.", "rnn.").replace("fc.", "head."): v for k, v in ref.state_dict().items()
+    }
+    result = head.load_state_dict(renamed, strict=False)
+    assert result.missing_keys == ["mean", "std"] and not result.unexpected_keys  # scale: identity
+    with torch.no_grad():
+        ours, theirs = head(task.test.x)[0], ref(task.test.x)  # (120, 2) logits each
+    assert not torch.allclose(theirs, classify_baseline.GRUClassifier()(task.test.x))
+    np.testing.assert_allclose(ours, theirs, atol=1e-6)

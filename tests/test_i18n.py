@@ -142,3 +142,12 @@ def test_a_thread_that_set_no_language_follows_the_source():
     finally:
         i18n.follow(None)
     assert seen == [EN["app.language.help"], ZH["app.language.help"], EN["app.language.help"]]
+
+
+@pytest.mark.parametrize("table", ["en.py", "zh.py"])
+def test_no_key_is_written_twice_in_a_table(table):
+    # A dict literal keeps the last of two equal keys silently: the first text would be lost.
+    tree = ast.parse((ROOT / "gru_core" / "strings" / table).read_text(encoding="utf-8"))
+    literal = next(n for n in ast.walk(tree) if isinstance(n, ast.Dict))
+    keys = [k.value for k in literal.keys]
+    assert sorted({k for k in keys if keys.count(k) > 1}) == []

@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pytest
 
+from gru_core import figures
 from gru_core.config import PRESETS, DataConfig
 from gru_core.data import make_sine
 from gru_core.spec import Dataset
@@ -115,3 +116,33 @@ def test_values_are_read_as_their_setting_s_type():
     plan = _plan({"hidden": [4, 8], "lr": [0.01]})
     assert views.cell_label(plan, plan.runs[1]["settings"]) == "hidden=8, lr=0.01"
     assert np.array_equal([c["hidden"] for c in views.cells(plan)], [4, 8])
+
+
+def test_a_click_on_a_cell_names_that_cell_and_its_runs():
+    plan = _plan({"hidden": [4, 8], "lr": [0.01, 0.03, 0.1]})
+    runs = [_run(plan, i, float(i)) for i in range(12)]
+    grid = views.heatmap(plan, runs, "gru", "test_rollout_mse")
+    fig = figures.sweep_heatmap_figure(
+        grid.rows, grid.columns, grid.mean, grid.std, grid.seeds, "hidden", "lr", "best MSE"
+    )
+    heat, markers = fig.data
+    assert heat.type == "heatmap" and markers.name == "cells" and len(markers.x) == 6
+    cells = views.cells(plan)
+    for k in range(6):  # what a click on marker k reports: its x and y as shown
+        cell = views.clicked_cell(plan, [{"x": markers.x[k], "y": markers.y[k], "point_index": k}])
+        i, j = divmod(k, 3)
+        assert cells[cell] == {"hidden": grid.rows[i], "lr": grid.columns[j]}
+        assert markers.customdata[k][0] == grid.mean[i, j]  # its hover: the cell's numbers
+        assert markers.customdata[k][2] == grid.seeds[i, j]
+    assert views.clicked_cell(plan, []) is None  # nothing selected
+    assert views.clicked_cell(plan, [{"x": "0.5", "y": "4"}]) is None  # no such cell
+    two = [{"x": "0.01", "y": "4"}, {"x": "0.03", "y": "4"}]
+    assert views.clicked_cell(plan, two) is None
+    assert views.cell_filter(cells[4]) == "hidden=8,lr=0.03,"
+    named = [r for r in runs if r.key.startswith(views.cell_filter(cells[4]))]
+    assert [r.settings for r in named] == [cells[4], cells[4]]  # both seeds, nothing else
+
+
+def test_a_click_on_a_one_row_heatmap():
+    plan = _plan({"lr": [0.01, 0.03]}, seeds=1)
+    assert views.clicked_cell(plan, [{"x": "0.03", "y": ""}]) == 1

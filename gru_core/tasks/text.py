@@ -88,6 +88,11 @@ class TextModel(Forecaster):
     def core(self, x: torch.Tensor, state):
         return self.lm(x, state)  # (batch, time, vocab), state
 
+    @property
+    def cell(self) -> nn.Module:
+        """The recurrent core, whose gates the Gates page traces."""
+        return self.lm.core
+
 
 def core_factory(spec: ModelSpec) -> chars.CoreFactory:
     """How `spec`'s recurrent core is built (torch's nn.GRU for "gru": at 256 units and a

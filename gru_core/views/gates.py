@@ -140,6 +140,24 @@ def gate_view(
         _, state = core(scaled[begin:start].view(1, -1, 1))  # (layers, 1, hidden) each
         state0 = _per_layer(state)
     segment = scaled[start:end].view(-1, 1)  # (time, 1)
+    signal = np.asarray(snapshot.series[start:end], dtype=np.float64)
+    return traced_view(core, segment, signal, np.arange(start, end), state0, layer, start - begin)
+
+
+def traced_view(
+    core: torch.nn.Module,
+    segment: torch.Tensor,
+    signal: np.ndarray,
+    index: np.ndarray,
+    state0=None,
+    layer: int = 0,
+    warmup: int = 0,
+) -> GateView:
+    """The GateView of `core`'s layer `layer` reading segment (time, 1) from `state0`.
+
+    `signal` (time,) is what the user sees at positions `index` (time,): the values before
+    the model's scaling.
+    """
     t = gates.trace(core, segment, state0, layer=layer)
     below = (
         segment.numpy() if layer == 0 else gates.trace(core, segment, state0, layer=layer - 1)["h"]
@@ -147,14 +165,14 @@ def gate_view(
     weights_of, _ = gates.TWINS[t.kind]
     return GateView(
         kind=t.kind,
-        index=np.arange(start, end),
-        signal=np.asarray(snapshot.series[start:end], dtype=np.float64),
+        index=index,
+        signal=signal,
         inputs=segment[:, 0].numpy().astype(np.float64),
         values=dict(t.values),
         state0=dict(t.state0),
         layer_inputs=np.asarray(below, dtype=np.float64),
         weights={k: np.asarray(v, dtype=np.float64) for k, v in weights_of(core, layer).items()},
-        warmup=start - begin,
+        warmup=warmup,
         layer=layer,
         layers=core.num_layers,
     )

@@ -288,3 +288,25 @@ def summary(plan: Sweep, workers: int) -> str:
         took=format_duration(seconds),
         workers=workers,
     )
+
+
+# -- picking a cell on the heatmap -------------------------------------------------------------
+
+
+def clicked_cell(plan: Sweep, points: Sequence[Mapping]) -> int | None:
+    """The index in `cells(plan)` of the cell a click on the heatmap chose: `points` are the
+    chart's selected points ({"x", "y", ...}, as the figure shows the values: str); None when
+    nothing or more than one cell is selected, or the point is no cell."""
+    if len(points) != 1:
+        return None
+    row, _, column, _ = _axes(plan)
+    x, y = str(points[0].get("x")), str(points[0].get("y"))
+    for i, settings in enumerate(cells(plan)):
+        if str(settings[column]) == x and (not row or str(settings[row]) == y):
+            return i
+    return None
+
+
+def cell_filter(settings: Mapping) -> str:
+    """Text that finds a cell's runs in the Runs page's filter: their names begin with it."""
+    return sweep.run_key(settings, 0).rsplit("seed=", 1)[0]

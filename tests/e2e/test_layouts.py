@@ -64,11 +64,11 @@ def trained(browser, server) -> Iterator[AppPage]:
     app.nav("Train")
     page.set_default_timeout(30_000)
     for label in ("RNN", "LSTM"):  # four models: the longest legends and the most cards
-        app.key("train_models").locator("input").first.click()
+        app.key("models").locator("input").first.click()
         page.get_by_role("option", name=label, exact=True).click()
         app.wait_for_run()
         page.keyboard.press("Escape")
-    app.set_number("train_epochs", 6)
+    app.set_number("epochs", 6)
     app.click("train_start")
     assert wait_for(lambda: "finished" in app.status(), 120), "the run did not finish"
     yield app
@@ -123,7 +123,7 @@ def test_two_models_legend_holds_in_a_narrow_window(browser, server):
         page.goto(server.url)
         app.wait_for_run(timeout=90_000)
         app.nav("Train")
-        app.set_number("train_epochs", 4)
+        app.set_number("epochs", 4)
         app.click("train_start")
         assert wait_for(lambda: "finished" in app.status(), 120), "the run did not finish"
         for title in ("Train", "Rollouts", "Runs"):

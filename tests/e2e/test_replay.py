@@ -38,7 +38,7 @@ def test_scrub_and_play_through_the_epochs(app):
     app.wait_for_run = functools.partial(type(app).wait_for_run, app, timeout=120_000)
     app.open()
     app.nav("Train")
-    app.set_number("train_epochs", EPOCHS)
+    app.set_number("epochs", EPOCHS)
     app.click("train_start")
     assert wait_for(lambda: "finished" in app.status(), 60)
     # The control sits below the loss chart once the page has redrawn for the run's end.

@@ -7,6 +7,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
+from gru_core.views.tasks import TASK_LABELS
 from scripts.harness import AppServer
 
 from .conftest import AppPage, epochs_drawn, train_trace, wait_for
@@ -153,3 +154,25 @@ def test_a_run_interrupted_by_a_server_restart_resumes_to_its_end(browser, home)
     finally:
         context.close()
         second.close()
+
+
+def test_the_task_and_its_data_settings_outlive_a_reload(app):
+    app.open()
+    app.nav("Data")
+    app.select("task", TASK_LABELS["window"])
+    app.key("window_target").get_by_text("the window's own last point").click()
+    app.wait_for_run()
+    app.set_number("window_steps", 20)
+    ws = _ws(app)
+
+    app.page.reload()  # on /data?ws=...
+    app.wait_for_run()
+    app.console_errors[:] = [e for e in app.console_errors if "404" not in e]  # see above
+    assert _ws(app) == ws
+    shown = app.key("task").locator("input").first
+    assert wait_for(lambda: shown.input_value() == TASK_LABELS["window"], 10), shown.input_value()
+    assert wait_for(lambda: _value(app, "window_steps") == "20", 10), _value(app, "window_steps")
+    last = app.key("window_target").get_by_role("radio", name="the window's own last point")
+    assert last.is_checked()
+    assert app.page.get_by_text("has just read").count() == 1  # the target's warning
+    assert app.exceptions() == [] and app.console_errors == []
