@@ -146,13 +146,23 @@ def texts(at: AppTest) -> str:
     return "\n".join(str(p) for p in parts)
 
 
-def loss_chart(at: AppTest) -> tuple[dict, pd.DataFrame]:
-    """The Train page's loss chart: its Vega-Lite spec and its `losses` table."""
+def _loss_chart(at: AppTest) -> tuple[dict, dict[str, pd.DataFrame]]:
     charts = at.get("vega_lite_chart")
     assert charts, "no Vega-Lite chart on the page"
     proto = charts[-1].proto
     tables = {d.name: pa.ipc.open_stream(d.data.data).read_pandas() for d in proto.datasets}
-    return json.loads(proto.spec), tables["losses"]
+    return json.loads(proto.spec), tables
+
+
+def loss_chart(at: AppTest) -> tuple[dict, pd.DataFrame]:
+    """The Train page's loss chart: its Vega-Lite spec and its `losses` table."""
+    spec, tables = _loss_chart(at)
+    return spec, tables["losses"]
+
+
+def loss_marker(at: AppTest) -> list[int]:
+    """The epochs the loss chart's marker rule stands at (none, or the replayed one)."""
+    return _loss_chart(at)[1]["marker"]["epoch"].tolist()
 
 
 def loss_traces(at: AppTest) -> dict[str, dict]:

@@ -64,6 +64,13 @@ def _chart_strings(spec: object, parent: str = "") -> list[str]:
     return out
 
 
+def _html_texts(body: str) -> list[str]:
+    """The words an HTML snippet shows: its text between tags and its tooltips (title=)."""
+    visible = re.sub(r"<(style|script)\b.*?</\1>", " ", body, flags=re.S | re.I)
+    titles = re.findall(r'title="([^"]*)"', visible)
+    return [*titles, *re.split(r"<[^>]*>", visible)]
+
+
 def rendered_texts(at: AppTest) -> list[str]:
     """Every text the page and the sidebar show, as the user reads them."""
     texts = []
@@ -71,8 +78,12 @@ def rendered_texts(at: AppTest) -> list[str]:
     def walk(node) -> None:
         proto = getattr(node, "proto", None)
         if proto is not None and hasattr(proto, "ListFields"):
-            texts.extend(_proto_strings(proto))
-            if getattr(node, "type", None) == "plotly_chart":
+            kind = getattr(node, "type", None)
+            if kind == "html":  # what the reader sees: text and tooltips, not CSS or script
+                texts.extend(_html_texts(proto.body))
+            else:
+                texts.extend(_proto_strings(proto))
+            if kind == "plotly_chart":
                 texts.extend(_chart_strings(json.loads(proto.spec)))
         children = getattr(node, "children", None)
         if isinstance(children, dict):
@@ -92,7 +103,11 @@ def english_in(at: AppTest) -> dict[str, list[str]]:
 
 def _in(at: AppTest, code: str) -> AppTest:
     at.session_state["lang"] = code
-    return at.run()
+    at.run()
+    # AppTest formats a widget's value with its format_func in this thread, as the page did
+    # in the script's: from now on both speak the new language.
+    i18n.set_language(code)
+    return at
 
 
 @pytest.fixture

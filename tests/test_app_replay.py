@@ -1,7 +1,7 @@
 """AppTest: the replay scrubber shows the models as they were at an epoch, on every page."""
 
 import pytest
-from apptest_utils import chart, go, new_app, release, texts, train_tiny
+from apptest_utils import chart, go, loss_marker, new_app, release, texts, train_tiny
 
 
 @pytest.fixture(scope="module")
@@ -37,14 +37,13 @@ def test_moving_the_scrubber_redraws_the_gates_at_that_epoch(at):
     assert at.select_slider(key="replay_scrubber").value == 1
     assert "Epoch 1 of 4" in texts(at)
     go(at, "train")
-    shapes = chart(at, "train_losses")["layout"]["shapes"]
-    assert [s["x0"] for s in shapes] == [1]
+    assert loss_marker(at) == [1]
     go(at, "gates")
     assert _heatmaps(at) == past  # the same epoch draws the same gates
     at.select_slider(key="replay_scrubber").set_value(4).run()  # back to the latest: it follows
     assert _heatmaps(at) == latest
     go(at, "train")
-    assert "shapes" not in chart(at, "train_losses")["layout"]
+    assert loss_marker(at) == []
 
 
 def test_play_starts_from_the_first_epoch_and_pause_stops(at):
