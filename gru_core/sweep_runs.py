@@ -118,7 +118,8 @@ class Sweep:
     def spec(self, run: Mapping, validate: bool = True) -> RunSpec:
         """Run `run`'s spec; ConfigError when its settings cannot train on this data."""
         model, train = _apply(self.model, self.train, run["settings"])
-        train = dataclasses.replace(train, seed=run["seed"])
+        # A sweep trains as fast as it can: slow motion is for watching one run.
+        train = dataclasses.replace(train, seed=run["seed"], slow_motion=0.0)
         spec = RunSpec.of(self.data, model, train, self.task)
         spec = dataclasses.replace(spec, options=dict(self.options))
         return spec.validate() if validate else spec

@@ -284,15 +284,28 @@ def expected_shapes(config: dict) -> dict[str, tuple[int, ...]]:
             and len(shape) == 3
             and all(isinstance(n, int) and 0 < n <= 4096 for n in shape)
         )
-        if not ok or shape[0] != spec.model(name).num_layers:
+        if not ok:
             raise bundles.BundleError(f"the carried state {key!r} is not one to load")
-        if shape[2] != spec.model(name).hidden_size:
-            raise bundles.BundleError(
-                f"the carried state {key!r} has {shape[2]} units, the model"
-                f" {spec.model(name).hidden_size}"
-            )
+        _check_state(key, shape, spec.model(name))
         shapes[key] = tuple(shape)
     return shapes
+
+
+def _check_state(key: str, shape: list[int], model) -> None:
+    """A carried state's shape against its model: a recurrent model's (layers, batch, hidden);
+    the MLP's (batch, window - 1, 1), the inputs it last read."""
+    if model.kind == "mlp":
+        if model.mlp_window < 2 or shape[1:] != [model.mlp_window - 1, 1]:
+            raise bundles.BundleError(
+                f"the carried state {key!r} is not the MLP's last {model.mlp_window - 1} inputs"
+            )
+        return
+    if shape[0] != model.num_layers:
+        raise bundles.BundleError(f"the carried state {key!r} is not one to load")
+    if shape[2] != model.hidden_size:
+        raise bundles.BundleError(
+            f"the carried state {key!r} has {shape[2]} units, the model {model.hidden_size}"
+        )
 
 
 def _points(spec: dict) -> int:

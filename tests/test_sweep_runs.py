@@ -193,3 +193,12 @@ def test_a_sweep_keeps_its_task_options_when_stored():
     again = Sweep.from_dict(json.loads(json.dumps(plan.to_dict())))
     assert (again.task, again.options) == ("window", {"target": "last"})
     assert again.spec(again.runs[0]).options == {"target": "last"}
+
+
+def test_a_sweep_trains_at_full_speed_whatever_the_slow_motion_setting():
+    plan = _plan(hidden=[4])
+    slow = Sweep(
+        plan.data, plan.model, dataclasses.replace(plan.train, slow_motion=2.0), plan.grid, 1
+    )
+    assert slow.train.slow_motion == 2.0  # the control: the base run asks for slow motion
+    assert {slow.spec(run).train.slow_motion for run in slow.runs} == {0.0}

@@ -157,6 +157,27 @@ def test_a_bundle_carries_a_run_into_another_workspace(store):
             assert torch.equal(shown.weights[name][key], value)
 
 
+def test_a_bundle_of_an_mlp_with_a_window_carries_its_last_inputs_and_loads(store):
+    ws, other = store.create_workspace(), store.create_workspace()
+    model = dataclasses.replace(SMALL, mlp_window=3)
+    spec = spec_for(make_sine(DataConfig(points=240, periods=3)), 0.8, model, _cfg(epochs=2))
+    record, _ = _trained(store, ws, spec)
+    data = workspace.bundle_bytes(store, ws, record.run)
+    config = json.loads(zipfile.ZipFile(BytesIO(data)).read("config.json"))
+    assert config["meta"]["state_shapes"]["state/mlp/0"][1:] == [2, 1]  # its last 2 inputs
+    new, _ = workspace.import_bundle(store, other, data)
+    x = torch.as_tensor(spec.data.series[:20], dtype=torch.float32).view(1, 20, 1)
+    a = workspace.stored_snapshot(store, ws, record.run)
+    b = workspace.stored_snapshot(store, other, new)
+    assert torch.equal(a.model("mlp")(x)[0], b.model("mlp")(x)[0])
+
+    def too_long(config):  # the control: a window the MLP does not have
+        config["meta"]["state_shapes"]["state/mlp/0"][1] = 5
+
+    with pytest.raises(BundleError, match="last 2 inputs"):
+        workspace.import_bundle(store, other, _tamper(data, "config.json", _config_edit(too_long)))
+
+
 def _tamper(data: bytes, member: str, edit) -> bytes:
     out = BytesIO()
     with zipfile.ZipFile(BytesIO(data)) as zin, zipfile.ZipFile(out, "w") as zout:
