@@ -9,6 +9,13 @@ from gru_core.views import data as data_views
 from gru_core.views import tasks as task_views
 from gru_core.views import train as train_views
 
+COLUMNS = {  # parameter_table's columns -> their headers' keys
+    "model": "train.col.model",
+    "hidden size": "train.col.hidden",
+    "layers": "train.col.layers",
+    "parameters": "train.col.parameters",
+}
+
 st.title(t("page.train"))
 snap = state.snapshot()
 running = snap is not None and snap.running
@@ -78,7 +85,8 @@ with settings:
             else ""
         )
         st.caption(t("train.models.caption", matched=matched))
-        st.dataframe(train_views.parameter_table(chosen), hide_index=True, key="train_parameters")
+        table = train_views.parameter_table(chosen).rename(columns=lambda c: t(COLUMNS[c]))
+        st.dataframe(table, hide_index=True, key="train_parameters")
     if running:
         changes = [] if problem else train_views.setting_changes(snap.spec, chosen)
         note = t("train.changed", changes=", ".join(changes)) if changes else ""
