@@ -706,4 +706,12 @@ EN: dict[str, str] = {
     "render.run": "Run",
     "render.run.latest": "this session's run (the latest)",
     "render.run.help": "Any run of this workspace; saved runs are shown from their last checkpoint.",
+    # The session's notices and run captions (gru_app/state.py)
+    "state.workspace_missing": "The workspace in this link does not exist on this server; this is a new one.",
+    "state.runs_removed.one": "This workspace keeps at most {most} runs: the oldest unpinned run was removed ({names}).",
+    "state.runs_removed.many": "This workspace keeps at most {most} runs: the oldest unpinned {count} runs were removed ({names}).",
+    "state.imported": "Added run {run} from {file}.",
+    "state.no_weights": "#{run} (no weights yet)",
+    "state.caption.live": "This run: {settings}.",
+    "state.caption.saved": "Run #{run}{name}: {settings}.",
 }

@@ -680,4 +680,12 @@ ZH: dict[str, str] = {
     "render.run": "运行",
     "render.run.latest": "本会话的运行（最新一次）",
     "render.run.help": "本工作区中的任意一次运行；已保存的运行从其最后一个检查点显示。",
+    # The session's notices and run captions (gru_app/state.py)
+    "state.workspace_missing": "此链接中的工作区在本服务器上不存在；已为你新建一个工作区。",
+    "state.runs_removed.one": "每个工作区最多保留 {most} 次运行：最早一次未固定的运行已被删除（{names}）。",
+    "state.runs_removed.many": "每个工作区最多保留 {most} 次运行：最早的 {count} 次未固定的运行已被删除（{names}）。",
+    "state.imported": "已从 {file} 添加运行 {run}。",
+    "state.no_weights": "#{run}（还没有权重）",
+    "state.caption.live": "本次运行：{settings}。",
+    "state.caption.saved": "运行 #{run}{name}：{settings}。",
 }
