@@ -838,4 +838,16 @@ EN: dict[str, str] = {
     "text.error.temperature_more_got": "temperature must be 0 or more; got {temperature}",
     "text.error.file_utf_text": "the file is not UTF-8 text: byte 0x{data} at offset {start} cannot be decoded; save it as UTF-8",
     "text.error.too_many_characters": "the text has {distinct} distinct characters; at most {max_distinct}",
+    # Errors of run specs and model kinds (gru_core.spec, gru_core.models)
+    "spec.error.unknown_option_s": "unknown {task} option(s) {names}; choose from {known}",
+    "spec.error.task_takes_options": "the {task} task takes no options; got {options}",
+    "spec.error.model_s_name": "a model's name must be a plain identifier; got {name}",
+    "spec.error.model_kind_one": "model kind must be one of {names}; got {kind}",
+    "spec.error.dropout_number_got": "dropout must be a number in [0, 1); got {dropout}",
+    "spec.error.dataset_needs_one": "a dataset needs one timestamp per value; got {count} for {values} values",
+    "spec.error.task_one_got": "task must be one of {names}; got {task}",
+    "spec.error.seeding_one_got": "seeding must be one of {names}; got {seeding}",
+    "spec.error.run_needs_one": "a run needs one or more models with distinct names; got {names}",
+    "spec.error.series_one_dimensional": "the series must be one-dimensional, got shape {shape}",
+    "models.error.unknown_model_kind": "unknown model kind {name}; choose one of {names}",
 }

@@ -812,4 +812,16 @@ ZH: dict[str, str] = {
     "text.error.temperature_more_got": "温度必须大于或等于 0；得到的是 {temperature}",
     "text.error.file_utf_text": "该文件不是 UTF-8 文本：偏移 {start} 处的字节 0x{data} 无法解码；请另存为 UTF-8",
     "text.error.too_many_characters": "该文本有 {distinct} 个不同的字符；最多只能有 {max_distinct} 个",
+    # Errors of run specs and model kinds (gru_core.spec, gru_core.models)
+    "spec.error.unknown_option_s": "未知的 {task} 任务选项 {names}；请从 {known} 中选择",
+    "spec.error.task_takes_options": "{task} 任务不接受选项；得到的是 {options}",
+    "spec.error.model_s_name": "模型名必须是普通的标识符；得到的是 {name}",
+    "spec.error.model_kind_one": "模型种类必须是 {names} 之一；得到的是 {kind}",
+    "spec.error.dropout_number_got": "dropout 必须是 [0, 1) 中的数；得到的是 {dropout}",
+    "spec.error.dataset_needs_one": "数据集的每个值都需要一个时间戳；{values} 个值却有 {count} 个时间戳",
+    "spec.error.task_one_got": "任务必须是 {names} 之一；得到的是 {task}",
+    "spec.error.seeding_one_got": "播种方式必须是 {names} 之一；得到的是 {seeding}",
+    "spec.error.run_needs_one": "一次运行需要一个或多个名字互不相同的模型；得到的是 {names}",
+    "spec.error.series_one_dimensional": "序列必须是一维的，得到的形状为 {shape}",
+    "models.error.unknown_model_kind": "未知的模型种类 {name}；请从 {names} 中选择",
 }
