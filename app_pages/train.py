@@ -157,7 +157,8 @@ def live_view(was_running: bool) -> None:
     if chart.styles is None:
         st.caption(t("train.lines.forecast"))
     else:
-        lines = ", ".join(f"{dash}: {label}" for label, dash in list(chart.styles.values())[1:])
+        styles = list(chart.styles.values())[1:]
+        lines = ", ".join(f"{t(f'train.dash.{dash}')}: {label}" for label, dash in styles)
         st.caption(t("train.lines.task", lines=lines.capitalize()))
     with cards_area:
         live.cards(snap)

@@ -603,6 +603,10 @@ EN: dict[str, str] = {
     "train.col.hidden": "hidden size",
     "train.col.layers": "layers",
     "train.col.parameters": "parameters",
+    "train.dash.dot": "dot",
+    "train.dash.dash": "dash",
+    "train.dash.dashdot": "dashdot",
+    "train.dash.longdash": "longdash",
     # Data page (app_pages/data.py)
     "data.intro": "The series both models learn from. The first part trains them; the rest is held out to test how well they forecast.",
     "data.task": "Task",

@@ -577,6 +577,10 @@ ZH: dict[str, str] = {
     "train.col.hidden": "隐藏单元数",
     "train.col.layers": "层数",
     "train.col.parameters": "参数量",
+    "train.dash.dot": "点线",
+    "train.dash.dash": "虚线",
+    "train.dash.dashdot": "点划线",
+    "train.dash.longdash": "长虚线",
     # Data page (app_pages/data.py)
     "data.intro": "两个模型共同学习的序列。前一部分用于训练，其余部分留作测试，检验它们的预测效果。",
     "data.task": "任务",
