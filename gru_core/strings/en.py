@@ -732,7 +732,7 @@ EN: dict[str, str] = {
     "data.error.binary": "this looks like a binary file (an image, a workbook, an archive), not CSV text; export the data as a CSV file with one number a line",
     "data.error.utf8": "the file is not UTF-8 text (byte {byte} cannot be decoded); if it is a CSV, save it again as 'CSV UTF-8'; if it is not, export the data as CSV",
     "data.error.csv": "the file is not valid CSV ({error}); check its quotes",
-    "data.error.quote": "line {line} opens a quote (\") that it never closes; fix or delete it",
+    "data.error.quote": 'line {line} opens a quote (") that it never closes; fix or delete it',
     "data.error.decimal": "line {line}: {cell} has a decimal point, but the column writes its numbers with decimal commas; write every value the same way",
     "data.error.empty": "the file is empty; it needs one number a line (a header is optional)",
     "data.error.lines": "the file has {lines} lines",

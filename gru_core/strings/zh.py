@@ -706,7 +706,7 @@ ZH: dict[str, str] = {
     "data.error.binary": "这看起来是二进制文件（图片、工作簿或压缩包），不是 CSV 文本；请把数据导出为每行一个数的 CSV 文件",
     "data.error.utf8": "该文件不是 UTF-8 文本（第 {byte} 个字节无法解码）；如果它是 CSV，请重新另存为“CSV UTF-8”；如果不是，请把数据导出为 CSV",
     "data.error.csv": "该文件不是有效的 CSV（{error}）；请检查其中的引号",
-    "data.error.quote": "第 {line} 行的引号（\"）没有闭合；请修正或删除该行",
+    "data.error.quote": '第 {line} 行的引号（"）没有闭合；请修正或删除该行',
     "data.error.decimal": "第 {line} 行：{cell} 使用了小数点，但该列的数字使用小数逗号；请让所有数值写法一致",
     "data.error.empty": "文件是空的；需要每行一个数（表头可有可无）",
     "data.error.lines": "该文件有 {lines} 行",
