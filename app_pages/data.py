@@ -12,69 +12,78 @@ from gru_core.i18n import t
 from gru_core.views import data as data_views
 from gru_core.views import tasks as task_views
 
-st.title("Data")
-st.caption(
-    "The series both models learn from. The first part trains them; the rest is held out"
-    " to test how well they forecast."
-)
+STAT_KEYS = {  # data_stats' names -> their texts
+    "points": "data.stat.points",
+    "train points": "data.stat.train_points",
+    "test points": "data.stat.test_points",
+    "mean": "data.stat.mean",
+    "std": "data.stat.std",
+    "min": "data.stat.min",
+    "max": "data.stat.max",
+}
+
+st.title(t("page.data"))
+st.caption(t("data.intro"))
 
 st.selectbox(
-    "Task",
+    t("data.task"),
     TASK_NAMES,
     format_func=task_views.TASK_LABELS.get,
     key=state.TASK_KEY,
     on_change=state.set_task,
     **widgets.BOUND,
-    help="What the next run learns; the Train page takes this task's preset.",
+    help=t("data.task.help"),
 )
 if state.task() != "forecast":
     task_data.settings(state.task())
     st.stop()
 
 source = st.segmented_control(
-    "Source", state.SOURCES, key=state.SOURCE_KEY, required=True, persist_state="session"
+    t("data.source"),
+    state.SOURCES,
+    format_func=lambda s: t(f"data.source.{state.SOURCES.index(s)}"),
+    key=state.SOURCE_KEY,
+    required=True,
+    persist_state="session",
 )
 k = state.DATA_KEYS
 fraction = st.session_state[state.FRACTION_KEY]  # its slider is drawn below the source
 if source == state.SOURCES[0]:
     points, periods, noise, seed = layout.columns(4, key="data_sine", min_width="8rem")
     number = widgets.config_number
-    number(points, "Points", k["points"], DataConfig, "points", "Samples in the series.", 100)
-    number(periods, "Periods", k["periods"], DataConfig, "periods", "Sine periods covered.", 0.5)
+    number(points, t("data.points"), k["points"], DataConfig, "points", t("data.points.help"), 100)
     number(
-        noise, "Noise (std)", k["noise"], DataConfig, "noise", "Std of the Gaussian noise.", 0.05
+        periods, t("data.periods"), k["periods"], DataConfig, "periods", t("data.periods.help"), 0.5
     )
-    number(seed, "Seed", k["seed"], DataConfig, "seed", "The same seed gives the same noise.")
+    number(noise, t("data.noise"), k["noise"], DataConfig, "noise", t("data.noise.help"), 0.05)
+    number(seed, t("data.seed"), k["seed"], DataConfig, "seed", t("data.seed.help"))
     try:
         state.set_dataset(state.generated(state.chosen_data_config()))
     except ConfigError as exc:
         st.error(str(exc))
 else:
     upload = st.file_uploader(
-        "Upload a CSV",
+        t("data.upload"),
         type=["csv", "txt", "tsv"],
         key="data_upload",
-        help=f"One number a line, or a table with a header (choose the column). At least"
-        f" {MIN_POINTS} values. Files up to 10 MB.",
+        help=t("data.upload.help", least=MIN_POINTS),
     )
     columns = None if upload is None else state.upload_columns(upload)
     if upload is None:
-        st.info(
-            f"Choose a CSV file (up to 10 MB). Until then the data stays: {state.dataset().label}."
-        )
+        st.info(t("data.upload.none", data=data_views.shown_label(state.dataset())))
     elif isinstance(columns, str):  # the file cannot be read at all
         st.error(columns)
-        st.caption(f"The data stays: {state.dataset().label}.")
+        st.caption(t("data.stays", data=data_views.shown_label(state.dataset())))
     else:
         column = None
         if len(columns) > 1:
             column = st.selectbox(
-                "Column",
+                t("data.column"),
                 columns,
                 index=None,
                 key="data_column",
-                placeholder="automatic: the first column that is not an index or time axis",
-                help="The file has several numeric columns; choose the series to forecast.",
+                placeholder=t("data.column.placeholder"),
+                help=t("data.column.help"),
             )
         times = state.upload_time_columns(upload)
         time_column = None
@@ -93,7 +102,7 @@ else:
         error = state.load_upload(upload, column, fraction, time_column)
         if error:
             st.error(error)
-            st.caption(f"The data stays: {state.dataset().label}.")
+            st.caption(t("data.stays", data=data_views.shown_label(state.dataset())))
     render.undo("data")
     if state.dataset().source == "upload":
         st.session_state["data_standardize"] = st.session_state[state.STANDARDIZE_KEY]
@@ -110,7 +119,7 @@ else:
 
 lo, hi = bounds(DataConfig, "train_fraction")
 st.slider(
-    "Training share",
+    t("data.fraction"),
     float(lo),
     float(hi),
     DataConfig().train_fraction,
@@ -118,7 +127,7 @@ st.slider(
     key=state.FRACTION_KEY,
     **widgets.BOUND,
     format="%.2f",
-    help="The leading share of the series used for training; the rest is the test part.",
+    help=t("data.fraction.help"),
 )
 
 data = state.dataset()
@@ -128,9 +137,9 @@ if data.train_fraction != fraction:  # e.g. an upload that failed: keep its seri
 
 snap = state.snapshot()
 if snap is not None and not data.same_as(snap.series, snap.n_train):
-    st.info("The current run keeps the data it started with; this data is for the next run.")
+    st.info(t("data.next_run"))
 
-st.subheader(data.label)
+st.subheader(data_views.shown_label(data))
 present.plotly_chart(
     st,
     figures.series_figure(data.series, data.n_train, times=data.times),
@@ -141,9 +150,9 @@ stats = data_views.data_stats(data)
 for column, (label, value) in zip(
     layout.columns(len(stats), key="data_stats", min_width="7.5rem"), stats.items(), strict=True
 ):
-    column.metric(label, value, border=True)
+    column.metric(t(STAT_KEYS[label]), value, border=True)
 st.download_button(
-    "Download the series (CSV)",
+    t("data.download"),
     functools.partial(data_views.series_csv, data.series),  # made on click, not on every run
     file_name="series.csv",
     mime="text/csv",

@@ -4,14 +4,28 @@ import streamlit as st
 
 from gru_app import layout, present, render, replay, state, task_gates
 from gru_core import cells, figures
+from gru_core.i18n import t
 from gru_core.views import gates
 
-st.title("Gates")
+
+def summary_column(name: str) -> str:
+    """A column of `gates.unit_summary` as the table heads it ("mean z": the gate's mean)."""
+    if name.startswith("mean "):
+        return t("gates.col.mean", gate=name.removeprefix("mean "))
+    keys = {
+        "unit": "gates.col.unit",
+        "memory (steps)": "gates.col.memory",
+        "activity": "gates.col.activity",
+    }
+    return t(keys[name])
+
+
+st.title(t("page.gates"))
 snap = render.need_run()
 n_points, n_train = len(snap.series), snap.n_train
 recurrent = snap.recurrent()
 if not recurrent:
-    st.info("This run has no recurrent model: add an RNN, LSTM or GRU on the Train page.")
+    st.info(t("gates.no_recurrent"))
     st.stop()
 running = snap.running
 ss = st.session_state
@@ -21,7 +35,11 @@ if ss.get("gates_model") not in recurrent:
     ss["gates_model"] = recurrent[0]
 pick_model, pick_layer = st.columns([3, 1])
 pick_model.selectbox(
-    "Model", recurrent, key="gates_model", format_func=snap.label, help="Whose gates to show."
+    t("gates.model"),
+    recurrent,
+    key="gates_model",
+    format_func=snap.label,
+    help=t("gates.model.help"),
 )
 name = ss["gates_model"]
 spec = snap.spec.model(name)
@@ -30,12 +48,12 @@ layer_options = list(range(layers))
 if ss.get("gates_layer") not in layer_options:
     ss["gates_layer"] = 0
 pick_layer.selectbox(
-    "Layer",
+    t("gates.layer"),
     layer_options,
     key="gates_layer",
-    format_func=lambda k: f"{k + 1} of {layers}",
+    format_func=lambda k: t("gates.layer.option", layer=k + 1, layers=layers),
     disabled=layers == 1,
-    help="Which layer of the stack; the ones below feed it (in eval mode, without dropout).",
+    help=t("gates.layer.help"),
 )
 if snap.spec.task == "text":
     task_gates.text_units(name, ss["gates_layer"], running)
@@ -48,13 +66,16 @@ st.info(
 if snap.spec.task == "forecast":
     ss["gates_segment"] = gates.clamp_segment(ss.get("gates_segment"), n_points, n_train)
     st.slider(
-        "Segment (time steps)",
+        t("gates.segment"),
         0,
         n_points,
         key="gates_segment",
-        help=f"The stretch of the series to look at (at most {gates.MAX_SEGMENT} steps); the"
-        f" test part starts at {n_train}. The state is first warmed on up to"
-        f" {snap.train_cfg.eval_warmup} points before it.",
+        help=t(
+            "gates.segment.help",
+            most=gates.MAX_SEGMENT,
+            test=n_train,
+            warmup=snap.train_cfg.eval_warmup,
+        ),
     )
     start, end = gates.clamp_segment(ss["gates_segment"], n_points, n_train)
 else:
@@ -68,9 +89,15 @@ def gates_view() -> None:
     spans = gates.slope_spans(view.signal)
     note = f" ({view.layer_note})" if view.layer_note else ""
     st.caption(
-        f"Epoch {snap.epoch} of {snap.epochs}{note}. Steps {start}–{end - 1}; the state was"
-        f" warmed on the {view.warmup} points before. Shaded: where the input rises (green)"
-        " and falls (orange). Each heatmap row is one unit."
+        t(
+            "gates.caption",
+            epoch=snap.epoch,
+            epochs=snap.epochs,
+            note=note,
+            start=start,
+            end=end - 1,
+            warmup=view.warmup,
+        )
     )
     ss["gates_t"] = min(max(ss.get("gates_t", n_train), start), end - 1)
     if ss.get("gates_unit") not in range(hidden):
@@ -90,20 +117,17 @@ def gates_view() -> None:
         width="stretch",
     )
     if hidden > len(shown_units):
-        st.caption(
-            f"Heatmaps show the {len(shown_units)} most active of {hidden} units (largest"
-            " spread of h first); pick any unit below."
-        )
+        st.caption(t("gates.heatmap_units", shown=len(shown_units), hidden=hidden))
 
-    st.subheader("One unit, step by step")
+    st.subheader(t("gates.unit.subheader"))
     pick_unit, pick_t = st.columns([1, 3])
     pick_unit.selectbox(
-        "Unit",
+        t("gates.unit"),
         list(range(hidden)),
         key="gates_unit",
-        help="Any unit; the first shown has the longest memory (or is the most active).",
+        help=t("gates.unit.help"),
     )
-    pick_t.slider("Time step", start, end - 1, key="gates_t")
+    pick_t.slider(t("gates.time_step"), start, end - 1, key="gates_t")
     unit = ss["gates_unit"]
     present.plotly_chart(
         st,
@@ -112,31 +136,36 @@ def gates_view() -> None:
         width="stretch",
     )
     terms = gates.equation_terms(view, ss["gates_t"], unit)
-    scaled = " (standardised, as the model reads it)" if snap.train_cfg.standardize else ""
+    scaled = t("gates.scaled") if snap.train_cfg.standardize else ""
     reads = (
-        f"input $x_t = {terms.x:.3f}${scaled}"
+        t("gates.reads.input", x=f"{terms.x:.3f}", scaled=scaled)
         if view.layer == 0
-        else f"the {hidden} outputs of layer {view.layer} below"
+        else t("gates.reads.layer", hidden=hidden, layer=view.layer)
     )
     st.markdown(
-        f"**The equations, in numbers.** At step {terms.position}, unit {terms.unit}: {reads},"
-        f" previous state $h_{{t-1}} = {terms.h_prev:.3f}$. Products with $h_{{t-1}}$ sum over"
-        f" all {hidden} units."
+        t(
+            "gates.equations",
+            position=terms.position,
+            unit=terms.unit,
+            reads=reads,
+            h_prev=f"{terms.h_prev:.3f}",
+            hidden=hidden,
+        )
     )
     for equation in gates.equation_latex(terms):
         st.latex(equation)
 
-    st.subheader("Units over time")
+    st.subheader(t("gates.units.subheader"))
     picked_for = (name, ss["gates_layer"])
     if "gates_units" not in ss or ss.get("gates_units_for") != picked_for:
         ss["gates_units"] = gates.default_units(view)
         ss["gates_units_for"] = picked_for
     ss["gates_units"] = [u for u in ss["gates_units"] if u < hidden]
     chosen = st.multiselect(
-        "Units",
+        t("gates.units"),
         list(range(hidden)),
         key="gates_units",
-        help="Preselected: the units with the longest memory (or the most active).",
+        help=t("gates.units.help"),
     )
     if chosen:
         present.plotly_chart(
@@ -147,7 +176,6 @@ def gates_view() -> None:
         )
 
     summary = gates.unit_summary(view)
-    numbers = {c: st.column_config.NumberColumn(format="%.3f") for c in summary if c != "unit"}
     if info.keep_gate is not None:
         bars, table = layout.columns([3, 2], key="gates_memory", min_width="22rem")
         keep = info.keep_gate
@@ -161,7 +189,13 @@ def gates_view() -> None:
         )
     else:
         table = st
-    table.dataframe(summary, hide_index=True, key="gates_table", height=380, column_config=numbers)
+    shown = summary.rename(columns=summary_column)
+    numbers = {
+        summary_column(c): st.column_config.NumberColumn(format="%.3f")
+        for c in summary
+        if c != "unit"
+    }
+    table.dataframe(shown, hide_index=True, key="gates_table", height=380, column_config=numbers)
 
 
 gates_view()

@@ -6,10 +6,11 @@ import streamlit as st
 
 from gru_app import layout, present, render, replay, state
 from gru_core import figures
+from gru_core.i18n import t
 from gru_core.views import rollouts
 from gru_core.views.status import format_metric
 
-st.title("Rollouts")
+st.title(t("page.rollouts"))
 snap = render.need_run()
 render.need_forecast(snap)
 running = snap.running
@@ -19,12 +20,11 @@ ss = st.session_state
 ss["rollouts_start"] = min(max(ss.get("rollouts_start", lo), lo), hi)
 if hi > lo:  # a slider needs a range: a 2-point test part has a single start
     st.slider(
-        "Forecast from (steps into the test part)",
+        t("rollouts.start"),
         lo,
         hi,
         key="rollouts_start",
-        help="The models read the series up to this point, then forecast the rest of the test"
-        " part.",
+        help=t("rollouts.start.help"),
     )
 
 
@@ -32,14 +32,17 @@ if hi > lo:  # a slider needs a range: a 2-point test part has a single start
 def rollouts_view(offset: int) -> None:
     snap = replay.shown(state.viewed_snapshot())
     f = rollouts.forecasts_from(snap, offset)
-    how = (
-        "the state training left, then the series from where that state stopped up to the start"
-        if f.carried
-        else f"the {f.n_read} points up to the start, from a fresh state"
-    )
+    how = t("rollouts.read.carried") if f.carried else t("rollouts.read.fresh", n=f.n_read)
     st.caption(
-        f"Epoch {snap.epoch} of {snap.epochs}. Both models read {how}, then forecast"
-        f" {len(f.index)} steps (positions {f.index[0]}–{f.index[-1]})."
+        t(
+            "rollouts.caption",
+            epoch=snap.epoch,
+            epochs=snap.epochs,
+            how=how,
+            steps=len(f.index),
+            first=f.index[0],
+            last=f.index[-1],
+        )
     )
     present.plotly_chart(
         st,
@@ -49,7 +52,7 @@ def rollouts_view(offset: int) -> None:
             f.index,
             f.truth,
             f.free_run,
-            title="Free-running: each model fed its own predictions",
+            title=t("rollouts.free.title"),
             dash="dash",
             times=snap.spec.data.times,
         ),
@@ -61,7 +64,7 @@ def rollouts_view(offset: int) -> None:
     )
     table.table(rollouts.forecast_metrics(f).map(format_metric))
     download.download_button(
-        "Forecasts (CSV)",
+        t("rollouts.download"),
         functools.partial(rollouts.forecasts_csv, f),  # made on click, not on every redraw
         file_name="forecasts.csv",
         mime="text/csv",
@@ -78,7 +81,7 @@ def rollouts_view(offset: int) -> None:
             f.index,
             f.truth,
             f.one_step,
-            title="One-step: each model fed the true value every step",
+            title=t("rollouts.one_step.title"),
             times=snap.spec.data.times,
         ),
         key="rollouts_one_step",
@@ -87,16 +90,11 @@ def rollouts_view(offset: int) -> None:
     errors = rollouts.horizon_errors(snap)
     present.plotly_chart(
         st,
-        figures.horizon_figure(
-            errors.steps, errors.mse, title="Error by horizon: how fast forecasts drift"
-        ),
+        figures.horizon_figure(errors.steps, errors.mse, title=t("rollouts.horizon.title")),
         key="rollouts_horizon",
         width="stretch",
     )
-    st.caption(
-        f"Mean over {errors.starts} free-running forecasts started across the test part, each"
-        f" after reading the {errors.warmup} points before its start from a fresh state."
-    )
+    st.caption(t("rollouts.horizon.caption", starts=errors.starts, warmup=errors.warmup))
 
 
 rollouts_view(ss["rollouts_start"])

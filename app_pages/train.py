@@ -9,7 +9,14 @@ from gru_core.views import data as data_views
 from gru_core.views import tasks as task_views
 from gru_core.views import train as train_views
 
-st.title("Train")
+COLUMNS = {  # parameter_table's columns -> their headers' keys
+    "model": "train.col.model",
+    "hidden size": "train.col.hidden",
+    "layers": "train.col.layers",
+    "parameters": "train.col.parameters",
+}
+
+st.title(t("page.train"))
 snap = state.snapshot()
 running = snap is not None and snap.running
 
@@ -18,29 +25,35 @@ with settings:
     state.remember_preset()
     names = [name for name, p in PRESETS.items() if p.task == state.task()]
     st.selectbox(
-        "Preset",
+        t("train.preset"),
         names,
         index=names.index(DEFAULT_PRESETS[state.task()]),
         key=state.PRESET_KEY,
         on_change=state.switch_preset,
         **widgets.BOUND,
-        help="Sets every setting below; you can change them afterwards.",
+        help=t("train.preset.help"),
     )
     preset = PRESETS[st.session_state[state.PRESET_KEY]]
     st.caption(
-        f"Task: {task_views.TASK_LABELS[state.task()]}. {preset.description}"
-        " The data comes from the Data page."
+        t(
+            "train.preset.caption",
+            task=task_views.TASK_LABELS[state.task()],
+            description=preset.description,
+        )
     )
     render.undo("preset")
     if state.task() == "forecast" and state.data_differs_from_preset():
         st.button(
-            "Use the preset's data",
+            t("train.preset_data"),
             key="train_preset_data",
             icon=":material/dataset:",
             on_click=state.use_data_config,
             args=(preset.data,),
-            help=f"The preset was made for the {data_views.sine_label(preset.data)}"
-            f" (training share {preset.data.train_fraction:g}); the current data differs.",
+            help=t(
+                "train.preset_data.help",
+                data=data_views.sine_label(preset.data),
+                share=f"{preset.data.train_fraction:g}",
+            ),
         )
     with st.container(border=True):
         widgets.setting(st, "models")
@@ -49,7 +62,7 @@ with settings:
             widgets.setting(left, name)
         for name in ("mode", "batch", "mlp_hidden", "mlp_window"):
             widgets.setting(right, name)
-    with st.expander("More settings"):
+    with st.expander(t("train.more")):
         left, right = layout.columns(2, key="train_more_settings", min_width="11rem")
         for name in ("seed", "layers", "dropout", "eval_every", "clip", "eval_warmup"):
             widgets.setting(left, name)
@@ -67,51 +80,51 @@ with settings:
         st.error(problem)
     if problem is None:
         matched = (
-            " Hidden sizes matched to the GRU's parameter count."
+            t("train.models.matched")
             if chosen.models and (st.session_state[state.TRAIN_KEYS["match_params"]])
             else ""
         )
-        st.caption(f"The models this run trains, side by side.{matched}")
-        st.dataframe(train_views.parameter_table(chosen), hide_index=True, key="train_parameters")
+        st.caption(t("train.models.caption", matched=matched))
+        table = train_views.parameter_table(chosen).rename(columns=lambda c: t(COLUMNS[c]))
+        st.dataframe(table, hide_index=True, key="train_parameters")
     if running:
         changes = [] if problem else train_views.setting_changes(snap.spec, chosen)
-        note = f" Changed: {', '.join(changes)}." if changes else ""
-        st.info(f"A run is going: settings you change now apply to the next run.{note}")
+        note = t("train.changed", changes=", ".join(changes)) if changes else ""
+        st.info(t("train.running_note", note=note))
 
 can_resume = snap is not None and snap.can_resume
 with live_area:
     start, stop, resume, reset = layout.columns(4, key="train_buttons", min_width="7.5rem")
     start.button(
-        "Start",
+        t("train.start"),
         key="train_start",
         type="primary",
         icon=":material/play_arrow:",
         disabled=running or problem is not None,
         on_click=state.start_run,
         width="stretch",
-        help="Train the models from scratch with these settings, as a new run (the runs"
-        " before it stay on the Runs page).",
+        help=t("train.start.help"),
     )
     stop.button(
-        "Stop",
+        t("train.stop"),
         key="train_stop",
         icon=":material/stop:",
         disabled=not running,
         on_click=state.stop_run,
         width="stretch",
-        help="Stop after the current epoch.",
+        help=t("train.stop.help"),
     )
     resume.button(
-        "Resume",
+        t("train.resume"),
         key="train_resume",
         icon=":material/resume:",
         disabled=not can_resume,
         on_click=state.resume_run,
         width="stretch",
-        help="Continue the stopped run with its own settings.",
+        help=t("train.resume.help"),
     )
     reset.button(
-        "Reset",
+        t("train.reset"),
         key="train_reset",
         icon=":material/restart_alt:",
         disabled=snap is None,
@@ -135,25 +148,18 @@ def live_view(was_running: bool) -> None:
     snap = state.snapshot()
     live.sidebar_status(snap)
     if snap is None:
-        st.info("Choose settings and press Start: the models train together, live.")
+        st.info(t("train.empty"))
         return
     render.status_block(snap)
     st.caption(state.run_caption(snap))
     live.draw_loss_chart(snap, marker_epoch=replay.chosen_epoch(snap))
     chart = task_views.chart(snap.spec.task)
     if chart.styles is None:
-        st.caption(
-            "Solid: training loss. Dotted: test error when fed the true values (one-step)."
-            " Dashed: test error when fed its own predictions (free-running)."
-        )
+        st.caption(t("train.lines.forecast"))
     else:
-        st.caption(
-            "Solid: training loss. "
-            + ", ".join(
-                f"{dash}: {label}" for label, dash in list(chart.styles.values())[1:]
-            ).capitalize()
-            + ". The Results page shows what the models do."
-        )
+        styles = list(chart.styles.values())[1:]
+        lines = ", ".join(f"{t(f'train.dash.{dash}')}: {label}" for label, dash in styles)
+        st.caption(t("train.lines.task", lines=lines.capitalize()))
     with cards_area:
         live.cards(snap)
     if was_running and not snap.running:

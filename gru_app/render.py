@@ -61,11 +61,13 @@ def need_run() -> Snapshot:
     run_picker()
     snap = state.viewed_snapshot()
     if snap is None:
-        st.info("Nothing trained yet. Start a run on the Train page, or use the one-click run.")
-        st.page_link("app_pages/train.py", label="Go to Train", icon=":material/model_training:")
+        st.info(t("render.no_run"))
+        st.page_link(
+            "app_pages/train.py", label=t("render.go_train"), icon=":material/model_training:"
+        )
         st.stop()
     if snap.weights is None:
-        st.info("The run is starting: its models appear here in a moment.")
+        st.info(t("render.starting"))
         st.stop()
     return snap
 
@@ -73,11 +75,10 @@ def need_run() -> Snapshot:
 def need_forecast(snap: Snapshot) -> None:
     """Stop a forecast-only page for a run of another task, pointing to its Results page."""
     if snap.spec.task != "forecast":
-        st.info(
-            f"This page shows forecasting runs; the current run is a {snap.spec.task} run."
-            " Its results are on the Results page."
+        st.info(t("render.not_forecast", task=t(f"render.task.{snap.spec.task}")))
+        st.page_link(
+            "app_pages/results.py", label=t("render.go_results"), icon=":material/insights:"
         )
-        st.page_link("app_pages/results.py", label="Go to Results", icon=":material/insights:")
         st.stop()
 
 
@@ -87,16 +88,18 @@ def run_picker() -> None:
     if not saved:
         return
     labels = runs_views.auto_labels(saved)
-    names = {r.id: f"#{r.id} {runs_views.name_of(r, labels)} ({r.status})" for r in saved}
+    names = {
+        r.id: f"#{r.id} {runs_views.name_of(r, labels)} ({t(f'status.{r.status}')})" for r in saved
+    }
     options = [None, *reversed(names)]
     if st.session_state.get(state.VIEW_KEY) not in options:
         st.session_state[state.VIEW_KEY] = None
     st.selectbox(
-        "Run",
+        t("render.run"),
         options,
         key=state.VIEW_KEY,
-        format_func=lambda r: "this session's run (the latest)" if r is None else names[r],
-        help="Any run of this workspace; saved runs are shown from their last checkpoint.",
+        format_func=lambda r: t("render.run.latest") if r is None else names[r],
+        help=t("render.run.help"),
     )
 
 

@@ -33,6 +33,7 @@ from gru_core.config import (
     url_param,
 )
 from gru_core.data import DataError, csv_columns, make_sine, timestamp_columns
+from gru_core.i18n import t
 from gru_core.job import MAX_CONCURRENT, JobSlot, Snapshot, TrainingJob, running_jobs
 from gru_core.spec import Dataset, RunSpec, task_options
 from gru_core.views import data as data_views
@@ -179,9 +180,7 @@ def workspace() -> str:
         else:
             ws = store().create_workspace()
             if asked is not None:
-                ss["workspace_notice"] = (
-                    "The workspace in this link does not exist on this server; this is a new one."
-                )
+                ss["workspace_notice"] = t("state.workspace_missing")
         ss["workspace"] = ws
     if st.query_params.get(WS_PARAM) != ws:
         st.query_params[WS_PARAM] = ws
@@ -285,9 +284,9 @@ def record_job(spec: RunSpec, *, name: str = "", sweep: str | None = None) -> wo
     record, removed = workspaces.record_run(store(), workspace(), spec, name=name, sweep=sweep)
     if removed:
         names = ", ".join(r.name or f"#{r.id}" for r in removed)
-        st.session_state["runs_notice"] = (
-            f"This workspace keeps at most {stores.MAX_RUNS} runs: the oldest unpinned"
-            f" {'run was' if len(removed) == 1 else f'{len(removed)} runs were'} removed ({names})."
+        key = "state.runs_removed.one" if len(removed) == 1 else "state.runs_removed.many"
+        st.session_state["runs_notice"] = t(
+            key, most=stores.MAX_RUNS, count=len(removed), names=names
         )
     return record
 
@@ -377,7 +376,7 @@ def import_bundle(file) -> None:
     except (BundleError, stores.StoreError) as exc:
         ss["runs_error"] = str(exc)
         return
-    ss["runs_notice"] = f"Added run {run} from {file.name}."
+    ss["runs_notice"] = t("state.imported", run=run, file=file.name)
 
 
 def run_history(run: int) -> list[dict]:
@@ -404,7 +403,7 @@ def same_data_snapshots(chosen: list[int]) -> tuple[list[tuple[int, Snapshot]], 
     for run in chosen:
         snap = run_snapshot(run)
         if snap is None or snap.weights is None:
-            skipped.append(f"#{run} (no weights yet)")
+            skipped.append(t("state.no_weights", run=run))
         elif shown and not shown[0][1].spec.data.same_as(snap.series, snap.n_train):
             skipped.append(f"#{run}")
         else:
@@ -440,10 +439,10 @@ def run_caption(snap: Snapshot) -> str:
     """Which run a page shows, and with which settings."""
     settings = runs_views.settings_line(snap.spec.to_dict())
     if snap.run is None:
-        return f"This run: {settings}."
+        return t("state.caption.live", settings=settings)
     run = next((r for r in runs() if r.id == snap.run), None)
     name = "" if run is None else f" {runs_views.name_of(run, runs_views.auto_labels(runs()))}"
-    return f"Run #{snap.run}{name}: {settings}."
+    return t("state.caption.saved", run=snap.run, name=name, settings=settings)
 
 
 @st.cache_resource(scope="session", max_entries=8, show_spinner=False)

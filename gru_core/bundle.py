@@ -36,6 +36,7 @@ import torch
 
 from gru_core import tensorfile
 from gru_core.data import DataError, load_series
+from gru_core.i18n import t
 
 FORMAT = 1  # bundle format this code writes and reads
 MEMBERS = ("config.json", "history.csv", "weights.safetensors", "series.csv", "command.txt")
@@ -171,22 +172,25 @@ def read_bundle(
         zf = zipfile.ZipFile(io.BytesIO(data))
         infos = zf.infolist()
     except (zipfile.BadZipFile, ValueError, EOFError, OSError, NotImplementedError):
-        raise BundleError("this is not a zip archive; a run bundle is a .zip file") from None
+        raise BundleError(t("bundle.error.zip_archive_run")) from None
     _check_entries(infos)
     _check_sizes(infos, max_unpacked)
     by_name = {info.filename: info for info in infos}
     if "config.json" not in by_name:
-        raise BundleError("the bundle has no config.json; it is not a GRU Lab run bundle")
+        raise BundleError(t("bundle.error.bundle_config_json"))
     config = _parse_config(_read(zf, by_name["config.json"], max_unpacked))
     unknown = sorted(set(by_name) - set(MEMBERS))
     if unknown:
         raise BundleError(
-            f"the bundle holds an unknown member {unknown[0]!r}; a run bundle holds only"
-            f" {', '.join(MEMBERS)}"
+            t(
+                "bundle.error.bundle_unknown_member",
+                unknown=repr(unknown[0]),
+                names=", ".join(MEMBERS),
+            )
         )
     missing = [m for m in MEMBERS if m not in by_name]
     if missing:
-        raise BundleError(f"the bundle has no {missing[0]}; it is incomplete")
+        raise BundleError(t("bundle.error.bundle_incomplete", missing=missing[0]))
     contents = {m: _read(zf, by_name[m], max_unpacked) for m in MEMBERS[1:]}
     shapes = _shapes(expected_shapes, config)
     return Bundle(
@@ -205,9 +209,7 @@ def _shapes(expected: Shapes | None, config: dict) -> Mapping[str, tuple[int, ..
     try:
         return expected(config)
     except (ValueError, KeyError, TypeError) as exc:
-        raise BundleError(
-            f"config.json holds a run spec that does not fit: {_one_line(exc)}"
-        ) from None
+        raise BundleError(t("bundle.error.config_json_run", exc=_one_line(exc))) from None
 
 
 def _bundle_bytes(source: bytes | str | os.PathLike, max_bytes: int) -> bytes:
@@ -217,16 +219,22 @@ def _bundle_bytes(source: bytes | str | os.PathLike, max_bytes: int) -> bytes:
         try:
             size = os.path.getsize(source)
         except OSError as exc:
-            raise BundleError(f"cannot read {source}: {exc.strerror or exc}") from None
+            raise BundleError(
+                t("bundle.error.cannot_read", source=source, strerror=exc.strerror or exc)
+            ) from None
     if size > max_bytes:
-        raise BundleError(f"the bundle is {_mb(size)}, over the {_mb(max_bytes)} limit")
+        raise BundleError(
+            t("bundle.error.bundle_over_limit", size=_mb(size), max_bytes=_mb(max_bytes))
+        )
     if isinstance(source, (bytes, bytearray, memoryview)):
         return bytes(source)
     try:
         with open(source, "rb") as f:
             return f.read(max_bytes + 1)
     except OSError as exc:
-        raise BundleError(f"cannot read {source}: {exc.strerror or exc}") from None
+        raise BundleError(
+            t("bundle.error.cannot_read", source=source, strerror=exc.strerror or exc)
+        ) from None
 
 
 def _check_entry_count(data: bytes) -> None:
@@ -237,7 +245,7 @@ def _check_entry_count(data: bytes) -> None:
     (entries,) = struct.unpack("<H", data[end + 10 : end + 12])
     if entries > 4 * len(MEMBERS):  # 0xFFFF (zip64) included: no bundle needs it
         raise BundleError(
-            f"the bundle holds {entries:,} entries; a run bundle holds {len(MEMBERS)}"
+            t("bundle.error.bundle_entries_run", entries=f"{entries:,}", count=len(MEMBERS))
         )
 
 
@@ -259,23 +267,23 @@ def _check_entries(infos: list[zipfile.ZipInfo]) -> None:
             or (len(name) > 1 and name[1] == ":")
             or ".." in parts
         ):
-            raise BundleError(f"the bundle holds an unsafe member name {name!r}; refused")
+            raise BundleError(t("bundle.error.bundle_unsafe_member", name=repr(name)))
         if stat.S_ISLNK(info.external_attr >> 16):
-            raise BundleError(f"the bundle member {name!r} is a symbolic link; refused")
+            raise BundleError(t("bundle.error.bundle_member_symbolic", name=repr(name)))
         if name.lower().endswith(_PICKLE_SUFFIXES):
-            raise BundleError(
-                f"the bundle holds {name!r}, a pickle-format file; refused, since loading"
-                " pickles can run code (bundles carry weights as safetensors)"
-            )
+            raise BundleError(t("bundle.error.bundle_pickle_format", name=repr(name)))
         if name in seen:
-            raise BundleError(f"the bundle holds {name!r} twice; refused")
+            raise BundleError(t("bundle.error.bundle_twice_refused", name=repr(name)))
         seen.add(name)
         if info.flag_bits & 0x1:
-            raise BundleError(f"the bundle member {name!r} is encrypted; refused")
+            raise BundleError(t("bundle.error.bundle_member_encrypted", name=repr(name)))
         if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
             raise BundleError(
-                f"the bundle member {name!r} uses compression method {info.compress_type};"
-                " only stored and deflate are read"
+                t(
+                    "bundle.error.bundle_member_uses",
+                    name=repr(name),
+                    compress_type=info.compress_type,
+                )
             )
 
 
@@ -288,20 +296,26 @@ def _check_sizes(infos: list[zipfile.ZipInfo], max_unpacked: int) -> None:
     total = sum(info.file_size for info in infos)
     if total > max_unpacked:
         raise BundleError(
-            f"the bundle unpacks to {_mb(total)}, over the {_mb(max_unpacked)} limit"
-            " (a zip bomb, or a run too large to load)"
+            t("bundle.error.bundle_unpacks_over", total=_mb(total), max_unpacked=_mb(max_unpacked))
         )
     for info in infos:
         if info.file_size > _cap(info.filename, max_unpacked):
             raise BundleError(
-                f"{info.filename} unpacks to {_mb(info.file_size)}, over its"
-                f" {_mb(_cap(info.filename, max_unpacked))} limit"
+                t(
+                    "bundle.error.unpacks_over_limit",
+                    filename=info.filename,
+                    file_size=_mb(info.file_size),
+                    limit=_mb(_cap(info.filename, max_unpacked)),
+                )
             )
         ratio = info.file_size / max(info.compress_size, 1)
         if info.file_size > 2**20 and ratio > MAX_RATIO:
             raise BundleError(
-                f"{info.filename} is compressed {ratio:.0f} to 1, beyond any real run"
-                " (a zip bomb); refused"
+                t(
+                    "bundle.error.compressed_beyond_any",
+                    filename=info.filename,
+                    ratio=f"{ratio:.0f}",
+                )
             )
 
 
@@ -314,11 +328,16 @@ def _read(zf: zipfile.ZipFile, info: zipfile.ZipInfo, max_unpacked: int) -> byte
             if len(content) <= limit:
                 f.read(1)  # reach the end, where zipfile checks the CRC
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError) as exc:
-        raise BundleError(f"{info.filename} is damaged ({_one_line(exc)}); refused") from None
+        raise BundleError(
+            t("bundle.error.damaged_refused", filename=info.filename, exc=_one_line(exc))
+        ) from None
     if len(content) != info.file_size:
         raise BundleError(
-            f"{info.filename} unpacks to more than the {info.file_size:,} bytes its entry"
-            " declares (a zip bomb); refused"
+            t(
+                "bundle.error.unpacks_more_than",
+                filename=info.filename,
+                file_size=f"{info.file_size:,}",
+            )
         )
     return content
 
@@ -330,12 +349,12 @@ def _one_line(exc: BaseException) -> str:
 def _pickle_hint(name: str, content: bytes) -> None:
     """Refuse content that is a pickle (protocol 2+ magic) or a torch.save zip."""
     if content[:1] == b"\x80" and content[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05"):
-        what = "a pickle"
+        what = t("bundle.error.pickle")
     elif content[:4] == b"PK\x03\x04":
-        what = "a zip archive (torch.save files are pickles in a zip)"
+        what = t("bundle.error.torch_zip")
     else:
         return
-    raise BundleError(f"{name} holds {what}, not its format; refused, since pickles can run code")
+    raise BundleError(t("bundle.error.format_refused_since", name=name, what=what))
 
 
 def _text(content: bytes, name: str) -> str:
@@ -343,7 +362,7 @@ def _text(content: bytes, name: str) -> str:
     try:
         return content.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise BundleError(f"{name} is not UTF-8 text (byte {exc.start}); refused") from None
+        raise BundleError(t("bundle.error.utf_text_byte", name=name, start=exc.start)) from None
 
 
 def _refuse_constant(value: str) -> float:
@@ -356,18 +375,18 @@ def _parse_config(content: bytes) -> dict:
     except BundleError:
         raise
     except (ValueError, RecursionError) as exc:  # RecursionError: nested too deep to parse
-        raise BundleError(f"config.json is not valid JSON ({_one_line(exc)})") from None
+        raise BundleError(t("bundle.error.config_json_valid", exc=_one_line(exc))) from None
     if not isinstance(config, dict):
-        raise BundleError("config.json is not a JSON object")
+        raise BundleError(t("bundle.error.config_json_json"))
     fmt = config.get("format")
     if isinstance(fmt, bool) or not isinstance(fmt, int):
-        raise BundleError(f"config.json has no bundle format number (got {fmt!r})")
+        raise BundleError(t("bundle.error.config_json_bundle", fmt=repr(fmt)))
     if fmt != FORMAT:
-        newer = " (made by a newer GRU Lab; update to read it)" if fmt > FORMAT else ""
-        raise BundleError(f"bundle format {fmt} is not one this GRU Lab reads ({FORMAT}){newer}")
+        newer = t("bundle.error.newer") if fmt > FORMAT else ""
+        raise BundleError(t("bundle.error.bundle_format_one", fmt=fmt, format=FORMAT, newer=newer))
     for key, kind in (("spec", dict), ("versions", dict), ("meta", dict), ("name", str)):
         if not isinstance(config.get(key), kind):
-            raise BundleError(f"config.json has no {key} {kind.__name__}")
+            raise BundleError(t("bundle.error.config_json", key=key, name=kind.__name__))
     return config
 
 
@@ -376,27 +395,29 @@ def _parse_history(content: bytes) -> list[dict]:
     try:
         rows = list(csv.reader(lines))
     except csv.Error as exc:
-        raise BundleError(f"history.csv is not valid CSV ({_one_line(exc)})") from None
+        raise BundleError(t("bundle.error.history_csv_valid", exc=_one_line(exc))) from None
     if not rows or "epoch" not in rows[0]:
-        raise BundleError("history.csv has no header with an epoch column")
+        raise BundleError(t("bundle.error.history_csv_header"))
     header = rows[0]
     if len(set(header)) != len(header):
-        raise BundleError("history.csv names a column twice")
+        raise BundleError(t("bundle.error.history_csv_names"))
     history = []
     for line, cells in enumerate(rows[1:], start=2):
         if len(cells) != len(header):
-            raise BundleError(f"history.csv line {line} has {len(cells)} cells, not {len(header)}")
+            raise BundleError(
+                t("bundle.error.history_csv_line", line=line, count=len(cells), count2=len(header))
+            )
         row = {}
         for column, cell in zip(header, cells, strict=True):
             try:
                 row[column] = None if cell == "" else float(cell)
             except ValueError:
                 raise BundleError(
-                    f"history.csv line {line}: {cell[:40]!r} is not a number"
+                    t("bundle.error.history_csv_line3", line=line, cell=repr(cell[:40]))
                 ) from None
         epoch = row["epoch"]
         if epoch is None or not epoch.is_integer() or epoch < 0:
-            raise BundleError(f"history.csv line {line}: the epoch {epoch!r} is not a count")
+            raise BundleError(t("bundle.error.history_csv_line2", line=line, epoch=repr(epoch)))
         row["epoch"] = int(epoch)
         history.append(row)
     return history
@@ -407,7 +428,7 @@ def _parse_series(content: bytes) -> np.ndarray:
     try:
         return load_series(content, column="value")
     except DataError as exc:
-        raise BundleError(f"series.csv: {exc}") from None
+        raise BundleError(t("bundle.error.series_csv", exc=exc)) from None
 
 
 def _parse_weights(content: bytes, shapes: Mapping[str, tuple[int, ...]] | None) -> dict:
@@ -416,31 +437,42 @@ def _parse_weights(content: bytes, shapes: Mapping[str, tuple[int, ...]] | None)
         infos, _ = tensorfile.header(content)
     except tensorfile.TensorFileError as exc:
         _pickle_hint(name, content)
-        raise BundleError(f"{name} is not a safetensors file: {exc}") from None
+        raise BundleError(t("bundle.error.safetensors_file", name=name, exc=exc)) from None
     for tensor, info in infos.items():
         if info.dtype not in _DTYPES:
             raise BundleError(
-                f"{name}: tensor {tensor!r} is {info.dtype}; weights must be F32 or F64"
+                t("bundle.error.tensor_weights_f", name=name, tensor=repr(tensor), dtype=info.dtype)
             )
     if shapes is not None:
         expected = {k: tuple(v) for k, v in shapes.items()}
         missing = sorted(set(expected) - set(infos))
         extra = sorted(set(infos) - set(expected))
         if missing or extra:
-            which = f"lacks {missing[0]!r}" if missing else f"holds an unexpected {extra[0]!r}"
-            raise BundleError(f"{name} {which}; it does not match the run's models")
+            which = (
+                t("bundle.error.lacks", tensor=repr(missing[0]))
+                if missing
+                else t("bundle.error.unexpected", tensor=repr(extra[0]))
+            )
+            raise BundleError(t("bundle.error.does_match_run", name=name, which=which))
         for tensor, shape in expected.items():
             if infos[tensor].shape != shape:
                 raise BundleError(
-                    f"{name}: tensor {tensor!r} has shape {list(infos[tensor].shape)},"
-                    f" the run's models need {list(shape)}"
+                    t(
+                        "bundle.error.tensor_shape_run",
+                        name=name,
+                        tensor=repr(tensor),
+                        shape=list(infos[tensor].shape),
+                        shape2=list(shape),
+                    )
                 )
     try:
         tensors, _ = tensorfile.from_bytes(content)
     except tensorfile.TensorFileError as exc:
-        raise BundleError(f"{name} is damaged: {exc}") from None
+        raise BundleError(t("bundle.error.damaged", name=name, exc=exc)) from None
     for tensor, value in tensors.items():
         if not bool(torch.isfinite(value).all()):
-            bad = "NaN" if bool(torch.isnan(value).any()) else "infinite"
-            raise BundleError(f"{name}: tensor {tensor!r} holds {bad} values; refused")
+            bad = "NaN" if bool(torch.isnan(value).any()) else t("bundle.error.infinite")
+            raise BundleError(
+                t("bundle.error.tensor_values_refused", name=name, tensor=repr(tensor), bad=bad)
+            )
     return tensors

@@ -109,7 +109,7 @@ class CoreKind:
     """One kind of recurrent core: how to build it and what its gates are, for the pages."""
 
     name: str  # the registry key, as the command line spells it
-    label: str  # a short title for tables and legends
+    label_key: str  # key of its short title for tables and legends
     build: Callable[[int, int, int, float], nn.Module]  # (input, hidden, layers, dropout)
     gates: tuple[str, ...]  # what `gates.trace` returns, each (time, hidden)
     sigmoid_gates: tuple[str, ...]  # the gates that live in [0, 1]
@@ -118,6 +118,11 @@ class CoreKind:
     biases: int  # bias vectors per block: torch keeps two (ih and hh), d2l one
     convention_key: str  # key of its one line for the pages: what to look for
     equations: tuple[str, ...]  # one line each, in the order a step computes them
+
+    @property
+    def label(self) -> str:
+        """Its short title for tables and legends, in the current language."""
+        return i18n.t(self.label_key)
 
     @property
     def convention(self) -> str:
@@ -148,7 +153,7 @@ KINDS: dict[str, CoreKind] = {
     for k in (
         CoreKind(
             name="rnn",
-            label="RNN",
+            label_key="kind.rnn",
             build=_torch_core(nn.RNN),
             gates=("h",),
             sigmoid_gates=(),
@@ -160,7 +165,7 @@ KINDS: dict[str, CoreKind] = {
         ),
         CoreKind(
             name="lstm",
-            label="LSTM",
+            label_key="kind.lstm",
             build=_torch_core(nn.LSTM),
             gates=("i", "f", "g", "o", "c", "h"),
             sigmoid_gates=("i", "f", "o"),
@@ -179,7 +184,7 @@ KINDS: dict[str, CoreKind] = {
         ),
         CoreKind(
             name="gru",
-            label="GRU",
+            label_key="kind.gru",
             build=_torch_core(nn.GRU),
             gates=("r", "z", "n", "h"),
             sigmoid_gates=("r", "z"),
@@ -196,7 +201,7 @@ KINDS: dict[str, CoreKind] = {
         ),
         CoreKind(
             name="gru_d2l",
-            label="GRU (d2l)",
+            label_key="kind.gru_d2l",
             build=_d2l_core(("r", "z")),
             gates=("r", "z", "h_tilde", "h"),
             sigmoid_gates=("r", "z"),
@@ -208,7 +213,7 @@ KINDS: dict[str, CoreKind] = {
         ),
         CoreKind(
             name="gru_update_only",
-            label="GRU, update gate only",
+            label_key="kind.gru_update_only",
             build=_d2l_core(("z",)),
             gates=("z", "h_tilde", "h"),
             sigmoid_gates=("z",),
@@ -220,7 +225,7 @@ KINDS: dict[str, CoreKind] = {
         ),
         CoreKind(
             name="gru_reset_only",
-            label="GRU, reset gate only",
+            label_key="kind.gru_reset_only",
             build=_d2l_core(("r",)),
             gates=("r", "h_tilde", "h"),
             sigmoid_gates=("r",),

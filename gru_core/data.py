@@ -24,6 +24,7 @@ from typing import IO, NoReturn
 import numpy as np
 
 from gru_core.config import MAX_POINTS, ConfigError, DataConfig, split_index
+from gru_core.i18n import t
 
 MIN_POINTS = 50  # shortest series worth splitting into a training and a test part
 MAX_ABS = 1e6  # largest |value| accepted: float32 training on larger values is unstable
@@ -69,7 +70,7 @@ def save_series(series: np.ndarray, path_or_buffer: str | os.PathLike | IO) -> N
     """
     values = np.asarray(series, dtype=np.float64)
     if values.ndim != 1:
-        raise DataError(f"a series must be 1-D; got an array of shape {values.shape}")
+        raise DataError(t("data.error.shape", shape=values.shape))
     np.savetxt(path_or_buffer, values, fmt="%.6f")
 
 
@@ -127,10 +128,8 @@ def load_timestamps(path_or_buffer: Source, column: str) -> np.ndarray:
     for c in _timestamp_columns(table):
         if table.names[c] == column:
             return _parse_times([_cell(row, c) for row in table.rows])
-    raise DataError(
-        f"column {column!r} is not a date or time column; choose one of"
-        f" {_names(table, _timestamp_columns(table)) or 'none (the file has none)'}"
-    )
+    choices = _names(table, _timestamp_columns(table)) or t("data.error.no_time_columns")
+    raise DataError(t("data.error.not_time", column=repr(column), columns=choices))
 
 
 def _timestamp_columns(table: _Table) -> list[int]:
@@ -231,11 +230,13 @@ def _read_bytes(source: Source) -> bytes:
         try:
             return Path(source).read_bytes()
         except FileNotFoundError:
-            raise DataError(f"no such file: {source}; check the path") from None
+            raise DataError(t("data.error.no_file", source=source)) from None
         except IsADirectoryError:
-            raise DataError(f"{source} is a folder, not a file; give the CSV file's path") from None
+            raise DataError(t("data.error.folder", source=source)) from None
         except OSError as exc:
-            raise DataError(f"cannot read {source}: {exc.strerror or exc}") from None
+            raise DataError(
+                t("data.error.unreadable", source=source, reason=exc.strerror or exc)
+            ) from None
     if hasattr(source, "read"):
         # Streamlit reruns hand the same UploadedFile back, already read to its end.
         try:
@@ -243,15 +244,13 @@ def _read_bytes(source: Source) -> bytes:
                 source.seek(0)
             content = source.read()
         except (OSError, ValueError) as exc:  # ValueError: a closed file
-            raise DataError(f"cannot read the file: {exc}; upload or open it again") from None
+            raise DataError(t("data.error.reread", error=exc)) from None
         if isinstance(content, str):
             return content.encode("utf-8")
         if isinstance(content, (bytes, bytearray, memoryview)):
             return bytes(content)
-        raise DataError(f"reading the file gave a {type(content).__name__}, not text or bytes")
-    raise DataError(
-        f"cannot read a series from a {type(source).__name__}; give a path, bytes or a file"
-    )
+        raise DataError(t("data.error.read_type", type=type(content).__name__))
+    raise DataError(t("data.error.source_type", type=type(source).__name__))
 
 
 def _decode(data: bytes) -> str:
@@ -261,22 +260,13 @@ def _decode(data: bytes) -> str:
         except UnicodeDecodeError:
             pass  # not really UTF-16: judged as bytes below
     if data.startswith(b"PK\x03\x04"):
-        raise DataError(
-            "this is a zip archive or an Excel workbook, not a CSV file;"
-            " in Excel use File > Save As > CSV, then upload the .csv"
-        )
+        raise DataError(t("data.error.zip"))
     if b"\x00" in data:
-        raise DataError(
-            "this looks like a binary file (an image, a workbook, an archive), not CSV text;"
-            " export the data as a CSV file with one number a line"
-        )
+        raise DataError(t("data.error.binary"))
     try:
         return data.decode("utf-8-sig")  # drops a UTF-8 byte order mark if there is one
     except UnicodeDecodeError as exc:
-        raise DataError(
-            f"the file is not UTF-8 text (byte {exc.start} cannot be decoded); if it is a"
-            " CSV, save it again as 'CSV UTF-8'; if it is not, export the data as CSV"
-        ) from None
+        raise DataError(t("data.error.utf8", byte=exc.start)) from None
 
 
 def _sniff_separator(lines: list[str]) -> str | None:
@@ -302,10 +292,10 @@ def _tokenize(lines: list[str], line_numbers: list[int], sep: str | None) -> lis
     try:
         rows = [[cell.strip() for cell in row] for row in csv.reader(lines, delimiter=sep)]
     except csv.Error as exc:
-        raise DataError(f"the file is not valid CSV ({exc}); check its quotes") from None
+        raise DataError(t("data.error.csv", error=exc)) from None
     if len(rows) != len(lines):  # an unclosed quote swallowed the lines after it
         line = next(n for n, text in zip(line_numbers, lines, strict=True) if text.count('"') % 2)
-        raise DataError(f'line {line} opens a quote (") that it never closes; fix or delete it')
+        raise DataError(t("data.error.quote", line=line))
     return rows
 
 
@@ -334,10 +324,7 @@ def _read_decimal_commas(rows: list[list[str]], line_numbers: list[int]) -> None
             continue
         if any(points):
             i = points.index(True)
-            raise DataError(
-                f"line {line_numbers[i]}: {cells[i]!r} has a decimal point, but the column"
-                " writes its numbers with decimal commas; write every value the same way"
-            )
+            raise DataError(t("data.error.decimal", line=line_numbers[i], cell=repr(cells[i])))
         for row, comma in zip(rows, commas, strict=True):
             if comma:
                 row[c] = row[c].replace(".", "").replace(",", ".")
@@ -386,9 +373,9 @@ def _read_table(source: Source) -> _Table:
     while numbered and not numbered[0][1].strip():
         numbered.pop(0)
     if not numbered:
-        raise DataError("the file is empty; it needs one number a line (a header is optional)")
+        raise DataError(t("data.error.empty"))
     if len(numbered) > MAX_POINTS + 1:  # + 1 for a header; cheap early exit for huge files
-        _too_long(f"the file has {len(numbered):,} lines", len(numbered))
+        _too_long(t("data.error.lines", lines=f"{len(numbered):,}"), len(numbered))
 
     line_numbers = [n for n, _ in numbered]
     texts = [line for _, line in numbered]
@@ -420,15 +407,9 @@ def _single_row(row: list[str], line: int) -> _Table:
     numbers = sum(_is_number(cell) for cell in row)
     if numbers == 0:
         shown = ", ".join(repr(cell) for cell in row[:5]) + (", ..." if len(row) > 5 else "")
-        raise DataError(
-            f"the file has only a header row ({shown}) and no values below it;"
-            " add one number a line under the header"
-        )
+        raise DataError(t("data.error.header_only", header=shown))
     if len(row) > 1 and 2 * numbers > len(row):
-        raise DataError(
-            f"the file holds a single row of {len(row)} values; put one value a line"
-            " (a column), not all in one row"
-        )
+        raise DataError(t("data.error.single_row", values=len(row)))
     return _Table(_column_names(None, len(row)), None, [row], [line], [0])
 
 
@@ -444,13 +425,13 @@ def _column_names(header: list[str] | None, width: int) -> list[str]:
 
 def _listing(table: _Table) -> str:
     if table.numeric:
-        return "columns with numbers: " + _names(table, table.numeric)
-    return "no column holds numbers"
+        return t("data.error.numeric_columns", columns=_names(table, table.numeric))
+    return t("data.error.no_numeric_columns")
 
 
 def _where(table: _Table, c: int) -> str:
     """How messages name the column: only when there is more than one to tell apart."""
-    return f" in column {table.names[c]!r}" if len(table.names) > 1 else ""
+    return t("data.error.in_column", column=repr(table.names[c])) if len(table.names) > 1 else ""
 
 
 def _choose_column(table: _Table, column: str | int | None) -> int:
@@ -458,12 +439,17 @@ def _choose_column(table: _Table, column: str | int | None) -> int:
     if column is None:
         return _auto_column(table)
     if isinstance(column, bool) or not isinstance(column, (str, int)):
-        raise DataError(f"column must be a name or a 0-based position; got {column!r}")
+        raise DataError(t("data.error.column_type", column=repr(column)))
     if isinstance(column, int):
         if not 0 <= column < width:
             raise DataError(
-                f"there is no column {column}: the file has {width} column(s), numbered"
-                f" 0 to {width - 1}; {_listing(table)}"
+                t(
+                    "data.error.column_number",
+                    column=column,
+                    width=width,
+                    last=width - 1,
+                    listing=_listing(table),
+                )
             )
         index = column
     else:
@@ -471,20 +457,21 @@ def _choose_column(table: _Table, column: str | int | None) -> int:
             c for c, name in enumerate(table.names) if name.casefold() == column.strip().casefold()
         ]
         if not matches:
-            raise DataError(f"there is no column named {column!r}; {_listing(table)}")
+            raise DataError(
+                t("data.error.column_name", column=repr(column), listing=_listing(table))
+            )
         index = matches[0]
     if index not in table.numeric:
-        raise DataError(f"column {table.names[index]!r} does not hold numbers; {_listing(table)}")
+        raise DataError(
+            t("data.error.column_text", column=repr(table.names[index]), listing=_listing(table))
+        )
     return index
 
 
 def _auto_column(table: _Table) -> int:
     if not table.numeric:
         example = next((cell for row in table.rows for cell in row if cell), "")
-        raise DataError(
-            f"no column of numbers found (the file holds text such as {example!r});"
-            " the series must be a column of numbers, one a line, optionally with a header"
-        )
+        raise DataError(t("data.error.no_numbers", example=repr(example)))
     varying = []
     for c in table.numeric:
         values = _try_values(table, c)
@@ -502,10 +489,12 @@ def _auto_column(table: _Table) -> int:
         # with decimal commas. Training on row numbers would be silently meaningless.
         example = next(cell for row in table.rows if (cell := _cell(row, text[0])))
         raise DataError(
-            f"the only numeric column(s) ({_names(table, table.numeric)}) look like an index"
-            f" or an axis, and column {table.names[text[0]]!r} holds text such as {example!r};"
-            " if the values use decimal commas, save them with decimal points, or name the"
-            " column to use"
+            t(
+                "data.error.axis_only",
+                columns=_names(table, table.numeric),
+                column=repr(table.names[text[0]]),
+                example=repr(example),
+            )
         )
     return (varying or table.numeric)[0]  # a ramp is a series; a constant fails its check
 
@@ -553,50 +542,37 @@ def _column_values(table: _Table, c: int) -> np.ndarray:
         elif math.isinf(value):
             problems.append((line, cell, "infinite"))
     line, cell, kind = problems[0]
-    more = f" (and {len(problems) - 1} more bad line(s))" if len(problems) > 1 else ""
+    more = t("data.error.more", count=len(problems) - 1) if len(problems) > 1 else ""
     if kind == "missing":
-        what = "an empty cell" if not cell else f"a missing value ({cell!r})"
-        raise DataError(
-            f"line {line} has {what}{where}{more}; fill in the missing values or delete those lines"
-        )
+        what = t("data.error.empty_cell") if not cell else t("data.error.missing", cell=repr(cell))
+        raise DataError(t("data.error.missing_line", line=line, what=what, where=where, more=more))
+    shown = {"line": line, "cell": repr(cell), "where": where, "more": more}
     if kind == "infinite":
-        raise DataError(
-            f"line {line} holds an infinite value ({cell!r}){where}{more};"
-            " replace it with a finite number or delete the line"
-        )
-    raise DataError(
-        f"line {line}: {cell!r}{where} is not a number{more}; fix or delete it"
-        " (decimals need a point, not a comma; no thousands separators)"
-    )
+        raise DataError(t("data.error.infinite", **shown))
+    raise DataError(t("data.error.not_number", **shown))
 
 
 def _too_long(what: str, count: int) -> NoReturn:
     every = math.ceil(count / MAX_POINTS)
-    raise DataError(
-        f"{what}, too long to train on interactively (the limit is"
-        f" {MAX_POINTS:,} points); downsample it (e.g. keep one value in every {every})"
-        " or use a shorter stretch"
-    )
+    raise DataError(t("data.error.too_long", what=what, most=f"{MAX_POINTS:,}", every=every))
 
 
 def _check_series(values: np.ndarray, where: str) -> None:
     """Reject series that parse but cannot be trained on."""
     if len(values) < MIN_POINTS:
-        raise DataError(
-            f"the series has {len(values)} point(s); it needs at least {MIN_POINTS} to split"
-            " into training and test parts; use a longer series"
-        )
+        raise DataError(t("data.error.too_short", points=len(values), least=MIN_POINTS))
     if len(values) > MAX_POINTS:
-        _too_long(f"the series has {len(values):,} points", len(values))
+        _too_long(t("data.error.points", points=f"{len(values):,}"), len(values))
     largest = float(np.max(np.abs(values)))
     if largest > MAX_ABS:
         raise DataError(
-            f"the series has values{where} as large as {largest:.3g}, too large to train on"
-            f" stably (the limit is {MAX_ABS:.0e} in magnitude); rescale the series first,"
-            f" e.g. divide it by {10 ** math.ceil(math.log10(largest)):.0e}"
+            t(
+                "data.error.too_large",
+                where=where,
+                largest=f"{largest:.3g}",
+                most=f"{MAX_ABS:.0e}",
+                divide=f"{10 ** math.ceil(math.log10(largest)):.0e}",
+            )
         )
     if np.ptp(values) == 0:
-        raise DataError(
-            f"all values{where} are equal ({values[0]:g}) — nothing to learn;"
-            " choose a series that varies"
-        )
+        raise DataError(t("data.error.constant", where=where, value=f"{values[0]:g}"))

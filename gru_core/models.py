@@ -28,6 +28,7 @@ import torch
 from torch import nn
 
 from gru_core import cell_kernels, cells, kernels
+from gru_core.i18n import t
 from gru_core.spec import ModelSpec
 
 
@@ -271,7 +272,9 @@ def kind(name: str) -> ModelKind:
     try:
         return KINDS[name]
     except KeyError:
-        raise ValueError(f"unknown model kind {name!r}; choose one of {', '.join(KINDS)}") from None
+        raise ValueError(
+            t("models.error.unknown_model_kind", name=repr(name), names=", ".join(KINDS))
+        ) from None
 
 
 def build_model(spec: ModelSpec) -> Forecaster:

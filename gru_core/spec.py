@@ -27,6 +27,7 @@ from gru_core.config import (
     check_compatible,
     split_index,
 )
+from gru_core.i18n import t
 
 # How a run's models are seeded. "run": one global seed (numpy and torch), then each model
 # and its optimizer built in order: the tutorial's order, which the `seed` preset keeps
@@ -48,7 +49,9 @@ def task_options(task: str, options: dict):
     """The settings object of `task` built from `options`; ConfigError when they do not fit."""
     if task not in TASK_OPTIONS:
         if options:
-            raise ConfigError(f"the {task} task takes no options; got {sorted(options)}")
+            raise ConfigError(
+                t("spec.error.task_takes_options", task=task, options=sorted(options))
+            )
         return None
     module, _, cls = TASK_OPTIONS[task].partition(":")
     config = getattr(importlib.import_module(module), cls)
@@ -56,7 +59,12 @@ def task_options(task: str, options: dict):
     unknown = sorted(set(options) - known)
     if unknown:
         raise ConfigError(
-            f"unknown {task} option(s) {', '.join(unknown)}; choose from {', '.join(sorted(known))}"
+            t(
+                "spec.error.unknown_option_s",
+                task=task,
+                names=", ".join(unknown),
+                known=", ".join(sorted(known)),
+            )
         )
     return config(**options)
 
@@ -75,13 +83,13 @@ class ModelSpec:
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name.isidentifier():
-            raise ConfigError(f"a model's name must be a plain identifier; got {self.name!r}")
+            raise ConfigError(t("spec.error.model_s_name", name=repr(self.name)))
         if self.kind not in MODEL_KINDS:
             raise ConfigError(
-                f"model kind must be one of {', '.join(MODEL_KINDS)}; got {self.kind!r}"
+                t("spec.error.model_kind_one", names=", ".join(MODEL_KINDS), kind=repr(self.kind))
             )
         if not isinstance(self.dropout, (int, float)) or not 0.0 <= self.dropout < 1.0:
-            raise ConfigError(f"dropout must be a number in [0, 1); got {self.dropout!r}")
+            raise ConfigError(t("spec.error.dropout_number_got", dropout=repr(self.dropout)))
         # The sizes share ModelConfig's bounds: one declaration of each range.
         ModelConfig(
             hidden_size=self.hidden_size,
@@ -157,8 +165,7 @@ class Dataset:
     def __post_init__(self) -> None:
         if self.times is not None and len(self.times) != len(self.series):
             raise ConfigError(
-                f"a dataset needs one timestamp per value; got {len(self.times)} for"
-                f" {len(self.series)} values"
+                t("spec.error.dataset_needs_one", count=len(self.times), values=len(self.series))
             )
 
     @property
@@ -246,16 +253,24 @@ class RunSpec:
     def validate(self) -> RunSpec:
         """Raise ConfigError when this run cannot train; the spec itself otherwise."""
         if self.task not in TASK_NAMES:
-            raise ConfigError(f"task must be one of {', '.join(TASK_NAMES)}; got {self.task!r}")
+            raise ConfigError(
+                t("spec.error.task_one_got", names=", ".join(TASK_NAMES), task=repr(self.task))
+            )
         if self.seeding not in SEEDINGS:
-            raise ConfigError(f"seeding must be one of {', '.join(SEEDINGS)}; got {self.seeding!r}")
+            raise ConfigError(
+                t(
+                    "spec.error.seeding_one_got",
+                    names=", ".join(SEEDINGS),
+                    seeding=repr(self.seeding),
+                )
+            )
         task_options(self.task, self.options)
         names = [m.name for m in self.models]
         if not names or len(set(names)) != len(names):
-            raise ConfigError(f"a run needs one or more models with distinct names; got {names}")
+            raise ConfigError(t("spec.error.run_needs_one", names=names))
         series = np.asarray(self.data.series)
         if series.ndim != 1:
-            raise ConfigError(f"the series must be one-dimensional, got shape {series.shape}")
+            raise ConfigError(t("spec.error.series_one_dimensional", shape=series.shape))
         for m in self.models:
             check_compatible(len(series), self.data.train_fraction, m, self.train)
         return self

@@ -42,6 +42,7 @@ import numpy as np
 import torch
 
 from gru_core import tensorfile
+from gru_core.i18n import t
 
 MAX_RUNS = 200  # live runs per workspace; creating one more removes the oldest unpinned
 MAX_DATASETS = 50  # datasets kept per workspace; older ones no run uses are removed
@@ -207,8 +208,12 @@ class Store:
         (version,) = db.execute("PRAGMA user_version").fetchone()
         if version > SCHEMA_VERSION:
             raise StoreError(
-                f"{self.path} was written by a newer GRU Lab (store version {version}, this"
-                f" one reads {SCHEMA_VERSION}); update GRU Lab or set GRU_LAB_HOME elsewhere"
+                t(
+                    "store.error.was_written_by",
+                    path=self.path,
+                    version=version,
+                    schema_version=SCHEMA_VERSION,
+                )
             )
         if version < SCHEMA_VERSION:
             db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
@@ -259,7 +264,7 @@ class Store:
         target = Path(target)
         target.mkdir(parents=True, exist_ok=True, mode=0o700)
         if any(target.iterdir()):
-            raise StoreError(f"{target} is not empty; back up into a new or empty folder")
+            raise StoreError(t("store.error.empty_back_up", target=target))
         copy = sqlite3.connect(target / self.path.name)
         try:
             self._db().backup(copy)
@@ -316,7 +321,7 @@ class Store:
         """Keep `series` (1-D, finite) in the workspace; returns its id (the same for a copy)."""
         values = np.ascontiguousarray(series, dtype="<f8")
         if values.ndim != 1 or not np.all(np.isfinite(values)):
-            raise StoreError(f"a dataset must be a 1-D finite series; got shape {values.shape}")
+            raise StoreError(t("store.error.dataset_d_finite", shape=values.shape))
         meta_text = _dumps(meta or {}, "dataset meta")
         blob = values.tobytes()
         digest = hashlib.sha256(json.dumps([name, meta_text]).encode() + b"\0" + blob).hexdigest()
@@ -353,7 +358,7 @@ class Store:
             .fetchone()
         )
         if row is None:
-            raise StoreError(f"dataset {dataset_id} is not in this workspace")
+            raise StoreError(t("store.error.dataset_workspace", dataset_id=dataset_id))
         series = np.frombuffer(row[3], dtype="<f8").astype(np.float64)  # a writable copy
         return Dataset(row[0], row[1], json.loads(row[2]), series, row[4])
 
@@ -387,7 +392,7 @@ class Store:
                     "SELECT 1 FROM datasets WHERE workspace = ? AND id = ?", (ws, dataset)
                 ).fetchone()
             ):
-                raise StoreError(f"dataset {dataset} is not in this workspace")
+                raise StoreError(t("store.error.dataset_workspace", dataset_id=dataset))
             expired = [
                 r
                 for (r,) in db.execute(
@@ -412,8 +417,7 @@ class Store:
                 ]
                 if len(removed) < excess:
                     raise StoreError(
-                        f"this workspace holds {live} runs, the most it keeps is {MAX_RUNS},"
-                        " and all the older ones are pinned or training; unpin or delete some"
+                        t("store.error.workspace_runs_most", live=live, max_runs=MAX_RUNS)
                     )
             gone = expired + [r.id for r in removed]
             db.executemany("DELETE FROM runs WHERE id = ?", [(r,) for r in gone])
@@ -599,14 +603,14 @@ class Store:
             .fetchone()
         )
         if row is None:
-            raise StoreError(f"run {run} is not in this workspace")
+            raise StoreError(t("store.error.run_workspace", run=run))
         return _run(row)
 
     def rename(self, ws: str, run: int, name: str) -> None:
         """Give the run a name ('' goes back to the automatic label)."""
         name = " ".join(str(name).split())
         if len(name) > 200:
-            raise StoreError(f"a run name has at most 200 characters; this one has {len(name)}")
+            raise StoreError(t("store.error.run_name_at", count=len(name)))
         self._set(ws, run, "name", name)
 
     def pin(self, ws: str, run: int, pinned: bool = True) -> None:
@@ -646,7 +650,7 @@ class Store:
             db.execute("SELECT 1 FROM runs WHERE workspace = ? AND id = ?", (ws, run)).fetchone()
             is None
         ):
-            raise StoreError(f"run {run} is not in this workspace")
+            raise StoreError(t("store.error.run_workspace", run=run))
 
     # -- interrupted runs -----------------------------------------------------------------
     def recover_interrupted(
@@ -799,7 +803,7 @@ def _dumps(value: object, what: str) -> str:
     try:
         return json.dumps(value, allow_nan=False)
     except (TypeError, ValueError) as exc:
-        raise StoreError(f"the {what} cannot be stored as JSON: {exc}") from None
+        raise StoreError(t("store.error.cannot_stored_as", what=what, exc=exc)) from None
 
 
 def _finite_or_none(value: object) -> object:
@@ -808,22 +812,24 @@ def _finite_or_none(value: object) -> object:
 
 def _check_status(status: str) -> None:
     if status not in STATUSES:
-        raise StoreError(f"status must be one of {', '.join(STATUSES)}; got {status!r}")
+        raise StoreError(
+            t("store.error.status_one_got", names=", ".join(STATUSES), status=repr(status))
+        )
 
 
 def _epoch(row: Mapping) -> int:
     epoch = row.get("epoch")
     if isinstance(epoch, bool) or not isinstance(epoch, int) or epoch < 0:
-        raise StoreError(f"a history row needs a non-negative integer epoch; got {epoch!r}")
+        raise StoreError(t("store.error.history_row_needs", epoch=repr(epoch)))
     return epoch
 
 
 def _model_names(spec: Mapping) -> list[str]:
     if not isinstance(spec, Mapping):
-        raise StoreError(f"a run spec is a JSON object; got {type(spec).__name__}")
+        raise StoreError(t("store.error.run_spec_json", name=type(spec).__name__))
     names = [m.get("name") if isinstance(m, Mapping) else m for m in spec.get("models", [])]
     if not all(isinstance(n, str) and n for n in names):
-        raise StoreError(f"the spec's models must be named; got {spec.get('models')!r}")
+        raise StoreError(t("store.error.spec_s_models", models=repr(spec.get("models"))))
     return names
 
 

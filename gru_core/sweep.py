@@ -24,6 +24,7 @@ from collections.abc import Callable, Collection, Hashable, Iterable, Mapping, S
 import pandas as pd
 
 from gru_core.config import ConfigError
+from gru_core.i18n import t
 
 MAX_SEEDS = 10  # seeds per cell of a grid
 MAX_RUNS = 200  # runs in one sweep unless the caller allows more (or fewer)
@@ -52,25 +53,29 @@ def validate_grid(
 ) -> int:
     """The number of runs `grid` x `seeds` gives; SweepError where it cannot be swept."""
     if not grid:
-        raise SweepError("a sweep needs at least one setting to vary")
+        raise SweepError(t("sweep.error.sweep_needs_at"))
     if isinstance(seeds, bool) or not isinstance(seeds, int) or not 1 <= seeds <= MAX_SEEDS:
-        raise SweepError(f"seeds must be an integer in [1, {MAX_SEEDS}], got {seeds!r}")
+        raise SweepError(t("sweep.error.seeds_integer_got", max_seeds=MAX_SEEDS, seeds=repr(seeds)))
     runs = seeds
     for name, values in grid.items():
         if allowed is not None and name not in allowed:
             raise SweepError(
-                f"unknown setting {name!r}; settings that can be swept: {', '.join(allowed)}"
+                t("sweep.error.unknown_setting_settings", name=repr(name), names=", ".join(allowed))
             )
         values = list(values)
         if not values:
-            raise SweepError(f"setting {name!r} has no values")
+            raise SweepError(t("sweep.error.setting_values", name=repr(name)))
         repeated = [show_value(v) for i, v in enumerate(values) if v in values[:i]]
         if repeated:
-            raise SweepError(f"setting {name!r} lists {', '.join(repeated)} more than once")
+            raise SweepError(
+                t("sweep.error.setting_lists_more", name=repr(name), names=", ".join(repeated))
+            )
         runs *= len(values)
     if runs > max_runs:
         sizes = " x ".join(f"{len(v)} {k}" for k, v in grid.items())
-        raise SweepError(f"{sizes} x {seeds} seeds is {runs} runs; at most {max_runs} can run here")
+        raise SweepError(
+            t("sweep.error.x_seeds_runs", sizes=sizes, seeds=seeds, runs=runs, max_runs=max_runs)
+        )
     return runs
 
 
@@ -110,23 +115,25 @@ def parse_grid(
         name, sep, raw = spec.partition("=")
         name = name.strip()
         if not sep or not name:
-            raise SweepError(f"--grid takes NAME=V1,V2,...; got {spec!r}")
+            raise SweepError(t("sweep.error.grid_takes_name", spec=repr(spec)))
         if name not in types:
             raise SweepError(
-                f"unknown setting {name!r}; settings that can be swept: {', '.join(types)}"
+                t("sweep.error.unknown_setting_settings", name=repr(name), names=", ".join(types))
             )
         if name in grid:
-            raise SweepError(f"setting {name!r} is given twice; list all its values in one --grid")
+            raise SweepError(t("sweep.error.setting_given_twice", name=repr(name)))
         words = [w.strip() for w in raw.split(",")]
         if not any(words):
-            raise SweepError(f"setting {name!r} has no values")
+            raise SweepError(t("sweep.error.setting_values", name=repr(name)))
         values = []
         for word in words:
             try:
                 values.append(types[name](word))
             except (TypeError, ValueError):
                 kind = getattr(types[name], "__name__", "value")
-                raise SweepError(f"{name}: {word!r} is not a valid {kind}") from None
+                raise SweepError(
+                    t("sweep.error.valid", name=name, word=repr(word), kind=kind)
+                ) from None
         grid[name] = values
     return grid
 
@@ -137,7 +144,7 @@ def group_runs(
     """Runs with equal `key(run)` in groups of at most `size`, in order of first appearance
     (for training each group as one batch; `gru_core.batched.batch_key` says what may)."""
     if size < 1:
-        raise SweepError(f"a group holds at least one run, got size {size}")
+        raise SweepError(t("sweep.error.group_at_least", size=size))
     groups: dict[Hashable, list[dict]] = {}
     for run in runs:
         groups.setdefault(key(run), []).append(run)

@@ -28,6 +28,7 @@ from torch import nn
 
 from gru_core import kernels
 from gru_core.config import _choice, _float, _int, _validate
+from gru_core.i18n import t
 from gru_core.rollout import evaluating
 
 CORPORA_DIR = Path(__file__).resolve().parents[1] / "assets" / "corpora"
@@ -70,7 +71,9 @@ def tang_text(collection: dict) -> str:
 def load_corpus(name: str) -> str:
     """A corpus shipped with the app, by name (see `CORPORA`)."""
     if name not in CORPORA:
-        raise TextError(f"unknown corpus {name!r}; choose one of {', '.join(CORPORA)}")
+        raise TextError(
+            t("text.error.unknown_corpus_choose", name=repr(name), names=", ".join(CORPORA))
+        )
     path = CORPORA_DIR / CORPORA[name][0]
     if path.suffix == ".json":
         return tang_text(json.loads(path.read_text(encoding="utf-8")))
@@ -84,17 +87,20 @@ def read_upload(data: bytes, max_bytes: int = MAX_UPLOAD_BYTES) -> str:
     """
     if len(data) > max_bytes:
         raise TextError(
-            f"the file is {len(data) / 2**20:.1f} MiB; the limit is {max_bytes / 2**20:.1f} MiB"
+            t(
+                "text.error.file_mib_limit",
+                size=f"{len(data) / 2**20:.1f}",
+                limit=f"{max_bytes / 2**20:.1f}",
+            )
         )
     nul = data.find(b"\0")
     if nul >= 0:
-        raise TextError(f"this looks like a binary file, not text (a zero byte at offset {nul})")
+        raise TextError(t("text.error.looks_like_binary", nul=nul))
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as err:
         raise TextError(
-            f"the file is not UTF-8 text: byte 0x{data[err.start]:02x} at offset {err.start}"
-            " cannot be decoded; save it as UTF-8"
+            t("text.error.file_utf_text", data=f"{data[err.start]:02x}", start=err.start)
         ) from None
     text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     check_text(text)
@@ -104,16 +110,18 @@ def read_upload(data: bytes, max_bytes: int = MAX_UPLOAD_BYTES) -> str:
 def check_text(text: str) -> None:
     """TextError unless the text is long and varied enough to train on."""
     if not text.strip():
-        raise TextError("the file is empty")
+        raise TextError(t("text.error.file_empty"))
     distinct = len(set(text))
     if distinct < MIN_DISTINCT:
         raise TextError(
-            f"the text has {distinct} distinct characters; it needs at least {MIN_DISTINCT}"
+            t("text.error.text_distinct_characters", distinct=distinct, min_distinct=MIN_DISTINCT)
         )
     if distinct > MAX_DISTINCT:
-        raise TextError(f"the text has {distinct} distinct characters; at most {MAX_DISTINCT}")
+        raise TextError(
+            t("text.error.too_many_characters", distinct=distinct, max_distinct=MAX_DISTINCT)
+        )
     if len(text) < MIN_CHARS:
-        raise TextError(f"the text has {len(text)} characters; it needs at least {MIN_CHARS}")
+        raise TextError(t("text.error.text_characters_needs", count=len(text), min_chars=MIN_CHARS))
 
 
 def split_text(text: str, held_out: float = 0.1) -> tuple[str, str]:
@@ -123,7 +131,7 @@ def split_text(text: str, held_out: float = 0.1) -> tuple[str, str]:
     that no poem or speech is split.
     """
     if not 0.0 < held_out < 1.0:
-        raise TextError(f"held_out must be between 0 and 1; got {held_out!r}")
+        raise TextError(t("text.error.held_out_between", held_out=repr(held_out)))
     cut = int(len(text) * (1.0 - held_out))
     brk = text.find("\n\n", cut)
     if 0 <= brk < len(text) - 2:
@@ -354,8 +362,12 @@ def train_epoch(
         chars += y.numel()
     if chars == 0:
         raise TextError(
-            f"the training text ({len(corpus)} characters) is too short for one batch of"
-            f" {batch_size} x {num_steps}"
+            t(
+                "text.error.training_text_characters",
+                count=len(corpus),
+                batch_size=batch_size,
+                num_steps=num_steps,
+            )
         )
     return EpochStats(math.exp(float(total) / chars), chars)
 
@@ -370,13 +382,13 @@ def perplexity(model: nn.Module, ids: torch.Tensor, rows: int = 1, chunk: int = 
     """
     length = (len(ids) - 1) // rows
     if length < 1:
-        raise TextError(f"{len(ids)} characters are too few to measure perplexity")
+        raise TextError(t("text.error.characters_are_too", count=len(ids)))
     ids = ids.to(_device(model))
     x = ids[: rows * length].reshape(rows, length)
     y = ids[1 : rows * length + 1].reshape(rows, length)
     known = int((y != 0).sum())
     if known == 0:
-        raise TextError("every character to predict is unknown to the vocabulary")
+        raise TextError(t("text.error.every_character_predict"))
     state: State = None
     total = 0.0
     with evaluating(model):
@@ -412,14 +424,14 @@ def sample(
     drawn from softmax(logits / temperature). The unknown character is never written.
     """
     if not prefix:
-        raise TextError("the prefix is empty; give at least one character")
+        raise TextError(t("text.error.prefix_empty_give"))
     missing = vocab.unknown_in(prefix)
     if missing:
         raise TextError(
-            f"the prefix has characters the corpus lacks: {' '.join(map(repr, missing))}"
+            t("text.error.prefix_characters_corpus", names=" ".join(map(repr, missing)))
         )
     if temperature < 0:
-        raise TextError(f"temperature must be 0 or more; got {temperature}")
+        raise TextError(t("text.error.temperature_more_got", temperature=temperature))
     gen = torch.Generator().manual_seed(seed)  # on the CPU: the same text on every device
     device = _device(model)
     out = []

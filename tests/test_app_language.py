@@ -64,11 +64,10 @@ def _chart_strings(spec: object, parent: str = "") -> list[str]:
     return out
 
 
-def _html_texts(body: str) -> list[str]:
-    """The words an HTML snippet shows: its text between tags and its tooltips (title=)."""
-    visible = re.sub(r"<(style|script)\b.*?</\1>", " ", body, flags=re.S | re.I)
-    titles = re.findall(r'title="([^"]*)"', visible)
-    return [*titles, *re.split(r"<[^>]*>", visible)]
+def html_texts(body: str) -> list[str]:
+    """What an st.html block shows: its text and tooltips, not its markup, style or script."""
+    shown = re.sub(r"<(script|style)\b.*?</\1>", " ", body, flags=re.S)
+    return re.findall(r'title="([^"]*)"', shown) + [re.sub(r"<[^>]*>", " ", shown)]
 
 
 def rendered_texts(at: AppTest) -> list[str]:
@@ -77,13 +76,11 @@ def rendered_texts(at: AppTest) -> list[str]:
 
     def walk(node) -> None:
         proto = getattr(node, "proto", None)
-        if proto is not None and hasattr(proto, "ListFields"):
-            kind = getattr(node, "type", None)
-            if kind == "html":  # what the reader sees: text and tooltips, not CSS or script
-                texts.extend(_html_texts(proto.body))
-            else:
-                texts.extend(_proto_strings(proto))
-            if kind == "plotly_chart":
+        if getattr(node, "type", None) == "html":
+            texts.extend(html_texts(proto.body))
+        elif proto is not None and hasattr(proto, "ListFields"):
+            texts.extend(_proto_strings(proto))
+            if getattr(node, "type", None) == "plotly_chart":
                 texts.extend(_chart_strings(json.loads(proto.spec)))
         children = getattr(node, "children", None)
         if isinstance(children, dict):
@@ -104,8 +101,8 @@ def english_in(at: AppTest) -> dict[str, list[str]]:
 def _in(at: AppTest, code: str) -> AppTest:
     at.session_state["lang"] = code
     at.run()
-    # AppTest formats a widget's value with its format_func in this thread, as the page did
-    # in the script's: from now on both speak the new language.
+    # From now on the test reads the page in that language too: AppTest formats a picker's
+    # chosen value with its format_func in this thread and looks for it among those drawn.
     i18n.set_language(code)
     return at
 
@@ -123,9 +120,13 @@ def test_the_prose_check_finds_english_and_lets_names_and_latex_pass():
     assert english_prose("GRU 与 MLP 的测试误差：MSE 0.017") == []
     assert english_prose("隐藏状态 $h_t = (1 - z_t) \\odot n_t$") == []
     assert english_prose("gru best") == ["gru best"]
+    shown = html_texts('<b title="Copy the link">复制</b><script>const link = 1;</script>')
+    assert [english_prose(s) for s in shown] == [["Copy the"], []]
 
 
-PAGES = ["overview", "runs", "sweep"]  # the pages whose every text is in the string tables
+# the pages whose every text is in the string tables (those that need a run say where to start)
+PAGES = ["overview", "runs", "sweep", "train", "data", "lessons"]
+PAGES += ["gates", "memory", "rollouts", "results"]
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -155,3 +156,21 @@ def test_with_a_finished_run_the_overview_and_runs_pages_stay_chinese(at):
     table = at.dataframe[0].value
     assert "GRU 最佳" not in table.columns and "gru 最佳" in table.columns  # headed in Chinese
     assert set(table["状态"]) == {"已完成"}
+
+
+def test_with_a_finished_forecast_run_every_page_stays_chinese(at):
+    go(at, "train")
+    at.multiselect(key="models").set_value(["mlp", "gru"]).run()
+    train_tiny(at)
+    _in(at, "zh")
+    drawn = {}
+    for page in ("train", "gates", "memory", "rollouts", "results", "lessons", "data"):
+        go(at, page)
+        assert not at.exception, page
+        drawn[page] = len(at.get("plotly_chart")) + len(at.get("vega_lite_chart"))
+        assert english_in(at) == {}, page
+    assert all(drawn[p] > 0 for p in ("gates", "memory", "rollouts", "data"))  # the run is shown
+    go(at, "gates")
+    assert "单元" in at.dataframe[0].value.columns  # the units' table headed in Chinese
+    go(at, "memory")
+    assert "训练开始时" in at.dataframe[0].value.columns

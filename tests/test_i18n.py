@@ -151,3 +151,26 @@ def test_no_key_is_written_twice_in_a_table(table):
     literal = next(n for n in ast.walk(tree) if isinstance(n, ast.Dict))
     keys = [k.value for k in literal.keys]
     assert sorted({k for k in keys if keys.count(k) > 1}) == []
+
+
+@pytest.mark.parametrize("code", ["zh", "en"])
+def test_errors_a_user_reads_speak_the_chosen_language(code):
+    from gru_core.bundle import BundleError, read_bundle
+    from gru_core.data import DataError, load_series
+
+    table = i18n.TABLES[code]
+    i18n.set_language(code)
+    try:
+        with pytest.raises(DataError) as empty:
+            load_series(b"\n\n")
+        with pytest.raises(DataError) as text:
+            load_series(b"value\n1\n2\nabc\n3\n")
+        with pytest.raises(BundleError) as not_zip:
+            read_bundle(b"plain text, not a zip")
+    finally:
+        i18n.set_language("en")
+    assert str(empty.value) == table["data.error.empty"]
+    assert str(text.value) == table["data.error.not_number"].format(
+        line=4, cell="'abc'", where="", more=""
+    )
+    assert str(not_zip.value) == table["bundle.error.zip_archive_run"]

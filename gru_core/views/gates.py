@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from gru_core import cells, gates
+from gru_core import cells, gates, i18n
 from gru_core.i18n import Texts
 from gru_core.job import Snapshot
 
@@ -92,7 +92,11 @@ class GateView:
 
     @property
     def layer_note(self) -> str:
-        return "" if self.layers == 1 else f"layer {self.layer + 1} of {self.layers}"
+        return (
+            ""
+            if self.layers == 1
+            else i18n.t("gates.layer_note", layer=self.layer + 1, layers=self.layers)
+        )
 
     def before(self, name: str, k: int) -> np.ndarray:
         """State `name` ("h" or "c") before step k of the segment."""

@@ -19,6 +19,7 @@ import pandas as pd
 import torch
 
 from gru_core import cells, gates, memory
+from gru_core.i18n import t
 from gru_core.job import Snapshot
 from gru_core.models import Forecaster, build_model, recurrent_core
 from gru_core.spec import RunSpec
@@ -128,6 +129,25 @@ def saturation_table(memories: Sequence[ModelMemory], labels: Callable[[str], st
                 {"model": labels(m.name), "gate": gate, "at the start": start, "now": now[gate]}
             )
     return pd.DataFrame(rows, columns=["model", "gate", "at the start", "now"])
+
+
+COLUMNS = {  # the tables' columns, named in English in the code -> their headers' keys
+    "model": "memory.col.model",
+    "gate": "memory.col.gate",
+    "at the start": "chart.at_start",
+    "now": "chart.now",
+    "length": "memory.col.length",
+}
+
+
+def shown_column(name: str) -> str:
+    """A table's column as the page heads it, in the current language (model names as they are)."""
+    return t(COLUMNS[name]) if name in COLUMNS else name
+
+
+def shown_columns(table: pd.DataFrame) -> pd.DataFrame:
+    """`table` with its columns headed in the current language, for display only."""
+    return table.rename(columns=shown_column)
 
 
 def experiment_spec(spec: RunSpec, kind: str, length: int, epochs: int) -> RunSpec:
