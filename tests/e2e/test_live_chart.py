@@ -46,7 +46,9 @@ def _readout(app) -> dict:
 
 def _tooltip(app, fraction: float) -> str:
     """Move the pointer over the chart at `fraction` of its width; the tooltip's text."""
-    box = app.page.locator(CHART).bounding_box()
+    chart = app.page.locator(CHART)
+    chart.scroll_into_view_if_needed()  # below the settings where the page stacks its columns
+    box = chart.bounding_box()
     app.page.mouse.move(box["x"] + box["width"] * fraction, box["y"] + box["height"] * 0.45)
     return app.page.evaluate(
         """() => { const t = document.querySelector('#vg-tooltip-element');

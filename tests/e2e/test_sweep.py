@@ -76,7 +76,9 @@ def test_a_sweep_fills_its_heatmap_shows_a_band_and_survives_a_reload(app):
 
 def _click_cell(app, column: int, row: int, columns: int = 2, rows: int = 2) -> None:
     """Click the heatmap's cell (column, row), counted from the left and from the bottom row."""
-    box = app.key("sweep_heatmap").locator(".nsewdrag").first.bounding_box()
+    plot = app.key("sweep_heatmap").locator(".nsewdrag").first
+    plot.scroll_into_view_if_needed()  # a click lands only where the page shows the chart
+    box = plot.bounding_box()
     x = box["x"] + box["width"] * (column + 0.5) / columns
     y = box["y"] + box["height"] * (1 - (row + 0.5) / rows)
     app.page.mouse.click(x, y)
