@@ -37,7 +37,7 @@ st.session_state[SHOWN_LANGUAGE_KEY] = LANGUAGE
 
 def _session_language() -> str | None:
     """The language of the session whose script runs in this thread (None outside one)."""
-    if get_script_run_ctx() is None:
+    if get_script_run_ctx(suppress_warning=True) is None:
         return None
     return st.session_state.get(SHOWN_LANGUAGE_KEY)
 
