@@ -43,7 +43,7 @@ def _open(app: AppPage, path: str, toast: str | None = None) -> None:
 def test_a_link_opens_with_its_settings_and_the_url_follows_changes(tab):
     _open(tab, "/train?hidden=4&lr=0.01&seq_len=abc&points=300&standardize=true", "seq_len=abc")
     assert wait_for(lambda: _value(tab, "hidden") == "4", 10)
-    assert "0.01" in tab.key("lr").inner_text()
+    assert wait_for(lambda: "0.01" in tab.key("lr").inner_text(), 10)  # drawn after the box
     fast = PRESETS["fast"]
     assert _value(tab, "seq_len") == str(fast.train.seq_len)  # the bad value: the default kept
     assert tab.key("standardize").locator("input").is_checked()
