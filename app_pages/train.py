@@ -1,5 +1,7 @@
 """Train: choose the models and settings, then train them side by side and watch them learn."""
 
+import time
+
 import streamlit as st
 
 from gru_app import layout, live, render, replay, state, widgets
@@ -145,7 +147,7 @@ cards_area = st.container()  # below both columns; drawn by `live_view` from its
 # One snapshot a redraw for the sidebar's status, the progress, the chart and the cards.
 @st.fragment(run_every=live.POLL_SECONDS if running else None)
 def live_view(was_running: bool) -> None:
-    snap = state.snapshot()
+    snap = live.paced(state.snapshot(), time.monotonic())
     live.sidebar_status(snap)
     if snap is None:
         st.info(t("train.empty"))

@@ -28,6 +28,38 @@ POLL_SECONDS = 0.2
 STATUS_BOX = "live_status_box"  # session key: the sidebar container the status is drawn in
 SELF_DRAWN = ("train",)  # pages that draw the sidebar's status from their own snapshot
 _CHART = "live_chart_cache"  # session key: (what the chart was built from, its spec)
+_SHOWN = "live_shown"  # session key: (monotonic time, the snapshot) the view last drew
+# A long history costs the server and the browser more at each redraw (the chart's data
+# grow with every epoch), and on a small machine that time is taken from the training and
+# from the clicks: while a run trains, a view of a long run is redrawn at most every
+# `redraw_interval(epochs)` seconds, everything on it from the same snapshot.
+SHORT_HISTORY = 200  # epochs drawn at the full pace
+MAX_REDRAW_SECONDS = 2.0
+
+
+def redraw_interval(epochs: int) -> float:
+    """Least seconds between two redraws of a running view with `epochs` epochs drawn:
+    `POLL_SECONDS` up to `SHORT_HISTORY` epochs, then growing with the history, at most
+    `MAX_REDRAW_SECONDS`."""
+    return min(MAX_REDRAW_SECONDS, POLL_SECONDS * max(1.0, epochs / SHORT_HISTORY))
+
+
+def pace(shown: tuple | None, snap: Snapshot | None, now: float) -> tuple[float, Snapshot | None]:
+    """What to draw at time `now` after `shown` (the (time, snapshot) drawn last, or None):
+    `snap` now, or the last one again while the same run goes on in the same status and its
+    redraw interval has not passed. A change of run or status is drawn at once."""
+    if snap is not None and shown is not None:
+        at, last = shown
+        same = last is not None and last.run == snap.run and last.status == snap.status
+        if same and snap.running and now - at < redraw_interval(len(last.history)):
+            return shown
+    return (now, snap)
+
+
+def paced(snap: Snapshot | None, now: float) -> Snapshot | None:
+    """`pace` for this session's Train page: the snapshot its live view draws at `now`."""
+    st.session_state[_SHOWN] = pace(st.session_state.get(_SHOWN), snap, now)
+    return st.session_state[_SHOWN][1]
 
 
 def sidebar_status(snap: Snapshot | None) -> None:

@@ -1,0 +1,41 @@
+"""The Train page's live view is redrawn at a pace that slows as the run's history grows."""
+
+from types import SimpleNamespace
+
+import pytest
+
+from gru_app import live
+
+
+def _snap(epochs: int, status: str = "running", run: int = 1):
+    return SimpleNamespace(
+        run=run, status=status, running=status == "running", history=[{}] * epochs
+    )
+
+
+def test_the_interval_is_the_poll_up_to_a_short_history_then_grows_to_a_cap():
+    assert live.redraw_interval(0) == live.POLL_SECONDS
+    assert live.redraw_interval(live.SHORT_HISTORY) == live.POLL_SECONDS
+    assert live.redraw_interval(2 * live.SHORT_HISTORY) == pytest.approx(2 * live.POLL_SECONDS)
+    assert live.redraw_interval(10**6) == live.MAX_REDRAW_SECONDS
+
+
+def test_a_long_run_is_redrawn_only_once_its_interval_has_passed():
+    old, new = _snap(1000), _snap(1001)
+    shown = (10.0, old)
+    wait = live.redraw_interval(1000)  # 1 s at 1,000 epochs
+    assert wait == pytest.approx(1.0)
+    assert live.pace(shown, new, 10.0 + wait / 2) == shown  # too soon: the same snapshot
+    assert live.pace(shown, new, 10.0 + wait) == (10.0 + wait, new)  # then the new one
+
+
+def test_a_short_run_a_new_status_or_a_new_run_is_drawn_at_once():
+    short = _snap(6)
+    later = 10.0 + 2 * live.POLL_SECONDS
+    assert live.pace((10.0, _snap(5)), short, later) == (later, short)
+    shown, soon = (10.0, _snap(1000)), 10.01
+    stopped, other = _snap(1000, "stopped"), _snap(3, run=2)
+    assert live.pace(shown, stopped, soon) == (soon, stopped)
+    assert live.pace(shown, other, soon) == (soon, other)
+    first = _snap(1000)
+    assert live.pace(None, first, soon) == (soon, first)
