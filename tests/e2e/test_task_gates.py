@@ -38,6 +38,7 @@ def test_window_run_shows_the_gates_of_one_window(app):
     heatmaps = [t for t in app.chart_data("gates_heatmaps") if t["type"] == "heatmap"]
     assert len(heatmaps) == 4 and all(t["n"] == 8 for t in heatmaps)  # 8 units each
     app.set_number("gates_window", 7)
-    assert app.page.get_by_text("Window 7 (a training window)").is_visible()
+    caption = app.page.get_by_text("Window 7 (a training window)")
+    assert wait_for(caption.is_visible, 30)  # once the page has redrawn with window 7
     app.screenshot("gates-window")
     assert app.exceptions() == [] and app.console_errors == []
