@@ -60,7 +60,8 @@ def test_the_loss_chart_updates_in_place_keeps_hover_and_agrees_with_cards(app):
     app.open()
     app.nav("Train")
     app.set_number("epochs", 5000)
-    app.set_number("hidden", 256)  # slow epochs: a redraw with news about once a second
+    app.page.get_by_text("More settings").click()
+    app.set_number("slow_motion", 1)  # an epoch a second: a redraw with news once a second
     app.click("train_start")
     assert wait_for(lambda: epochs_drawn(app) >= 2, 30), "no loss curve appeared"
     assert app.page.evaluate(f"() => {{ document.querySelector('{CHART}').__kept = 1; return 1; }}")
