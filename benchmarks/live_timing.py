@@ -28,6 +28,7 @@ import time
 from urllib.parse import parse_qs, urlparse
 
 from benchmarks.common import load_average, machine, median, print_machine
+from benchmarks.live_view import wait_for_script
 from gru_core.store import Store
 from scripts.harness import CHROMIUM_ARGS, AppServer, chromium_path
 
@@ -66,15 +67,8 @@ WATCH = """() => {
 }"""
 
 
-def _wait_for_script(page, timeout: float = 120_000) -> None:
-    page.locator("[data-testid='stApp'][data-test-connection-state='CONNECTED']").wait_for(
-        timeout=timeout
-    )
-    page.wait_for_function(
-        "() => { const a = document.querySelector(\"[data-testid='stApp']\");"
-        " return a && a.getAttribute('data-test-script-state') === 'notRunning'; }",
-        timeout=timeout,
-    )
+def _wait_for_script(page) -> None:
+    wait_for_script(page, 120_000)  # a fresh server's first page: slow on a busy machine
 
 
 def _round(page, store: Store) -> tuple[float, float]:

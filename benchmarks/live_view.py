@@ -59,7 +59,8 @@ def headless(epochs: int, data: str | None) -> float:
     return r["epochs"] / r["train_seconds"]
 
 
-def _wait_for_script(page, timeout: float = 60_000) -> None:
+def wait_for_script(page, timeout: float = 60_000) -> None:
+    """Wait until the page is connected and its script has finished running."""
     page.locator("[data-testid='stApp'][data-test-connection-state='CONNECTED']").wait_for(
         timeout=timeout
     )
@@ -97,7 +98,7 @@ def _go(page, title: str) -> float:
     page.locator("[data-testid='stSidebarNav']").get_by_role("link", name=title).click()
     path = "" if title == "Overview" else title.lower()
     page.wait_for_url(lambda url: urlparse(url).path.rstrip("/") == f"/{path}".rstrip("/"))
-    _wait_for_script(page)
+    wait_for_script(page)
     return time.monotonic() - start
 
 
@@ -105,7 +106,7 @@ def _set_number(page, key: str, value: float) -> None:
     box = page.locator(f".st-key-{key} input")
     box.fill(str(value))
     box.press("Enter")
-    _wait_for_script(page)
+    wait_for_script(page)
 
 
 def _start(browser, url: str, epochs: int, points: int):
@@ -114,7 +115,7 @@ def _start(browser, url: str, epochs: int, points: int):
     page = context.new_page()
     page.set_default_timeout(120_000)
     page.goto(url)
-    _wait_for_script(page)
+    wait_for_script(page)
     if points != 1000:
         _go(page, "Data")
         _set_number(page, "points", points)
@@ -154,7 +155,7 @@ def live(browser, url: str, epochs: int, points: int) -> tuple[float, str]:
             t for t in page.locator("[data-testid='stProgress']").all_inner_texts() if t
         )
         page.locator(".st-key-train_reset button").first.click()
-        _wait_for_script(page)
+        wait_for_script(page)
         return _slope(middle), summary
     finally:
         context.close()
@@ -175,7 +176,7 @@ def responsiveness(
             for title in PAGES:
                 seconds[title].append(_go(page, title))
         page.locator(".st-key-train_reset button").first.click()
-        _wait_for_script(page)
+        wait_for_script(page)
         return seconds
     finally:
         context.close()
