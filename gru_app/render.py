@@ -48,7 +48,7 @@ def status_block(snap: Snapshot | None, summary: bool = False) -> None:
 def metric_cards(snap: Snapshot, per_row: int = 4, cards: list | None = None) -> None:
     cards = train_views.metric_cards(snap) if cards is None else cards
     for i in range(0, len(cards), per_row):
-        row = layout.columns(per_row, key=f"metric_cards_{i}", min_width="13rem")
+        row = layout.columns(per_row, key=f"metric_cards_{i}", min_width="11rem")
         for column, card in zip(row, cards[i : i + per_row], strict=False):
             column.metric(card.label, card.value, help=card.help, border=True)
 
