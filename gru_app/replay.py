@@ -14,6 +14,7 @@ import time
 
 import streamlit as st
 
+from gru_app import layout
 from gru_core.i18n import t
 from gru_core.job import Snapshot
 
@@ -103,7 +104,9 @@ def control(snap: Snapshot | None, where: str) -> None:
     # by the browser's: the chosen epoch lives in its own key and is handed to the scrubber here.
     ss[SCRUBBER_KEY] = ss[EPOCH_KEY]
     playing = ss[PLAYING_KEY]
-    scrub, play, speed = st.columns([6, 1, 1], vertical_alignment="bottom")
+    scrub, play, speed = layout.columns(
+        [6, 1.5, 1.5], key=f"{where}_replay_row", min_width="7rem", vertical_alignment="bottom"
+    )
     scrub.select_slider(
         t("replay.epoch"),
         epochs,
