@@ -268,7 +268,8 @@ def test_bad_bundles_are_refused_with_one_line(case):
 def test_the_good_bundle_behind_the_refusals_is_accepted():
     """Control: the refusals above come from their one change, not a broken base bundle."""
     assert read_bundle(_with(), expected_shapes=SHAPES).history == HISTORY
-    assert read_bundle(_good(), max_bytes=len(_good())).command == COMMAND
+    good = _good()  # once: its "created" stamp can change its packed size by a byte
+    assert read_bundle(good, max_bytes=len(good)).command == COMMAND
 
 
 BOMB = 48 * 2**20  # zeros: deflate packs 48 MiB into ~50 KiB

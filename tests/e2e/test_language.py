@@ -55,7 +55,7 @@ def test_a_chinese_browser_gets_chinese_and_the_sidebar_switches_to_english(brow
         # A first run, then the Overview as a Chinese reader sees it (the README's screenshot).
         tab.page.get_by_role("button", name=ZH["overview.train_defaults"]).click()
         tab.wait_for_run()
-        assert wait_for(lambda: ZH["status.finished"] in tab.status(), 60, 0.5)
+        assert wait_for(lambda: ZH["status.finished"] in tab.status(), 60, 0.5), tab.status()
         tab.page.locator("[data-testid='stSidebarNav']").get_by_role(
             "link", name=ZH["page.overview"]
         ).click()

@@ -33,6 +33,10 @@ def _scrubber(app):
     return app.key("replay_scrubber").locator("input[type='range']").first
 
 
+def _scrubber_epoch(app) -> str | None:
+    return _scrubber(app).get_attribute("aria-valuetext")
+
+
 def test_scrub_and_play_through_the_epochs(app):
     # A fresh server's first pages load torch and trace gates: on a busy machine, minutes.
     app.wait_for_run = functools.partial(type(app).wait_for_run, app, timeout=120_000)
@@ -63,7 +67,8 @@ def test_scrub_and_play_through_the_epochs(app):
     assert wait_for(lambda: (_shown_epoch(app) or 0) >= 1, 120), "Play did not advance the epoch"
     assert wait_for(lambda: _gates(app) not in (start, None), 30)  # the chart follows it
     assert wait_for(lambda: _shown_epoch(app) == EPOCHS, 240), "Play did not reach the end"
-    assert _scrubber(app).get_attribute("aria-valuetext") == str(EPOCHS)
+    # The caption above is drawn before the scrubber in the same rerun: wait for the scrubber.
+    assert wait_for(lambda: _scrubber_epoch(app) == str(EPOCHS), 15), _scrubber_epoch(app)
     assert wait_for(lambda: _gates(app) == latest, 30)  # the end is the run as it is now
     play = app.key("gates_replay_play").locator("button").first
     assert wait_for(lambda: play.inner_text().strip().endswith("Play"), 30)  # it stopped there

@@ -7,6 +7,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
+from gru_core.store import Store
 from gru_core.views.tasks import TASK_LABELS
 from scripts.harness import AppServer
 
@@ -112,6 +113,16 @@ def test_the_runs_page_at_projector_and_desktop_sizes(app, browser, server):
             context.close()
 
 
+def _saved_epochs(home, ws: str) -> int:
+    """How many epochs of the workspace's one run the store on disk holds."""
+    store = Store(home)
+    try:
+        (run,) = store.runs(ws)
+        return len(store.history(ws, run.id))
+    finally:
+        store.close()
+
+
 @pytest.fixture
 def home(tmp_path):
     return tmp_path / "home"
@@ -125,9 +136,10 @@ def test_a_run_interrupted_by_a_server_restart_resumes_to_its_end(browser, home)
         app.nav("Train")
         app.set_number("epochs", 300)
         app.click("train_start")
-        # past the first saves (every 2 s), well before the end
         assert wait_for(lambda: epochs_drawn(app) >= 60, 60), "the run did not get going"
         ws = _ws(app)
+        # Past the first save (every 2 s; a fast machine draws 60 epochs sooner), before the end.
+        assert wait_for(lambda: 0 < _saved_epochs(home, ws) < 300, 30), _saved_epochs(home, ws)
     finally:
         first.proc.kill()  # the server dies mid-run, as in a crash or a power cut
         first.proc.wait(10)
