@@ -15,7 +15,9 @@ app.py` in Chromium and, while it trains, the page is switched Overview -> Data 
 -> Gates -> Rollouts -> Sweep a few times, each switch timed until the new page's script
 has finished (`benchmarks.live_view`'s machinery).
 
-    python -m benchmarks.sweep [--rounds 2] [--epochs 60] [--no-pages] [--json F]
+    python -m benchmarks.sweep [--rounds 2] [--epochs 60] [--no-pages] [--workers-only] [--json F]
+
+One sweep on 2 workers runs first and is not counted (the fork server's start, first calls).
 """
 
 from __future__ import annotations
@@ -74,7 +76,7 @@ def page_switches(rounds: int = 3) -> dict[str, list[float]]:
     """Seconds per page switch while the default 48-run sweep trains from the Sweep page."""
     from playwright.sync_api import sync_playwright
 
-    from benchmarks.live_view import _go, _wait_for_script
+    from benchmarks.live_view import _go, wait_for_script
     from scripts.harness import CHROMIUM_ARGS, AppServer, chromium_path
 
     server = AppServer()
@@ -83,10 +85,10 @@ def page_switches(rounds: int = 3) -> dict[str, list[float]]:
             browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1400, "height": 900})
             page.goto(server.url)
-            _wait_for_script(page)
+            wait_for_script(page)
             _go(page, "Sweep")
             page.locator(".st-key-sweep_start button").first.click()
-            _wait_for_script(page)
+            wait_for_script(page)
             page.wait_for_timeout(2000)
             seconds: dict[str, list[float]] = {title: [] for title in PAGES}
             for _ in range(rounds):
@@ -106,6 +108,9 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=60)
     parser.add_argument("--no-pages", action="store_true", help="skip the browser part")
     parser.add_argument("--json", help="also write the measurements to this file")
+    parser.add_argument(
+        "--workers-only", action="store_true", help="leave out one after another: 1 vs 2 workers"
+    )
     args = parser.parse_args()
 
     info = machine()
@@ -116,11 +121,16 @@ def main() -> None:
         "sweep, 1 worker": lambda plan: swept(plan, 1),
         "sweep, 2 workers": lambda plan: swept(plan, 2),
     }
+    if args.workers_only:
+        del ways["one after another"]
+    # Not counted: the fork server's first start (it imports torch) and the first use of
+    # every code path, which would otherwise fall on whichever way ran first.
+    swept(plan, 2)
     times: dict[str, list[float]] = {name: [] for name in ways}
     same = []
     names = list(ways)
     for r in range(args.rounds):
-        order = names[r % 3 :] + names[: r % 3]
+        order = names[r % len(names) :] + names[: r % len(names)]
         metrics = {}
         for name in order:
             seconds, metrics[name] = ways[name](plan)
@@ -133,8 +143,12 @@ def main() -> None:
     for name, values in times.items():
         print(f"| {name} | {mid[name]:.1f} | {', '.join(f'{v:.1f}' for v in values)} |")
     two_vs_one = mid["sweep, 1 worker"] / mid["sweep, 2 workers"]
-    vs_serial = mid["one after another"] / mid["sweep, 2 workers"]
-    print(f"\n2 workers vs 1: {two_vs_one:.2f}x; 2 workers vs one after another: {vs_serial:.2f}x;")
+    ones, twos = times["sweep, 1 worker"], times["sweep, 2 workers"]
+    per_round = ", ".join(f"{one / two:.2f}" for one, two in zip(ones, twos, strict=True))
+    print(f"\n2 workers vs 1: {two_vs_one:.2f}x (per round {per_round})")
+    if "one after another" in mid:
+        vs_serial = mid["one after another"] / mid["sweep, 2 workers"]
+        print(f"2 workers vs one after another: {vs_serial:.2f}x")
     print(f"same metrics in every round: {all(same)}; load average {load_average()} at the end")
     switches = {} if args.no_pages else page_switches()
     for title, values in switches.items():
