@@ -14,7 +14,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from gru_core import cells
+from gru_core import cells, kernels
 from gru_core.config import ConfigError
 from gru_core.models import Forecaster, mlp
 from gru_core.spec import ModelSpec
@@ -47,6 +47,13 @@ class SequenceHead(Forecaster):
             cells.build(kind, 1, hidden_size, num_layers, dropout) if bidirectional else None
         )
         self.head = nn.Linear(hidden_size * (2 if bidirectional else 1), outputs)
+        self.fast_kernel = True  # a one-layer GRU core through the numpy kernels, on a CPU
+
+    def _read(self, core: nn.Module, x: torch.Tensor) -> torch.Tensor:
+        """`core`'s outputs (batch, time, hidden) for x; the same maths either way."""
+        if self.fast_kernel and isinstance(core, nn.GRU) and kernels.applies(core, x):
+            return kernels.gru(core, x, None)[0]
+        return core(x)[0]
 
     @property
     def cell(self) -> nn.Module:
@@ -55,11 +62,9 @@ class SequenceHead(Forecaster):
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         """What the head reads for x (batch, time, 1): (batch, hidden) or (batch, 2 * hidden)."""
-        out, _ = self.rnn(x)  # (batch, time, hidden)
-        last = _last(out)
+        last = _last(self._read(self.rnn, x))
         if self.back is not None:  # the backward core's state after reading the whole window
-            back, _ = self.back(x.flip(1))
-            last = torch.cat([last, _last(back)], dim=-1)
+            last = torch.cat([last, _last(self._read(self.back, x.flip(1)))], dim=-1)
         return last
 
     def core(self, x: torch.Tensor, state):
