@@ -7,16 +7,17 @@ data and training job are reached through `gru_app.state`, the numerics through 
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from gru_core import fork_server
+from gru_core import fork_server, i18n
 
 # First of all, the fork server training processes start from: it imports torch in a process
 # of its own while this one imports it for the pages, so a first Start finds it ready.
 fork_server.warm()
 
-from gru_app import layout, lessons, live, present, render, share, state  # noqa: E402
-from gru_core import i18n, process_job  # noqa: E402
-from gru_core.views import data as data_views  # noqa: E402
-from gru_core.views import status  # noqa: E402
+# Then the engine (torch and the training code) in a thread: the first page is drawn without
+# it, and the app reruns itself whole once it is in (gru_app.loading).
+from gru_app import layout, loading, present  # noqa: E402
+
+loading.start()
 
 st.set_page_config(page_title="GRU Lab", page_icon="📈", layout="wide")
 
@@ -49,24 +50,19 @@ def _language_to_url() -> None:
     st.query_params[LANGUAGE_KEY] = st.session_state[LANGUAGE_KEY]
 
 
-@st.cache_resource(show_spinner=False)
-def _prepare_process() -> bool:
-    """Once per process: one torch thread; torch warmed up and start-up objects frozen in a
-    thread of their own, so that the first page is not drawn after them."""
-    process_job.prepare_process(threads=1, background=True)
-    return True
+def settings_foot() -> None:
+    """The sidebar's foot: the language and presenter switches."""
+    st.selectbox(
+        "Language · 语言",  # readable whichever language is on
+        list(i18n.LANGUAGES),
+        index=list(i18n.LANGUAGES).index(LANGUAGE),
+        format_func=i18n.LANGUAGES.get,
+        key=LANGUAGE_KEY,
+        on_change=_language_to_url,  # the code, not the shown name, as bind= would write
+        help=i18n.t("app.language.help"),
+    )
+    present.switch()
 
-
-_prepare_process()
-layout.apply()
-present.start()
-state.workspace()
-share.notice_bad_params()  # before the widgets drop them from the URL
-state.init()
-lessons.open_from_link()
-if "workspace_notice" in st.session_state and "workspace_notice_shown" not in st.session_state:
-    st.session_state["workspace_notice_shown"] = True
-    st.toast(st.session_state["workspace_notice"], icon=":material/info:")
 
 PAGES = [
     st.Page(
@@ -82,6 +78,42 @@ PAGES = [
     st.Page("app_pages/sweep.py", title=i18n.t("page.sweep"), icon=":material/grid_on:"),
     st.Page("app_pages/lessons.py", title=i18n.t("lessons.nav"), icon=":material/school:"),
 ]
+layout.apply()
+present.start()
+
+if not loading.ready():  # a fresh server's first page: drawn now, the whole app once loaded
+    page = st.navigation(PAGES)
+    loading.draw(page, is_overview=page.url_path == PAGES[0].url_path)
+    with st.sidebar:
+        st.divider()
+        settings_foot()
+    st.stop()
+
+from gru_app import lessons, live, render, share, state  # noqa: E402
+from gru_core import process_job  # noqa: E402
+from gru_core.views import data as data_views  # noqa: E402
+from gru_core.views import status  # noqa: E402
+
+
+@st.cache_resource(show_spinner=False)
+def _prepare_process() -> bool:
+    """Once per process: one torch thread; torch warmed up and start-up objects frozen in a
+    thread of their own, so that the first page is not drawn after them."""
+    process_job.prepare_process(threads=1, background=True)
+    return True
+
+
+_prepare_process()
+state.workspace()
+share.notice_bad_params()  # before the widgets drop them from the URL
+state.init()
+lessons.open_from_link()
+if loading.take_click():  # "Train with defaults", clicked while the engine loaded
+    state.ask_train_with_defaults()
+if "workspace_notice" in st.session_state and "workspace_notice_shown" not in st.session_state:
+    st.session_state["workspace_notice_shown"] = True
+    st.toast(st.session_state["workspace_notice"], icon=":material/info:")
+
 page = st.navigation(PAGES)
 
 running = state.is_running()
@@ -107,16 +139,7 @@ with st.sidebar:
     data_line = st.empty()
     share.copy_link_button()
     st.caption(i18n.t("app.devices", devices=status.device_summary()))
-    st.selectbox(
-        "Language · 语言",  # readable whichever language is on
-        list(i18n.LANGUAGES),
-        index=list(i18n.LANGUAGES).index(LANGUAGE),
-        format_func=i18n.LANGUAGES.get,
-        key=LANGUAGE_KEY,
-        on_change=_language_to_url,  # the code, not the shown name, as bind= would write
-        help=i18n.t("app.language.help"),
-    )
-    present.switch()
+    settings_foot()
 
 
 def show_data() -> None:

@@ -2,27 +2,15 @@
 
 import streamlit as st
 
-from gru_app import layout, present, render, state
+from gru_app import overview, present, render, state
 from gru_core import figures
 from gru_core.i18n import t
 from gru_core.views import data as data_views
-from gru_core.views import overview
 from gru_core.views import train as train_views
 
-st.title("GRU Lab")
-st.markdown(t("overview.intro"))
-
-start, status = layout.columns([2, 3], key="overview_top", min_width="20rem", gap="large")
+start, status = overview.top()
 with start:
-    st.subheader(t("overview.try"))
-    st.button(
-        t("overview.train_defaults"),
-        key="overview_train",
-        type="primary",
-        icon=":material/play_arrow:",
-        on_click=state.ask_train_with_defaults,
-        help=t("overview.train_defaults.help"),
-    )
+    overview.train_button(state.ask_train_with_defaults)
     if st.session_state.get(state.CONFIRM_DEFAULTS_KEY):
         changed, running = state.defaults_would_replace()
         lost = [t("overview.confirm.settings", names=", ".join(changed))] if changed else []
@@ -71,15 +59,8 @@ def current_run() -> None:
 with status:
     current_run()
 
-st.divider()
-equations, why = layout.columns(2, key="overview_lesson", min_width="24rem", gap="large")
-with equations:
-    st.subheader(t("overview.inside"))
-    st.markdown(t("overview.inside.lead"))
-    for equation in overview.GRU_EQUATIONS:
-        st.latex(equation)
-    st.markdown(t("overview.gates"))
-with why:
-    st.subheader(t("overview.why"))
-    present.plotly_chart(st, figures.ambiguity_figure(), key="overview_ambiguity", width="stretch")
-    st.markdown(t("overview.why.text"))
+overview.lesson(
+    lambda: present.plotly_chart(
+        st, figures.ambiguity_figure(), key="overview_ambiguity", width="stretch"
+    )
+)

@@ -5,10 +5,13 @@ Each round starts a fresh server (`streamlit run app.py` on a free port, its own
 as a visitor's browser would be, and measures from the server process's start:
 
 - *first page*: the Overview's title and its "Train with defaults" button drawn in the
-  browser, the script done (the page retries until the server accepts connections);
-- *first Start -> first epoch*: right after that, the one-click button is pressed (a fresh
-  session has nothing to confirm), and the clock runs until the Train page shows an epoch
-  of the run (its "Epoch n / N" with n >= 1, or the run finished), as the page polls.
+  browser, the script done (the page retries until the server accepts connections); on a
+  fresh server that is the page drawn while the engine loads (`gru_app.loading`);
+- *whole app*: the Overview with its chart and the run's status, the engine loaded (the
+  same moment as the first page for an app that draws nothing before its engine);
+- *first Start -> first epoch*: then the one-click button is pressed (a fresh session has
+  nothing to confirm), and the clock runs until the Train page shows an epoch of the run
+  (its "Epoch n / N" with n >= 1, or the run finished), as the page polls.
 
 With `--baseline DIR` (another checkout of the app, e.g. `git archive <commit> | tar -x -C DIR`)
 the two alternate round by round (new, old, old, new, ...) on the same machine, and the
@@ -38,7 +41,7 @@ import time
 from pathlib import Path
 
 from benchmarks.common import ROOT, load_average, machine, median, print_machine
-from scripts.harness import CHROMIUM_ARGS, chromium_path, free_port, streamlit_command
+from scripts.harness import APP_READY_JS, CHROMIUM_ARGS, chromium_path, free_port, streamlit_command
 
 PROGRESS = re.compile(r"Epoch (\d+) / \d+")
 LIMIT_SECONDS = 120.0  # a round that takes longer than this has failed
@@ -74,6 +77,13 @@ def _first_page(page, url: str, start: float) -> float:
     return time.perf_counter() - start
 
 
+def _whole_app(page, start: float) -> float:
+    """Seconds from `start` until the app is whole: no loading page left, its script done."""
+    page.wait_for_function(APP_READY_JS, timeout=LIMIT_SECONDS * 1000)
+    page.locator(".st-key-overview_ambiguity").first.wait_for(timeout=LIMIT_SECONDS * 1000)
+    return time.perf_counter() - start
+
+
 def _first_epoch(page) -> float:
     """Seconds from pressing the one-click run until the page shows one of its epochs."""
     clicked = time.perf_counter()
@@ -87,8 +97,8 @@ def _first_epoch(page) -> float:
     raise RuntimeError("no epoch shown within the limit")
 
 
-def one_round(browser, root: Path) -> tuple[float, float]:
-    """(first page, first Start -> first epoch) in seconds, for the app in `root`."""
+def one_round(browser, root: Path) -> tuple[float, float, float]:
+    """(first page, whole app, first Start -> first epoch) in seconds, for the app in `root`."""
     port = free_port()
     with tempfile.TemporaryDirectory() as home:
         context = browser.new_context(viewport={"width": 1400, "height": 900})
@@ -97,6 +107,7 @@ def one_round(browser, root: Path) -> tuple[float, float]:
         proc = _server(root, port, home)
         try:
             first = _first_page(page, f"http://127.0.0.1:{port}/", start)
+            whole = _whole_app(page, start)
             epoch = _first_epoch(page)
         finally:
             context.close()
@@ -106,7 +117,7 @@ def one_round(browser, root: Path) -> tuple[float, float]:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait(5)
-    return first, epoch
+    return first, whole, epoch
 
 
 BREAKDOWN = """
@@ -163,7 +174,9 @@ def main() -> None:
     apps = {"new": ROOT}
     if args.baseline is not None:
         apps["old"] = args.baseline.resolve()
-    results: dict[str, dict[str, list[float]]] = {n: {"page": [], "epoch": []} for n in apps}
+    results: dict[str, dict[str, list[float]]] = {
+        n: {"page": [], "whole": [], "epoch": []} for n in apps
+    }
     with sync_playwright() as p:
         path = args.chromium or chromium_path()
         browser = p.chromium.launch(executable_path=path, headless=True, args=CHROMIUM_ARGS)
@@ -171,15 +184,20 @@ def main() -> None:
         for r in range(args.rounds):
             order = list(apps) if r % 2 == 0 else list(reversed(apps))
             for name in order:
-                first, epoch = one_round(browser, apps[name])
-                results[name]["page"].append(first)
-                results[name]["epoch"].append(epoch)
-                print(f"round {r + 1} {name}: first page {first:.2f} s, first epoch {epoch:.2f} s")
+                first, whole, epoch = one_round(browser, apps[name])
+                for what, seconds in (("page", first), ("whole", whole), ("epoch", epoch)):
+                    results[name][what].append(seconds)
+                print(
+                    f"round {r + 1} {name}: first page {first:.2f} s, whole app {whole:.2f} s,"
+                    f" first epoch {epoch:.2f} s"
+                )
         browser.close()
     for name, got in results.items():
         print(
             f"{name}: first page median {median(got['page']):.2f} s"
             f" ({min(got['page']):.2f}-{max(got['page']):.2f}),"
+            f" whole app median {median(got['whole']):.2f} s"
+            f" ({min(got['whole']):.2f}-{max(got['whole']):.2f}),"
             f" first Start -> first epoch median {median(got['epoch']):.2f} s"
             f" ({min(got['epoch']):.2f}-{max(got['epoch']):.2f})"
         )

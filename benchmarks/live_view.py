@@ -45,7 +45,7 @@ import time
 from urllib.parse import urlparse
 
 from benchmarks.common import ROOT, load_average, machine, median, print_machine, run_json
-from scripts.harness import CHROMIUM_ARGS, AppServer, chromium_path
+from scripts.harness import APP_READY_JS, CHROMIUM_ARGS, AppServer, chromium_path
 
 PROGRESS = re.compile(r"Epoch (\d+) / (\d+)")
 PERIOD = 200  # points per sine period, as in the tutorial's series
@@ -60,15 +60,11 @@ def headless(epochs: int, data: str | None) -> float:
 
 
 def wait_for_script(page, timeout: float = 60_000) -> None:
-    """Wait until the page is connected and its script has finished running."""
+    """Wait until the page is connected, its script has finished and the app is whole."""
     page.locator("[data-testid='stApp'][data-test-connection-state='CONNECTED']").wait_for(
         timeout=timeout
     )
-    page.wait_for_function(
-        "() => { const a = document.querySelector(\"[data-testid='stApp']\");"
-        " return a && a.getAttribute('data-test-script-state') === 'notRunning'; }",
-        timeout=timeout,
-    )
+    page.wait_for_function(APP_READY_JS, timeout=timeout)
 
 
 def _progress(page) -> tuple[int, int] | None:

@@ -9,11 +9,14 @@ it is on, so a link or a bookmark opens the app presenting. Nothing here draws a
 
 from __future__ import annotations
 
-import plotly.graph_objects as go
+from typing import TYPE_CHECKING
+
 import streamlit as st
 
-from gru_core import figures
 from gru_core.i18n import t
+
+if TYPE_CHECKING:  # Plotly is imported where a chart is drawn: the first page needs none
+    import plotly.graph_objects as go
 
 KEY = "present"  # session state and URL parameter
 ON = ("1", "true", "on", "yes")
@@ -60,6 +63,8 @@ def switch() -> None:
 
 def chart(fig: go.Figure) -> go.Figure:
     """`fig` in the presenter look when presenting, else unchanged."""
+    from gru_core import figures
+
     return figures.restyle(fig, figures.PRESENTER) if presenting() else fig
 
 

@@ -17,7 +17,17 @@ import time
 import urllib.request
 from pathlib import Path
 
+from gru_app.loading import KEY as LOADING
+
 ROOT = Path(__file__).resolve().parents[1]
+
+# In the page: the script has finished and the app is whole (not the first page a fresh
+# server draws while its engine loads).
+APP_READY_JS = (
+    "() => { const a = document.querySelector(\"[data-testid='stApp']\");"
+    " return a && a.getAttribute('data-test-script-state') === 'notRunning'"
+    f" && !document.querySelector('.st-key-{LOADING}'); }}"
+)
 ARTIFACTS = ROOT / "artifacts"
 CHROMIUM_ARGS = [
     "--no-sandbox",

@@ -20,20 +20,15 @@ from playwright.sync_api import Page, sync_playwright
 if __package__ in (None, ""):  # run as a file: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from scripts.harness import CHROMIUM_ARGS, ROOT, AppServer, chromium_path  # noqa: E402
+from scripts.harness import APP_READY_JS, CHROMIUM_ARGS, ROOT, AppServer, chromium_path  # noqa: E402
 
 VIEWPORT = {"width": 1400, "height": 900}
 TALL = {"train": 1080}  # the Train page's metric cards sit below its chart
 
 
 def settle(page: Page, seconds: float = 1.5) -> None:
-    """Wait until the app has stopped running its script and charts have drawn."""
-    page.wait_for_selector('[data-testid="stApp"]', timeout=30_000)
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        if page.locator('[data-testid="stStatusWidget"]').count() == 0:
-            break
-        time.sleep(0.2)
+    """Wait until the app is whole, its script has stopped and its charts have drawn."""
+    page.wait_for_function(APP_READY_JS, timeout=60_000)  # a fresh server: the engine too
     time.sleep(seconds)
 
 

@@ -12,8 +12,15 @@ import pandas as pd
 import pyarrow as pa
 from streamlit.testing.v1 import AppTest
 
+from gru_app import loading
+
 ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "app.py"
+
+# AppTest runs the app in this process: the engine is loaded first, as in a server that has
+# drawn its first page, so every test sees the whole app (test_loading.py: the page before).
+loading.start()
+loading.wait()
 
 # A run that finishes in well under a second: 200 points, 4 units, 3 epochs.
 TINY_POINTS = 200

@@ -16,8 +16,8 @@ from urllib.parse import urlparse
 import pytest
 import waiting
 
+from scripts.harness import APP_READY_JS, CHROMIUM_ARGS, AppServer, chromium_path
 from scripts.harness import ARTIFACTS as ARTIFACT_ROOT
-from scripts.harness import CHROMIUM_ARGS, AppServer, chromium_path
 
 ARTIFACTS = ARTIFACT_ROOT / "e2e"
 
@@ -106,16 +106,13 @@ class AppPage:
         self.wait_for_run()
 
     def wait_for_run(self, timeout: float = 30_000) -> None:
-        """Connected, and the script is not running."""
+        """Connected, the script not running, and the app whole (not a fresh server's first
+        page drawn while its engine loads: `gru_app.loading`)."""
         app = self.page.locator("[data-testid='stApp']")
         app.and_(self.page.locator("[data-test-connection-state='CONNECTED']")).wait_for(
             timeout=timeout
         )
-        self.page.wait_for_function(
-            "() => { const a = document.querySelector(\"[data-testid='stApp']\");"
-            " return a && a.getAttribute('data-test-script-state') === 'notRunning'; }",
-            timeout=timeout,
-        )
+        self.page.wait_for_function(APP_READY_JS, timeout=timeout)
 
     def key(self, key: str):
         """The element a widget or chart with this `key=` renders in."""

@@ -1,10 +1,13 @@
 """First impressions in the browser: an upload says it is standardised and draws its dates as
-the x axis; Reset can be undone."""
+the x axis; Reset can be undone; a fresh server's first page comes before its engine."""
 
 import math
 from datetime import date, timedelta
 
-from .conftest import wait_for
+from gru_app.loading import KEY as LOADING
+from scripts.harness import AppServer
+
+from .conftest import AppPage, wait_for
 
 
 def _temperatures(days: int = 150) -> bytes:
@@ -78,3 +81,28 @@ def test_reset_can_be_undone(app):
     assert wait_for(lambda: "finished" in app.status(), 10)
     assert app.key("reset_undo").count() == 0
     assert app.exceptions() == []
+
+
+def test_a_fresh_server_draws_the_overview_at_once_and_a_click_meanwhile_starts_the_run(browser):
+    """The first visitor of a fresh server gets the Overview while the engine loads (its
+    marker on the page), and "Train with defaults" clicked then runs once the engine is in."""
+    server = AppServer()
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    try:
+        app = AppPage(context.new_page(), server.url)
+        app.page.set_default_timeout(60_000)
+        app.page.goto(server.url)
+        button = app.key("overview_train").locator("button").first
+        button.wait_for()
+        assert app.key(LOADING).count() == 1, "the first page waited for the engine"
+        assert app.page.locator("h1", has_text="GRU Lab").count() == 1
+        app.screenshot("first-page-loading")
+        button.click()
+        app.wait_for_run(timeout=120_000)  # the engine, then the whole app (no marker left)
+        assert app.key(LOADING).count() == 0
+        assert wait_for(lambda: "finished" in app.status(), 120), app.status()
+        assert app.page.locator("h1").first.inner_text() == "Train"
+        assert app.exceptions() == [] and app.console_errors == []
+    finally:
+        context.close()
+        server.close()

@@ -70,7 +70,9 @@ def trained(browser, server) -> Iterator[AppPage]:
         page.keyboard.press("Escape")
     app.set_number("epochs", 6)
     app.click("train_start")
-    assert wait_for(lambda: "finished" in app.status(), 120), "the run did not finish"
+    assert wait_for(lambda: "finished" in app.status(), 120), (
+        f"the run did not finish: {app.status()}"
+    )
     yield app
     context.close()
 
@@ -125,7 +127,9 @@ def test_two_models_legend_holds_in_a_narrow_window(browser, server):
         app.nav("Train")
         app.set_number("epochs", 4)
         app.click("train_start")
-        assert wait_for(lambda: "finished" in app.status(), 120), "the run did not finish"
+        assert wait_for(lambda: "finished" in app.status(), 120), (
+            f"the run did not finish: {app.status()}"
+        )
         for title in ("Train", "Rollouts", "Runs"):
             _visit(app, title)
             set_sidebar(app, True)
