@@ -276,8 +276,45 @@ class CharLM(nn.Module):
         return F.one_hot(x, self.vocab_size).to(self.head.weight.dtype)
 
     def forward(self, x: torch.Tensor, state: State = None) -> tuple[torch.Tensor, State]:
-        out, state = self.core(self.inputs(x), state)  # (batch, time, hidden)
+        if self.embed is None and reads_characters(self.core):
+            out, state = one_hot_gru(self.core, x, state)  # the same, without the one-hot product
+        else:
+            out, state = self.core(self.inputs(x), state)  # (batch, time, hidden)
         return self.head(out), state  # (batch, time, vocab)
+
+
+def reads_characters(core: nn.Module) -> bool:
+    """Whether `one_hot_gru` computes `core` on one-hot inputs: a one-layer `nn.GRU`."""
+    return (
+        type(core) is nn.GRU
+        and core.num_layers == 1
+        and not core.bidirectional
+        and core.bias
+        and core.batch_first
+    )
+
+
+def one_hot_gru(core: nn.GRU, x: torch.Tensor, h0: torch.Tensor | None):
+    """`core(F.one_hot(x, vocab), h0)` for characters x (batch, time) int64, the same maths.
+
+    A one-hot vector times the input weights is one column of them: the input product, which
+    costs as much as the rest of the step together at a vocabulary of thousands (BENCHMARKS.md
+    section 12), is a lookup here, and its gradient adds into the columns of the characters
+    read. The recurrence is nn.GRU's (PyTorch's gate convention), step by step.
+    """
+    w_hh, b_hh = core.weight_hh_l0, core.bias_hh_l0
+    gi = F.embedding(x, core.weight_ih_l0.t()) + core.bias_ih_l0  # (batch, time, 3 hidden)
+    h = gi.new_zeros(len(x), core.hidden_size) if h0 is None else h0[0]
+    outs = []
+    for step in gi.unbind(1):
+        i_r, i_z, i_n = step.chunk(3, 1)
+        h_r, h_z, h_n = torch.addmm(b_hh, h, w_hh.t()).chunk(3, 1)
+        r = torch.sigmoid(i_r + h_r)
+        z = torch.sigmoid(i_z + h_z)
+        n = torch.tanh(i_n + r * h_n)
+        h = n + z * (h - n)  # (1 - z) n + z h
+        outs.append(h)
+    return torch.stack(outs, 1), h[None]
 
 
 def d2l_init_(model: nn.Module, std: float = 0.01) -> None:

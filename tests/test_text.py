@@ -228,6 +228,38 @@ def test_kernel_gru_core_gives_nn_grus_numbers_and_gradients(embedding):
     assert text.kernel_gru_core(4, 6, 2)(torch.randn(2, 3, 4))[0].shape == (2, 3, 6)  # 2 layers
 
 
+def test_a_gru_core_reads_characters_without_the_one_hot_product(monkeypatch):
+    """`one_hot_gru` is nn.GRU on one-hot vectors: outputs, state and every gradient."""
+    torch.manual_seed(1)
+    core = nn.GRU(9, 6, batch_first=True).double()
+    x = torch.randint(0, 9, (3, 7))
+    h0 = torch.randn(1, 3, 6, dtype=torch.float64)
+    results = []
+    for fast in (True, False):
+        core.zero_grad()
+        if fast:
+            out, h = text.one_hot_gru(core, x, h0)
+        else:
+            out, h = core(torch.eye(9, dtype=torch.float64)[x], h0)
+        (out.square().sum() + 3 * h.sum()).backward()
+        results.append([out, h, *(p.grad.clone() for p in core.parameters())])
+    for a, b in zip(*results, strict=True):
+        torch.testing.assert_close(a, b, rtol=0, atol=1e-12)
+    assert results[0][2].count_nonzero() > 0  # the input weights' gradient is there
+    # Control: a state of zeros is not h0, and the comparison sees it.
+    assert not torch.allclose(text.one_hot_gru(core, x, None)[0], results[1][0])
+    # CharLM takes this path for a one-layer GRU on one-hot input, and only there.
+    calls = []
+    real = text.one_hot_gru
+    monkeypatch.setattr(text, "one_hot_gru", lambda *a: calls.append(1) or real(*a))
+    CharLM(9, torch_core(nn.GRU), 6)(x)
+    assert calls == [1]
+    CharLM(9, torch_core(nn.GRU), 6, layers=2)(x)
+    CharLM(9, torch_core(nn.GRU), 6, embedding=4)(x)
+    CharLM(9, torch_core(nn.LSTM), 6)(x)
+    assert calls == [1]
+
+
 def test_one_hot_input_is_what_the_core_reads():
     model = tiny_model(5)
     x = torch.tensor([[1, 4, 2]])
