@@ -1,9 +1,12 @@
 """Run bundles: one zip that carries a run between machines, read without running any code.
 
-A bundle holds exactly five members: `config.json` (the run spec, its name and meta, the
-bundle format and the versions of Python, torch, numpy and GRU Lab), `history.csv` (one row
-an epoch), `weights.safetensors` (the flat tensor dict), `series.csv` (the data it trained
-on, every float64 bit kept) and `command.txt` (the command line that reproduces it).
+A bundle holds five members: `config.json` (the run spec, its name and meta, the bundle
+format and the versions of Python, torch, numpy and GRU Lab), `history.csv` (one row an
+epoch), `weights.safetensors` (the flat tensor dict), `series.csv` (the data it trained on,
+every float64 bit kept) and `command.txt` (the command line that reproduces it); and, where
+the run kept them, `frames.safetensors`: its replay frames (the weights and carried states at
+the epochs it kept, `frame/<epoch>/<name>` under the weights' own names, each frame's meta
+in the file's).
 
 `read_bundle` parses JSON, CSV and safetensors only: nothing is unpickled, imported or
 executed. Whatever is wrong with a bundle (not a zip, an unsafe or unknown member, a
@@ -28,7 +31,7 @@ import tomllib
 import zipfile
 import zlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -40,6 +43,9 @@ from gru_core.i18n import t
 
 FORMAT = 1  # bundle format this code writes and reads
 MEMBERS = ("config.json", "history.csv", "weights.safetensors", "series.csv", "command.txt")
+FRAMES = "frames.safetensors"  # the one optional member: the run's replay frames
+MAX_FRAMES = 200  # frames a bundle may hold (as many as a run keeps: replay.MAX_KEPT)
+_FRAME_NAME = re.compile(r"frame/(0|[1-9][0-9]{0,8})/(.+)")
 MAX_BUNDLE_BYTES = 64 * 2**20  # a bundle file larger than this is refused unread
 MAX_UNPACKED_BYTES = 256 * 2**20  # all members together, uncompressed
 MAX_RATIO = 200  # uncompressed / compressed size of a member over 1 MiB; deflate reaches ~1000
@@ -65,6 +71,7 @@ class Bundle:
     tensors: dict[str, torch.Tensor]  # flat: model/<name>/..., optim/<name>/..., state/<name>
     series: np.ndarray  # (points,) float64
     command: str  # the command line that reproduces the run
+    frames: dict = field(default_factory=dict)  # epoch -> (flat tensors, meta); may be empty
 
     @property
     def spec(self) -> dict:
@@ -106,8 +113,10 @@ def write_bundle(
     name: str = "",
     meta: Mapping | None = None,
     path: str | os.PathLike | None = None,
+    frames: Mapping[int, tuple[Mapping[str, torch.Tensor], Mapping]] | None = None,
 ) -> bytes:
-    """The run as bundle bytes (also written to `path` if given)."""
+    """The run as bundle bytes (also written to `path` if given); `frames` (epoch -> flat
+    tensors and meta, as `replay.flatten` gives them) adds its replay frames."""
     config = {
         "format": FORMAT,
         "versions": versions(),
@@ -124,6 +133,15 @@ def write_bundle(
         "series.csv": "value\n" + "".join(f"{v!r}\n" for v in values.tolist()),
         "command.txt": command.strip() + "\n",
     }
+    if frames:
+        members[FRAMES] = tensorfile.to_bytes(
+            {
+                f"frame/{int(e)}/{k}": v
+                for e, (tensors, _) in frames.items()
+                for k, v in tensors.items()
+            },
+            {"frames": {str(int(e)): dict(frame_meta) for e, (_, frame_meta) in frames.items()}},
+        )
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
         for member, content in members.items():
@@ -179,7 +197,7 @@ def read_bundle(
     if "config.json" not in by_name:
         raise BundleError(t("bundle.error.bundle_config_json"))
     config = _parse_config(_read(zf, by_name["config.json"], max_unpacked))
-    unknown = sorted(set(by_name) - set(MEMBERS))
+    unknown = sorted(set(by_name) - {*MEMBERS, FRAMES})
     if unknown:
         raise BundleError(
             t(
@@ -193,12 +211,19 @@ def read_bundle(
         raise BundleError(t("bundle.error.bundle_incomplete", missing=missing[0]))
     contents = {m: _read(zf, by_name[m], max_unpacked) for m in MEMBERS[1:]}
     shapes = _shapes(expected_shapes, config)
+    history = _parse_history(contents["history.csv"])
+    tensors = _parse_weights(contents["weights.safetensors"], shapes)
+    frames = {}
+    if FRAMES in by_name:
+        last = max((row["epoch"] for row in history), default=0)
+        frames = _parse_frames(_read(zf, by_name[FRAMES], max_unpacked), shapes, last)
     return Bundle(
         config=config,
-        history=_parse_history(contents["history.csv"]),
-        tensors=_parse_weights(contents["weights.safetensors"], shapes),
+        history=history,
+        tensors=tensors,
         series=_parse_series(contents["series.csv"]),
         command=_text(contents["command.txt"], "command.txt").strip(),
+        frames=frames,
     )
 
 
@@ -465,6 +490,11 @@ def _parse_weights(content: bytes, shapes: Mapping[str, tuple[int, ...]] | None)
                         shape2=list(shape),
                     )
                 )
+    return _finite(name, content)
+
+
+def _finite(name: str, content: bytes) -> dict[str, torch.Tensor]:
+    """The tensors of safetensors bytes whose header was checked; every value finite."""
     try:
         tensors, _ = tensorfile.from_bytes(content)
     except tensorfile.TensorFileError as exc:
@@ -476,3 +506,59 @@ def _parse_weights(content: bytes, shapes: Mapping[str, tuple[int, ...]] | None)
                 t("bundle.error.tensor_values_refused", name=name, tensor=repr(tensor), bad=bad)
             )
     return tensors
+
+
+def _parse_frames(
+    content: bytes, shapes: Mapping[str, tuple[int, ...]] | None, last: int
+) -> dict[int, tuple[dict[str, torch.Tensor], dict]]:
+    """The replay frames: every frame's weights complete and shaped as the run's, its epoch
+    one the history has, its meta an object; epoch -> (flat tensors, meta)."""
+    try:
+        infos, meta = tensorfile.header(content)
+    except tensorfile.TensorFileError as exc:
+        _pickle_hint(FRAMES, content)
+        raise BundleError(t("bundle.error.safetensors_file", name=FRAMES, exc=exc)) from None
+    listed = meta.get("frames")
+    if not isinstance(listed, dict) or not 0 < len(listed) <= MAX_FRAMES:
+        raise BundleError(t("bundle.error.frames_list", name=FRAMES, most=MAX_FRAMES))
+    epochs = {}
+    for key, frame_meta in listed.items():
+        epoch = int(key) if isinstance(key, str) and key.isdecimal() else -1
+        if not 0 <= epoch <= last or str(epoch) != key or not isinstance(frame_meta, dict):
+            raise BundleError(
+                t("bundle.error.frame_epoch", name=FRAMES, epoch=repr(key), last=last)
+            )
+        epochs[epoch] = {}
+    for tensor, info in infos.items():
+        found = _FRAME_NAME.fullmatch(tensor)
+        if found is None or int(found[1]) not in epochs:
+            raise BundleError(t("bundle.error.frame_tensor", name=FRAMES, tensor=repr(tensor)))
+        if info.dtype not in _DTYPES:
+            raise BundleError(
+                t(
+                    "bundle.error.tensor_weights_f",
+                    name=FRAMES,
+                    tensor=repr(tensor),
+                    dtype=info.dtype,
+                )
+            )
+        epochs[int(found[1])][found[2]] = info.shape
+    if shapes is not None:
+        weights = {k for k in shapes if k.startswith("model/")}
+        for epoch, got in epochs.items():
+            wrong = sorted(weights - set(got))
+            wrong += sorted(k for k, shape in got.items() if tuple(shapes.get(k, ())) != shape)
+            if wrong:
+                raise BundleError(
+                    t(
+                        "bundle.error.frame_mismatch",
+                        name=FRAMES,
+                        epoch=epoch,
+                        tensor=repr(wrong[0]),
+                    )
+                )
+    tensors = _finite(FRAMES, content)
+    return {
+        epoch: ({k: tensors[f"frame/{epoch}/{k}"] for k in epochs[epoch]}, listed[str(epoch)])
+        for epoch in sorted(epochs)
+    }

@@ -19,6 +19,7 @@ from gru_core.config import PRESETS, DataConfig
 from gru_core.spec import RunSpec
 
 BUNDLES = Path(__file__).resolve().parents[1] / "assets" / "lessons"
+SHIPPED_FRAMES = 24  # replay frames in a lesson's bundle (about 6 KiB each)
 PAGES = ("rollouts", "gates", "memory", "results", "train")  # where a lesson may send one next
 
 
@@ -68,16 +69,27 @@ def lesson(name: str) -> Lesson:
 
 
 def train_lesson(chosen: Lesson):
-    """A trainer that has trained the lesson's run to its last epoch (one torch thread)."""
+    """A trainer that has trained the lesson's run to its last epoch (one torch thread),
+    holding the replay frames a run in the app keeps."""
     import torch
 
     from gru_core.train import Trainer, final_metrics, train
 
     torch.set_num_threads(1)  # the numbers the bundles hold: one thread, as the app trains
-    trainer = Trainer(chosen.spec())
+    trainer = Trainer(chosen.spec(), keep_frames=True)  # the bundle carries its replay
     train(trainer)
     final_metrics(trainer)  # the last epoch evaluated, if its schedule skipped it
     return trainer
+
+
+def shipped_frames(frames: dict[int, dict], epochs: int) -> dict[int, dict]:
+    """The replay frames a lesson's bundle carries: `SHIPPED_FRAMES` of those the run kept,
+    every epoch at first and spaced out later (`replay.kept_epochs`), so Play still shows the
+    models learn while the committed file stays small."""
+    from gru_core import replay
+
+    wanted = replay.kept_epochs(epochs, most=SHIPPED_FRAMES)
+    return {at: frames[at] for at in {replay.frame_at(frames, e)[0] for e in wanted}}
 
 
 def write_lesson_bundle(chosen: Lesson, path: str | Path | None = None) -> bytes:
@@ -85,6 +97,7 @@ def write_lesson_bundle(chosen: Lesson, path: str | Path | None = None) -> bytes
     from gru_core import workspace
 
     trainer = train_lesson(chosen)
+    trainer.frames = shipped_frames(trainer.frames, trainer.spec.train.epochs)
     return workspace.trained_bundle(
         trainer,
         f"python scripts/make_lessons.py {chosen.name}",

@@ -536,13 +536,17 @@ class Store:
         name: str = "",
         dataset_name: str = "",
         dataset_meta: Mapping | None = None,
+        frames: Mapping[int, tuple[Mapping[str, torch.Tensor], Mapping]] | None = None,
     ) -> tuple[int, list[Removed]]:
-        """Add a finished run from elsewhere (a bundle) whole; a failure leaves no run behind."""
+        """Add a finished run from elsewhere (a bundle) whole, with its replay `frames` if it
+        kept any; a failure leaves no run behind."""
         dataset = self.add_dataset(ws, series, dataset_name, dataset_meta)
         run, removed = self.create_run(ws, spec, dataset, name=name, status="finished")
         try:
             self.append_history(ws, run, history)
             self.save_checkpoint(ws, run, tensors, meta)
+            if frames:
+                self.save_frames(ws, run, frames)
         except BaseException:
             self.purge(ws, run)
             raise

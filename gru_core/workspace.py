@@ -234,6 +234,7 @@ def trained_bundle(
         name=name,
         meta={**state_meta, **meta},
         path=path,
+        frames={e: replay.flatten(frame) for e, frame in (trainer.frames or {}).items()},
     )
 
 
@@ -245,7 +246,9 @@ def bundle_bytes(store: stores.Store, ws: str, run_id: int, label: str = "") -> 
     if checkpoint is None:
         raise stores.StoreError("this run has no saved weights yet; wait for its first save")
     tensors, meta = bundle_state(dict(checkpoint.tensors), checkpoint.meta)
-    history = [r for r in store.history(ws, run_id) if r["epoch"] <= meta.get("epoch", 0)]
+    epoch = meta.get("epoch", 0)
+    history = [r for r in store.history(ws, run_id) if r["epoch"] <= epoch]
+    frames = {e: store.load_frame(ws, run_id, e) for e in store.frame_epochs(ws, run_id)}
     return bundles.write_bundle(
         spec.to_dict(),
         history,
@@ -254,6 +257,7 @@ def bundle_bytes(store: stores.Store, ws: str, run_id: int, label: str = "") -> 
         command_line(spec),
         name=run.name or label,
         meta={**meta, "params": run.params, "seconds": run.seconds},
+        frames={e: tuple(f) for e, f in frames.items() if f is not None and e <= epoch},
     )
 
 
@@ -322,6 +326,13 @@ def read_run_bundle(source: bytes | str | Path) -> tuple[bundles.Bundle, RunSpec
         spec = _spec_with(found.spec, found.series).validate()
     except (ConfigError, KeyError, TypeError, ValueError) as exc:
         raise bundles.BundleError(f"config.json: the run spec cannot be used ({exc})") from None
+    for epoch, frame in found.frames.items():
+        try:  # each frame's meta must put its carried states together, as replay will
+            replay.unflatten(*frame)
+        except (KeyError, TypeError, ValueError, IndexError, RuntimeError) as exc:
+            raise bundles.BundleError(
+                f"{bundles.FRAMES}: the frame at epoch {epoch} cannot be read ({exc})"
+            ) from None
     return found, spec
 
 
@@ -348,4 +359,5 @@ def import_bundle(store: stores.Store, ws: str, data: bytes) -> tuple[int, list[
         name=found.config["name"],
         dataset_name=spec.data.label,
         dataset_meta=data_meta(spec.data),
+        frames=found.frames,
     )

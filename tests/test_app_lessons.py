@@ -39,6 +39,11 @@ def test_opening_a_lesson_imports_its_run_and_loads_its_settings(at):
     go(at, "train")
     assert at.number_input(key="hidden").value == 8
     assert f"Run #{run}" in texts(at)
+    scrubber = at.select_slider(key="replay_scrubber")  # its replay came in the bundle
+    epochs = [int(e) for e in scrubber.options]
+    last = lessons.lesson("update_gate").spec().train.epochs
+    assert epochs[0] == 0 and epochs[-1] == last
+    assert len(epochs) == len(lessons.shipped_frames(dict.fromkeys(range(last + 1), {}), last))
     go(at, "lessons")
     at.button(key="lesson_open_rnn_forgets").click().run()
     assert len(_runs(at)) == 2

@@ -38,7 +38,9 @@ HISTORY = [
 
 def _good(**changes) -> bytes:
     args = {"tensors": _tensors(), "history": HISTORY, "series": make_sine(), **changes}
-    return write_bundle(SPEC, args["history"], args["tensors"], args["series"], COMMAND)
+    return write_bundle(
+        SPEC, args["history"], args["tensors"], args["series"], COMMAND, frames=args.get("frames")
+    )
 
 
 def _members(data: bytes) -> dict[str, bytes]:
@@ -301,3 +303,83 @@ def test_a_zip_bomb_that_lies_about_its_size_is_stopped_while_reading():
     finally:
         tracemalloc.stop()
     assert peak < 8 * 2**20  # never inflated the 48 MiB it hides
+
+
+# -- replay frames -------------------------------------------------------------------------
+
+
+def _frames() -> dict:
+    g = torch.Generator().manual_seed(1)
+    return {
+        epoch: (
+            {"model/gru/gru.weight_ih_l0": torch.randn(12, 1, generator=g)},
+            {"state_parts": {"gru": None}, "state_tuples": {}},
+        )
+        for epoch in (0, 1, 2)
+    }
+
+
+def test_replay_frames_make_the_round_trip():
+    frames = _frames()
+    found = read_bundle(_good(frames=frames), expected_shapes=SHAPES)
+    assert sorted(found.frames) == [0, 1, 2]
+    for epoch, (tensors, meta) in frames.items():
+        assert found.frames[epoch][1] == meta
+        assert found.frames[epoch][0].keys() == tensors.keys()
+        for key, value in tensors.items():
+            assert torch.equal(found.frames[epoch][0][key], value)
+    assert read_bundle(_good(), expected_shapes=SHAPES).frames == {}  # optional
+
+
+def _with_frames(tensors: dict, meta: dict) -> bytes:
+    from gru_core import tensorfile
+
+    return _with(frames__safetensors=tensorfile.to_bytes(tensors, meta))
+
+
+LISTED = {"frames": {"0": {}, "2": {}}}
+W = torch.zeros(12, 1)
+
+
+@pytest.mark.parametrize(
+    ("tensors", "meta", "message"),
+    [
+        ({"frame/0/model/gru/gru.weight_ih_l0": W}, {}, "does not list its frames"),
+        ({"frame/3/model/gru/gru.weight_ih_l0": W}, {"frames": {"3": {}}}, "epoch '3'; the run"),
+        ({"frame/1/model/gru/gru.weight_ih_l0": W}, {"frames": {"01": {}}}, "epoch '01'"),
+        ({"frame/0/model/gru/gru.weight_ih_l0": W}, {"frames": {"0": []}}, "epoch '0'"),
+        (
+            {"frame/0/model/gru/gru.weight_ih_l0": W, "frame/1/model/gru/gru.weight_ih_l0": W + 1},
+            {"frames": {"0": {}}},
+            "tensor 'frame/1/model/gru/gru.weight_ih_l0' of no frame",
+        ),
+        (
+            {"frame/0/model/gru/gru.weight_ih_l0": W, "frame/2/model/gru/other": W + 1},
+            LISTED,
+            "frame at epoch 2 does not match the run .'model/gru/gru.weight_ih_l0'",
+        ),
+        (
+            {"frame/0/model/gru/gru.weight_ih_l0": torch.zeros(12, 2)},
+            {"frames": {"0": {}}},
+            "frame at epoch 0 does not match",
+        ),
+        (
+            {"frame/0/model/gru/gru.weight_ih_l0": W.to(torch.int64)},
+            {"frames": {"0": {}}},
+            "I64",
+        ),
+        (
+            {"frame/0/model/gru/gru.weight_ih_l0": W / 0},
+            {"frames": {"0": {}}},
+            "NaN values",
+        ),
+    ],
+)
+def test_frames_that_do_not_fit_the_run_are_refused_naming_why(tensors, meta, message):
+    with pytest.raises(BundleError, match=message):
+        read_bundle(_with_frames(tensors, meta), expected_shapes=SHAPES)
+
+
+def test_frames_in_a_pickle_are_refused_as_one():
+    with pytest.raises(BundleError, match="frames.safetensors"):
+        read_bundle(_with(frames__safetensors=pickle.dumps({"w": [1.0]})))

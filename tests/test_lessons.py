@@ -5,10 +5,12 @@ import dataclasses
 
 import numpy as np
 import pytest
+import torch
 
 from gru_core import lessons, workspace
 from gru_core.config import MODEL_KINDS, PRESETS
 from gru_core.i18n import TABLES
+from gru_core.train import Trainer
 
 NAMES = list(lessons.LESSONS)
 
@@ -27,12 +29,31 @@ def test_three_to_five_lessons_each_with_words_in_both_languages():
 @pytest.mark.parametrize("name", NAMES)
 def test_the_bundle_loads_and_holds_the_lessons_settings(name):
     lesson = lessons.lesson(name)
-    assert lesson.bundle.stat().st_size < 100 * 1024  # kept small: it is committed
     found, spec = workspace.read_run_bundle(lesson.bundle)
+    # Kept small, as it is committed: its weights and replay frames, and little else.
+    weights = sum(v.numel() * v.element_size() for v in found.tensors.values())
+    assert lesson.bundle.stat().st_size < (1 + len(found.frames)) * weights + 64 * 1024
     wanted = lesson.spec()
     assert workspace.spec_dict(spec) == workspace.spec_dict(wanted)
     assert np.array_equal(spec.data.series, wanted.data.series)
     assert [row["epoch"] for row in found.history] == list(range(1, wanted.train.epochs + 1))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_the_bundle_carries_replay_frames_from_the_untrained_models_to_the_last_epoch(name):
+    lesson = lessons.lesson(name)
+    found, spec = workspace.read_run_bundle(lesson.bundle)
+    epochs = sorted(found.frames)
+    last = spec.train.epochs
+    assert epochs[0] == 0 and epochs[-1] == last
+    assert lessons.SHIPPED_FRAMES // 2 <= len(epochs) <= lessons.SHIPPED_FRAMES
+    assert epochs[:10] == list(range(10))  # every epoch at first, where the models change most
+    final, _ = found.frames[last]
+    for key, value in final.items():  # the last frame is the run's own final weights
+        assert torch.equal(value, found.tensors[key]), key
+    fresh = Trainer(spec).resumable_state()[0]  # seeded: the models before training
+    first, _ = found.frames[0]
+    assert all(torch.equal(first[k], fresh[k]) for k in first if k.startswith("model/"))
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -155,6 +155,16 @@ def test_a_bundle_carries_a_run_into_another_workspace(store):
     for name in spec.names:
         for key, value in workspace.stored_snapshot(store, ws, run).weights[name].items():
             assert torch.equal(shown.weights[name][key], value)
+    # Its replay frames come along: the run can be replayed in the other workspace too.
+    assert store.frame_epochs(other, new) == store.frame_epochs(ws, run) == [0, 1, 2, 3]
+    before = workspace.stored_snapshot(store, ws, run).at_epoch(1)
+    after = shown.at_epoch(1)
+    for name in spec.names:
+        for key, value in before.weights[name].items():
+            assert torch.equal(after.weights[name][key], value)
+        assert not torch.equal(  # control: epoch 1's weights are not the last epoch's
+            after.weights[name][key], shown.weights[name][key]
+        )
 
 
 def test_a_bundle_of_an_mlp_with_a_window_carries_its_last_inputs_and_loads(store):
