@@ -87,6 +87,8 @@ if not loading.ready():  # a fresh server's first page: drawn now, the whole app
     with st.sidebar:
         st.divider()
         settings_foot()
+    if loading.wait(loading.LONGEST):  # drawn: now wait for the engine, then the whole app
+        st.rerun()
     st.stop()
 
 from gru_app import lessons, live, render, share, state  # noqa: E402
@@ -151,3 +153,4 @@ state.save_workspace()  # the widget changes this rerun brings
 page.run()
 show_data()  # again: the page may have just changed the data (a page that stops skips this)
 state.save_workspace()  # and the data the page may have just made
+loading.settle()  # once per process: what the first page loaded, frozen (see there)

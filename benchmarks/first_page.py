@@ -5,19 +5,21 @@ Each round starts a fresh server (`streamlit run app.py` on a free port, its own
 as a visitor's browser would be, and measures from the server process's start:
 
 - *first page*: the Overview's title and its "Train with defaults" button drawn in the
-  browser, the script done (the page retries until the server accepts connections); on a
-  fresh server that is the page drawn while the engine loads (`gru_app.loading`);
-- *whole app*: the Overview with its chart and the run's status, the engine loaded (the
-  same moment as the first page for an app that draws nothing before its engine);
-- *first Start -> first epoch*: then the one-click button is pressed (a fresh session has
-  nothing to confirm), and the clock runs until the Train page shows an epoch of the run
-  (its "Epoch n / N" with n >= 1, or the run finished), as the page polls.
+  browser (the page retries until the server accepts connections); on a fresh server that is
+  the page drawn while the engine loads (`gru_app.loading`);
+- *first Start -> first epoch*: then at once, as an eager visitor would, the one-click
+  button is pressed (a fresh session has nothing to confirm), and the clock runs until the
+  Train page shows an epoch of the run (its "Epoch n / N" with n >= 1, or the run finished),
+  as the page polls; *start -> first epoch* is the same moment from the server's start;
+- with `--whole`, the button is pressed only once the app is whole instead (the Overview
+  with its chart and the run's status, the engine loaded: the same moment as the first page
+  for an app that draws nothing before its engine), and *whole app* is that moment.
 
 With `--baseline DIR` (another checkout of the app, e.g. `git archive <commit> | tar -x -C DIR`)
 the two alternate round by round (new, old, old, new, ...) on the same machine, and the
 medians of both are printed side by side.
 
-    python -m benchmarks.first_page [--rounds 5] [--baseline DIR] [--chromium PATH] [--json F]
+    python -m benchmarks.first_page [--rounds 5] [--baseline DIR] [--whole] [--json F]
     python -m benchmarks.first_page --breakdown [--rounds 5]
 
 `--breakdown` times, in fresh interpreters and without a browser, what stands in front of the
@@ -58,7 +60,7 @@ def _server(root: Path, port: int, home: str) -> subprocess.Popen:
 
 
 def _first_page(page, url: str, start: float) -> float:
-    """Seconds from `start` until the Overview's title and button are drawn, its script done."""
+    """Seconds from `start` until the Overview's title and button are drawn."""
     while True:
         try:
             page.goto(url, timeout=5_000)
@@ -69,11 +71,6 @@ def _first_page(page, url: str, start: float) -> float:
             time.sleep(0.05)
     page.locator("h1", has_text="GRU Lab").wait_for(timeout=LIMIT_SECONDS * 1000)
     page.locator(".st-key-overview_train button").first.wait_for(timeout=LIMIT_SECONDS * 1000)
-    page.wait_for_function(
-        "() => { const a = document.querySelector(\"[data-testid='stApp']\");"
-        " return a && a.getAttribute('data-test-script-state') === 'notRunning'; }",
-        timeout=LIMIT_SECONDS * 1000,
-    )
     return time.perf_counter() - start
 
 
@@ -97,8 +94,9 @@ def _first_epoch(page) -> float:
     raise RuntimeError("no epoch shown within the limit")
 
 
-def one_round(browser, root: Path) -> tuple[float, float, float]:
-    """(first page, whole app, first Start -> first epoch) in seconds, for the app in `root`."""
+def one_round(browser, root: Path, whole: bool) -> tuple[float, float | None, float, float]:
+    """(first page, whole app or None, first Start -> first epoch, server start -> first
+    epoch) in seconds, for the app in `root`; `whole`: the Start waits for the whole app."""
     port = free_port()
     with tempfile.TemporaryDirectory() as home:
         context = browser.new_context(viewport={"width": 1400, "height": 900})
@@ -107,8 +105,9 @@ def one_round(browser, root: Path) -> tuple[float, float, float]:
         proc = _server(root, port, home)
         try:
             first = _first_page(page, f"http://127.0.0.1:{port}/", start)
-            whole = _whole_app(page, start)
+            whole_app = _whole_app(page, start) if whole else None
             epoch = _first_epoch(page)
+            since_start = time.perf_counter() - start
         finally:
             context.close()
             proc.terminate()
@@ -117,7 +116,7 @@ def one_round(browser, root: Path) -> tuple[float, float, float]:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait(5)
-    return first, whole, epoch
+    return first, whole_app, epoch, since_start
 
 
 BREAKDOWN = """
@@ -162,6 +161,7 @@ def main() -> None:
     parser.add_argument("--chromium", default=None)
     parser.add_argument("--json", type=Path, help="write the results here too")
     parser.add_argument("--breakdown", action="store_true", help="no browser: what is in front")
+    parser.add_argument("--whole", action="store_true", help="Start once the app is whole")
     args = parser.parse_args()
     if args.breakdown:
         print_machine(machine())
@@ -174,33 +174,43 @@ def main() -> None:
     apps = {"new": ROOT}
     if args.baseline is not None:
         apps["old"] = args.baseline.resolve()
-    results: dict[str, dict[str, list[float]]] = {
-        n: {"page": [], "whole": [], "epoch": []} for n in apps
+    kinds = (
+        ("page", "whole", "epoch", "start_epoch")
+        if args.whole
+        else ("page", "epoch", "start_epoch")
+    )
+    results: dict[str, dict[str, list[float]]] = {n: {k: [] for k in kinds} for n in apps}
+    labels = {
+        "page": "first page",
+        "whole": "whole app",
+        "epoch": "first Start -> first epoch",
+        "start_epoch": "server start -> first epoch",
     }
     with sync_playwright() as p:
         path = args.chromium or chromium_path()
         browser = p.chromium.launch(executable_path=path, headless=True, args=CHROMIUM_ARGS)
-        one_round(browser, ROOT)  # warm-up, thrown away: disk caches, Chromium's first tab
+        one_round(browser, ROOT, args.whole)  # warm-up, thrown away: disk caches, first tab
         for r in range(args.rounds):
             order = list(apps) if r % 2 == 0 else list(reversed(apps))
             for name in order:
-                first, whole, epoch = one_round(browser, apps[name])
-                for what, seconds in (("page", first), ("whole", whole), ("epoch", epoch)):
-                    results[name][what].append(seconds)
-                print(
-                    f"round {r + 1} {name}: first page {first:.2f} s, whole app {whole:.2f} s,"
-                    f" first epoch {epoch:.2f} s"
+                got = dict(
+                    zip(
+                        ("page", "whole", "epoch", "start_epoch"),
+                        one_round(browser, apps[name], args.whole),
+                        strict=True,
+                    )
                 )
+                for what in kinds:
+                    results[name][what].append(got[what])
+                shown = ", ".join(f"{labels[k]} {got[k]:.2f} s" for k in kinds)
+                print(f"round {r + 1} {name}: {shown}")
         browser.close()
     for name, got in results.items():
-        print(
-            f"{name}: first page median {median(got['page']):.2f} s"
-            f" ({min(got['page']):.2f}-{max(got['page']):.2f}),"
-            f" whole app median {median(got['whole']):.2f} s"
-            f" ({min(got['whole']):.2f}-{max(got['whole']):.2f}),"
-            f" first Start -> first epoch median {median(got['epoch']):.2f} s"
-            f" ({min(got['epoch']):.2f}-{max(got['epoch']):.2f})"
+        shown = ", ".join(
+            f"{labels[k]} median {median(got[k]):.2f} s ({min(got[k]):.2f}-{max(got[k]):.2f})"
+            for k in kinds
         )
+        print(f"{name}: {shown}")
     print(f"load average at the end: {load_average()}")
     if args.json:
         args.json.write_text(json.dumps({"machine": info, "results": results}, indent=1))

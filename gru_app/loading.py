@@ -2,15 +2,19 @@
 
 A server runs no script until its first visitor comes; that first script run used to import
 the engine (torch, pandas, Plotly and the training code: several seconds) before it drew
-anything. Now `start` imports the engine in a thread of its own and, until it is in, `draw`
-puts up the page without it: the navigation, and on the Overview its prose, equations and
-one-click button. A timer reruns the page into the full app the moment the engine is in; a
-click on the button meanwhile waits for it, then starts the run as usual. Nothing here
-imports torch (tests/test_loading.py holds it to that).
+anything. Now `start` imports the engine in a thread of its own, then warms it up
+(`process_job.prepare_process`: torch's compiler stack, `gc.freeze`), and until it is in,
+`draw` puts up the page without it: the navigation, and on the Overview its prose, equations
+and one-click button. That script run then waits for the engine (`wait`) and reruns itself
+into the whole app: no polling meanwhile, since every script run ends in a full garbage
+collection that, over a heap filling up with torch, held the GIL for tenths of a second each
+time. A click on the button meanwhile is kept and starts the run once the engine is in.
+Nothing here imports torch (tests/test_loading.py holds it to that).
 """
 
 from __future__ import annotations
 
+import gc
 import importlib
 import sys
 import threading
@@ -34,10 +38,11 @@ ENGINE = (
     "gru_core.views.status",
     "gru_core.views.train",
 )
-POLL_SECONDS = 0.2
+LONGEST = 600.0  # seconds the loading page waits for the engine before it stops waiting
 CLICKED_KEY = "loading_clicked"  # its button was clicked: the full app starts the run
 KEY = "app_loading"  # the loading page's marker, for the browser tests and benchmarks
 
+_settled = False  # settle() has run in this process
 _loaded = threading.Event()
 _lock = threading.Lock()
 _thread: threading.Thread | None = None
@@ -47,6 +52,7 @@ def _load() -> None:
     try:
         for name in ENGINE:
             importlib.import_module(name)
+        importlib.import_module("gru_core.process_job").prepare_process(threads=1)
     except BaseException:  # noqa: BLE001, S110  app.py imports it again and shows the error
         pass
     finally:
@@ -75,10 +81,22 @@ def wait(timeout: float | None = None) -> bool:
     return _loaded.wait(timeout)
 
 
+def settle() -> None:
+    """Once per process, after the whole app's first page: what that page loaded too (the
+    pages' modules, Plotly's figure machinery) is moved out of the garbage collector's sight,
+    as `prepare_process` did for the engine. Streamlit collects after every script and
+    fragment run, five times a second while a run trains; over those objects each collection
+    held the GIL long enough to slow the first run's first epoch by a second."""
+    global _settled
+    if not _settled:
+        _settled = True
+        gc.collect()
+        gc.freeze()
+
+
 def _train_with_defaults() -> None:
-    """The loading page's one-click button: wait for the engine; the full app then does what
-    the Overview's button does (`take_click`), once the session's settings are set up."""
-    wait()
+    """The loading page's one-click button: the whole app does what the Overview's button
+    does (`take_click`), once the session's settings are set up."""
     st.session_state[CLICKED_KEY] = True
 
 
@@ -92,8 +110,7 @@ def _chart_space() -> None:
 
 
 def draw(page: st.Page, is_overview: bool) -> None:
-    """The page without the engine: the Overview's text and button, or `page`'s title; then
-    a timer that reruns the app once the engine is in."""
+    """The page without the engine: the Overview's text and button, or `page`'s title."""
     with st.sidebar:
         st.markdown(f"**{t('app.current_run')}**")
         st.caption(t("loading.engine"))
@@ -109,10 +126,3 @@ def draw(page: st.Page, is_overview: bool) -> None:
         else:
             st.title(page.title)
             st.caption(t("loading.engine"))
-    _until_loaded()
-
-
-@st.fragment(run_every=POLL_SECONDS)
-def _until_loaded() -> None:
-    if ready():
-        st.rerun()

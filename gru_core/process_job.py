@@ -69,6 +69,10 @@ def _preparation_data(name: str) -> dict:
 spawn.get_preparation_data = _preparation_data
 
 
+_process_prepared = False  # prepare_process has run here (a second call does nothing)
+_prepare_lock = threading.Lock()
+
+
 def prepare_process(threads: int = 1, background: bool = False) -> threading.Thread | None:
     """Once per server process, before the first session: what keeps live views cheap.
 
@@ -87,6 +91,11 @@ def prepare_process(threads: int = 1, background: bool = False) -> threading.Thr
     With `background`, the last two run in a daemon thread, which is returned: a server
     draws its first page meanwhile instead of after them (they took 2-3 s of its start).
     """
+    global _process_prepared
+    with _prepare_lock:
+        if _process_prepared:
+            return None
+        _process_prepared = True
     torch.set_num_threads(threads)
     jobs.set_worker_threads(threads)
     warm()

@@ -64,6 +64,7 @@ def loading_engine(monkeypatch):
     event = threading.Event()
     monkeypatch.setattr(loading, "_loaded", event)
     monkeypatch.setattr(loading, "_thread", threading.current_thread())  # start() does nothing
+    monkeypatch.setattr(loading, "LONGEST", 0.0)  # the page stops waiting at once, drawn
     return event
 
 
@@ -100,19 +101,40 @@ def test_another_page_asked_for_while_loading_shows_its_title_until_the_engine_i
     assert at.number_input(key="hidden") is not None and EN["loading.engine"] not in texts(at)
 
 
-def test_a_click_while_loading_waits_for_the_engine_then_starts_the_run(loading_engine):
+def test_a_click_while_loading_is_kept_and_starts_the_run_once_the_engine_is_in(
+    loading_engine,
+):
     at = AppTest.from_file(str(APP), default_timeout=30).run()
     assert EN["loading.engine"] in texts(at)
-    timer = threading.Timer(0.5, loading_engine.set)  # the engine comes in after the click
-    timer.start()
+    at.button(key="overview_train").click().run()  # still loading: the click is noted
     try:
-        at.button(key="overview_train").click().run()
         assert not at.exception
-        assert loading_engine.is_set()
+        assert job(at) is None and EN["loading.engine"] in texts(at)
+        loading_engine.set()
+        at.run()  # the loading page's own rerun, once the engine is in
+        assert not at.exception
         run = job(at)
         assert run is not None and run.status in ("queued", "running", "finished")
         assert at.session_state["preset"] == "fast"
         assert at.title[0].value == EN["page.train"]  # on to the Train page, as from the full page
+        at.run()
+        assert job(at) is run  # started once
+    finally:
+        release(at)
+
+
+def test_the_loading_page_waits_for_the_engine_then_reruns_into_the_whole_app(
+    loading_engine, monkeypatch
+):
+    """With time to wait, the first script run itself waits and then draws the whole app."""
+    monkeypatch.setattr(loading, "LONGEST", 30.0)
+    timer = threading.Timer(0.5, loading_engine.set)
+    timer.start()
+    try:
+        at = AppTest.from_file(str(APP), default_timeout=30).run()
     finally:
         timer.cancel()
-        release(at)
+    assert not at.exception
+    assert loading_engine.is_set()
+    assert EN["loading.engine"] not in texts(at)
+    assert chart(at, "overview_ambiguity")["data"]

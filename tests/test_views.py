@@ -434,6 +434,7 @@ def test_prepare_process_sets_threads_and_freezes_what_is_loaded(monkeypatch):
     from gru_core import job
 
     monkeypatch.setattr(job, "_worker_threads", job._worker_threads)
+    monkeypatch.setattr(process_job, "_process_prepared", False)  # as in a fresh process
     threads = torch.get_num_threads()
     try:
         process_job.prepare_process(threads=1)
@@ -441,6 +442,10 @@ def test_prepare_process_sets_threads_and_freezes_what_is_loaded(monkeypatch):
         assert job._worker_threads == 1
         # torch, numpy, pandas and pytest are loaded: far more than a few objects are frozen.
         assert gc.get_freeze_count() > 50_000
+        # Once per process: a second call (app.py's, after the loading page's) does nothing.
+        torch.set_num_threads(2)
+        assert process_job.prepare_process(threads=1, background=True) is None
+        assert torch.get_num_threads() == 2
     finally:
         gc.unfreeze()
         torch.set_num_threads(threads)
@@ -461,6 +466,7 @@ def test_prepare_process_in_the_background_returns_at_once_and_warms_in_a_thread
         real()
 
     monkeypatch.setattr(process_job, "_warm_torch", slow_warm)
+    monkeypatch.setattr(process_job, "_process_prepared", False)  # as in a fresh process
     gc.unfreeze()  # an app run in this process may have frozen objects already
     try:
         thread = process_job.prepare_process(threads=1, background=True)
