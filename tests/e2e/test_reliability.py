@@ -92,7 +92,11 @@ def test_four_sessions_queue_past_the_cap_and_all_finish(browser, capped_server)
         assert trainer_threads(capped_server.proc.pid) <= 2
         assert trainer_threads(capped_server.proc.pid, QUEUED_THREAD_NAME) >= 1
         for i, (_, app) in enumerate(sessions):
-            assert wait_for(lambda app=app: "finished" in app.status(), 240), f"session {i}"
+            if not wait_for(lambda app=app: "finished" in app.status(), 240):
+                app.screenshot(f"session-{i}-not-finished")
+                raise AssertionError(  # what each page shows, to tell why
+                    (i, [(tab.status(), tab.exceptions(), tab.page.url) for _, tab in sessions])
+                )
             app.nav("Train")
             assert _epoch_total(app).startswith(f"Epoch {epochs[i]} / {epochs[i]}")
             # Each session's own model: parameter counts follow its hidden size.

@@ -24,10 +24,11 @@ def test_two_contexts_keep_separate_runs(browser, server):
         # B started while A was still training: the two ran at the same time.
         assert "finished" not in a.status()
         for app, epochs, hidden in ((a, 80, 5), (b, 50, 9)):
-            assert wait_for(lambda app=app: "finished" in app.status(), 120), (
-                a.status(),
-                b.status(),
-            )
+            if not wait_for(lambda app=app: "finished" in app.status(), 120):
+                app.screenshot("session-not-finished")
+                raise AssertionError(  # what each page shows, to tell why
+                    [(tab.status(), tab.exceptions(), tab.page.url) for tab in (a, b)]
+                )
             app.nav("Train")
             progress = app.page.get_by_text(re.compile(r"^Epoch \d+ / \d+")).first.inner_text()
             assert progress.startswith(f"Epoch {epochs} / {epochs}")
