@@ -133,9 +133,12 @@ def run_status(was_running: bool) -> None:
 
 with st.sidebar:
     # Some pages draw the run's status here themselves, from the snapshot their view shows.
-    st.session_state[live.STATUS_BOX] = st.container()
+    # One slot: a page's fragment that redraws the status there replaces it whole each time.
+    # (Into a container made here, a fragment's redraws could address elements the browser no
+    # longer had, and the page went blank: "Bad delta path index".)
+    st.session_state[live.STATUS_BOX] = st.empty()
     if page.url_path not in live.SELF_DRAWN:
-        with st.session_state[live.STATUS_BOX]:
+        with st.session_state[live.STATUS_BOX].container():
             run_status(running)
     st.divider()
     data_line = st.empty()

@@ -25,7 +25,7 @@ from gru_core.views.status import format_duration
 # job sends its first epoch at once and its end as it ends); each poll that finds nothing new
 # re-sends what the page already shows.
 POLL_SECONDS = 0.2
-STATUS_BOX = "live_status_box"  # session key: the sidebar container the status is drawn in
+STATUS_BOX = "live_status_box"  # session key: the sidebar slot (st.empty) the status is drawn in
 SELF_DRAWN = ("train",)  # pages that draw the sidebar's status from their own snapshot
 _CHART = "live_chart_cache"  # session key: (what the chart was built from, its spec)
 _SHOWN = "live_shown"  # session key: (monotonic time, the snapshot) the view last drew
@@ -63,9 +63,9 @@ def paced(snap: Snapshot | None, now: float) -> Snapshot | None:
 
 
 def sidebar_status(snap: Snapshot | None) -> None:
-    """The sidebar's 'Current run' block, in the container app.py made for it."""
+    """The sidebar's 'Current run' block, in the slot app.py made for it (replaced whole)."""
     box = st.session_state.get(STATUS_BOX)
-    with box if box is not None else st.sidebar:
+    with box.container() if box is not None else st.sidebar:
         st.markdown(f"**{t('live.current_run')}**")
         render.status_block(snap, summary=True)
 

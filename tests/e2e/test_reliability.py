@@ -95,7 +95,13 @@ def test_four_sessions_queue_past_the_cap_and_all_finish(browser, capped_server)
             if not wait_for(lambda app=app: "finished" in app.status(), 240):
                 app.screenshot(f"session-{i}-not-finished")
                 raise AssertionError(  # what each page shows, to tell why
-                    (i, [(tab.status(), tab.exceptions(), tab.page.url) for _, tab in sessions])
+                    (
+                        i,
+                        [
+                            (tab.status(), tab.exceptions(), tab.console_errors)
+                            for _, tab in sessions
+                        ],
+                    )
                 )
             app.nav("Train")
             assert _epoch_total(app).startswith(f"Epoch {epochs[i]} / {epochs[i]}")

@@ -27,7 +27,7 @@ def test_two_contexts_keep_separate_runs(browser, server):
             if not wait_for(lambda app=app: "finished" in app.status(), 120):
                 app.screenshot("session-not-finished")
                 raise AssertionError(  # what each page shows, to tell why
-                    [(tab.status(), tab.exceptions(), tab.page.url) for tab in (a, b)]
+                    [(tab.status(), tab.exceptions(), tab.console_errors) for tab in (a, b)]
                 )
             app.nav("Train")
             progress = app.page.get_by_text(re.compile(r"^Epoch \d+ / \d+")).first.inner_text()
