@@ -92,20 +92,9 @@ if not loading.ready():  # a fresh server's first page: drawn now, the whole app
     st.stop()
 
 from gru_app import lessons, live, render, share, state  # noqa: E402
-from gru_core import process_job  # noqa: E402
 from gru_core.views import data as data_views  # noqa: E402
 from gru_core.views import status  # noqa: E402
 
-
-@st.cache_resource(show_spinner=False)
-def _prepare_process() -> bool:
-    """Once per process: one torch thread; torch warmed up and start-up objects frozen in a
-    thread of their own, so that the first page is not drawn after them."""
-    process_job.prepare_process(threads=1, background=True)
-    return True
-
-
-_prepare_process()
 state.workspace()
 share.notice_bad_params()  # before the widgets drop them from the URL
 state.init()
@@ -156,4 +145,3 @@ state.save_workspace()  # the widget changes this rerun brings
 page.run()
 show_data()  # again: the page may have just changed the data (a page that stops skips this)
 state.save_workspace()  # and the data the page may have just made
-loading.settle()  # once per process: what the first page loaded, frozen (see there)

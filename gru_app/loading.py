@@ -14,7 +14,6 @@ Nothing here imports torch (tests/test_loading.py holds it to that).
 
 from __future__ import annotations
 
-import gc
 import importlib
 import sys
 import threading
@@ -42,7 +41,6 @@ LONGEST = 600.0  # seconds the loading page waits for the engine before it stops
 CLICKED_KEY = "loading_clicked"  # its button was clicked: the full app starts the run
 KEY = "app_loading"  # the loading page's marker, for the browser tests and benchmarks
 
-_settled = False  # settle() has run in this process
 _loaded = threading.Event()
 _lock = threading.Lock()
 _thread: threading.Thread | None = None
@@ -60,12 +58,16 @@ def _load() -> None:
 
 
 def start() -> None:
-    """Import the engine in the background, once per process (at once if it is in already)."""
+    """Import and warm the engine in the background, once per process (at once if it is in
+    already: then only its warm-up, in a thread). The one place the process is prepared."""
     global _thread
     with _lock:
         if _thread is not None or _loaded.is_set():
             return
-        if all(name in sys.modules for name in ENGINE):
+        if all(name in sys.modules for name in ENGINE):  # a process that has it (tests)
+            importlib.import_module("gru_core.process_job").prepare_process(
+                threads=1, background=True
+            )
             _loaded.set()
             return
         _thread = threading.Thread(target=_load, name="gru-lab-engine", daemon=True)
@@ -79,19 +81,6 @@ def ready() -> bool:
 def wait(timeout: float | None = None) -> bool:
     """Block until the engine is in (True), or `timeout` seconds have passed (False)."""
     return _loaded.wait(timeout)
-
-
-def settle() -> None:
-    """Once per process, after the whole app's first page: what that page loaded too (the
-    pages' modules, Plotly's figure machinery) is moved out of the garbage collector's sight,
-    as `prepare_process` did for the engine. Streamlit collects after every script and
-    fragment run, five times a second while a run trains; over those objects each collection
-    held the GIL long enough to slow the first run's first epoch by a second."""
-    global _settled
-    if not _settled:
-        _settled = True
-        gc.collect()
-        gc.freeze()
 
 
 def _train_with_defaults() -> None:
