@@ -4,6 +4,8 @@ Run with `streamlit run app.py`. Each page is a thin file in app_pages/; the ses
 data and training job are reached through `gru_app.state`, the numerics through `gru_core`.
 """
 
+import time
+
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
@@ -110,7 +112,6 @@ page = st.navigation(PAGES)
 running = state.is_running()
 
 
-@st.fragment(run_every=state.SLOW_POLL_SECONDS if running else None)
 def run_status(was_running: bool) -> None:
     """The run's status on every page; redraws while it trains, reruns the app when it ends."""
     snap = state.snapshot()
@@ -120,15 +121,18 @@ def run_status(was_running: bool) -> None:
         st.rerun()  # the run ended: redraw every page once with its final state, stop polling
 
 
+def live_status() -> None:
+    """The run's status beside the Train page's live view: at its pace and epoch (the view
+    reruns the app when the run ends)."""
+    st.markdown(f"**{i18n.t('app.current_run')}**")
+    render.status_block(live.paced(time.monotonic()), summary=True)
+
+
 with st.sidebar:
-    # Some pages draw the run's status here themselves, from the snapshot their view shows.
-    # One slot: a page's fragment that redraws the status there replaces it whole each time.
-    # (Into a container made here, a fragment's redraws could address elements the browser no
-    # longer had, and the page went blank: "Bad delta path index".)
-    st.session_state[live.STATUS_BOX] = st.empty()
-    if page.url_path not in live.SELF_DRAWN:
-        with st.session_state[live.STATUS_BOX].container():
-            run_status(running)
+    if page.url_path == live.PAGE:
+        st.fragment(live_status, run_every=live.POLL_SECONDS if running else None)()
+    else:
+        st.fragment(run_status, run_every=state.SLOW_POLL_SECONDS if running else None)(running)
     st.divider()
     data_line = st.empty()
     share.copy_link_button()

@@ -70,9 +70,9 @@ with settings:
             widgets.setting(left, name)
         for name in ("device", "kernel", "chunking", "eval_state", "schedule", "seeding"):
             widgets.setting(right, name)
-        for name in ("match_params", "standardize"):
-            widgets.setting(left, name)
         widgets.setting(right, "slow_motion")
+        for name in ("match_params", "standardize"):  # whole lines: long labels
+            widgets.setting(st, name)
 
     problem = None
     try:
@@ -141,14 +141,11 @@ with live_area:
         st.caption(note)
 
 
-cards_area = st.container()  # below both columns; drawn by `live_view` from its snapshot
-
-
-# One snapshot a redraw for the sidebar's status, the progress, the chart and the cards.
+# The sidebar's status, the progress, the chart and the cards show the same epoch: each of
+# their fragments draws the snapshot `live.paced` gives for the current poll.
 @st.fragment(run_every=live.POLL_SECONDS if running else None)
 def live_view(was_running: bool) -> None:
-    snap = live.paced(state.snapshot(), time.monotonic())
-    live.sidebar_status(snap)
+    snap = live.paced(time.monotonic())
     if snap is None:
         st.info(t("train.empty"))
         return
@@ -162,12 +159,18 @@ def live_view(was_running: bool) -> None:
         styles = list(chart.styles.values())[1:]
         lines = ", ".join(f"{t(f'train.dash.{dash}')}: {label}" for label, dash in styles)
         st.caption(t("train.lines.task", lines=lines.capitalize()))
-    with cards_area:
-        live.cards(snap)
     if was_running and not snap.running:
         st.rerun()  # the run ended: redraw the page once (its buttons), stop polling
+
+
+@st.fragment(run_every=live.POLL_SECONDS if running else None)
+def live_cards() -> None:
+    snap = live.paced(time.monotonic())
+    if snap is not None:
+        live.cards(snap)
 
 
 with live_area:
     live_view(running)
     replay.control(state.snapshot(), "train")
+live_cards()  # below both columns

@@ -1,10 +1,12 @@
-"""The Train page's live view: chart, cards and the sidebar's status drawn from one snapshot.
+"""The Train page's live view: chart, cards and the sidebar's status, all at the same epoch.
 
-Each redraw takes one snapshot and draws everything from it, so the sidebar, the page's
-progress, the loss chart and the metric cards always show the same epoch. While a run trains
-the view is polled every `POLL_SECONDS`; a poll that finds the same epoch and status as the
-one before reuses the chart it built then (the browser gets the same chart data and changes
-nothing), so the fast poll costs little. The chart is a Vega-Lite chart with one spec per run
+Three fragments draw them (each in its own place: a fragment that writes into a container
+made outside it can leave the browser with a page it cannot patch, which then goes blank).
+While a run trains each is polled every `POLL_SECONDS` and draws `paced()`: the snapshot
+taken by the first of them in the current redraw interval, so within one poll they all show
+the same epoch. A poll that finds the same epoch and status as the one before reuses the
+chart it built then (the browser gets the same chart data and changes nothing), so the fast
+poll costs little. The chart is a Vega-Lite chart with one spec per run
 (`gru_core.live_chart`): Streamlit swaps its data in place, and hover and zoom keep working.
 """
 
@@ -25,8 +27,7 @@ from gru_core.views.status import format_duration
 # job sends its first epoch at once and its end as it ends); each poll that finds nothing new
 # re-sends what the page already shows.
 POLL_SECONDS = 0.2
-STATUS_BOX = "live_status_box"  # session key: the sidebar slot (st.empty) the status is drawn in
-SELF_DRAWN = ("train",)  # pages that draw the sidebar's status from their own snapshot
+PAGE = "train"  # the page (url path) with the live view; its sidebar status keeps its pace
 _CHART = "live_chart_cache"  # session key: (what the chart was built from, its spec)
 _SHOWN = "live_shown"  # session key: (monotonic time, the snapshot) the view last drew
 # A long history costs the server and the browser more at each redraw (the chart's data
@@ -56,18 +57,10 @@ def pace(shown: tuple | None, snap: Snapshot | None, now: float) -> tuple[float,
     return (now, snap)
 
 
-def paced(snap: Snapshot | None, now: float) -> Snapshot | None:
-    """`pace` for this session's Train page: the snapshot its live view draws at `now`."""
-    st.session_state[_SHOWN] = pace(st.session_state.get(_SHOWN), snap, now)
+def paced(now: float) -> Snapshot | None:
+    """`pace` for this session's Train page: the snapshot its live views draw at `now`."""
+    st.session_state[_SHOWN] = pace(st.session_state.get(_SHOWN), state.snapshot(), now)
     return st.session_state[_SHOWN][1]
-
-
-def sidebar_status(snap: Snapshot | None) -> None:
-    """The sidebar's 'Current run' block, in the slot app.py made for it (replaced whole)."""
-    box = st.session_state.get(STATUS_BOX)
-    with box.container() if box is not None else st.sidebar:
-        st.markdown(f"**{t('live.current_run')}**")
-        render.status_block(snap, summary=True)
 
 
 def _identity(snap: Snapshot) -> tuple:

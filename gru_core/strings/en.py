@@ -519,7 +519,6 @@ EN: dict[str, str] = {
     "live.chart.model": "model",
     "live.chart.measure": "measurement",
     "live.chart.off_chart": "value (off the chart)",
-    "live.current_run": "Current run",
     "live.chart.alt": "Loss per epoch of each model: training loss and test errors.",
     "live.chart.clipped": (
         "Values above {ceiling} are drawn on the chart's top edge (▲);"

@@ -512,7 +512,6 @@ ZH: dict[str, str] = {
     "live.chart.model": "模型",
     "live.chart.measure": "指标",
     "live.chart.off_chart": "数值（超出图表）",
-    "live.current_run": "当前训练",
     "live.chart.alt": "各模型每轮的损失：训练损失与测试误差。",
     "live.chart.clipped": (
         "高于 {ceiling} 的数值画在图表上边缘（▲）；把鼠标移到三角形上可查看真实数值。"
