@@ -79,7 +79,7 @@ ids = list(reversed(by_id))  # newest first
 
 
 def name(run_id: int) -> str:
-    return f"#{run_id} {views.name_of(by_id[run_id], labels)}"
+    return views.numbered(by_id[run_id], labels)
 
 
 ss["runs_compare"] = [r for r in ss.get("runs_compare", ids[:2]) if r in by_id]

@@ -88,9 +88,7 @@ def run_picker() -> None:
     if not saved:
         return
     labels = runs_views.auto_labels(saved)
-    names = {
-        r.id: f"#{r.id} {runs_views.name_of(r, labels)} ({t(f'status.{r.status}')})" for r in saved
-    }
+    names = {r.id: f"{runs_views.numbered(r, labels)} ({t(f'status.{r.status}')})" for r in saved}
     options = [None, *reversed(names)]
     if st.session_state.get(state.VIEW_KEY) not in options:
         st.session_state[state.VIEW_KEY] = None

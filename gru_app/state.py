@@ -440,9 +440,12 @@ def run_caption(snap: Snapshot) -> str:
     settings = runs_views.settings_line(snap.spec.to_dict())
     if snap.run is None:
         return t("state.caption.live", settings=settings)
-    run = next((r for r in runs() if r.id == snap.run), None)
-    name = "" if run is None else f" {runs_views.name_of(run, runs_views.auto_labels(runs()))}"
-    return t("state.caption.saved", run=snap.run, name=name, settings=settings)
+    saved = runs()
+    run = next((r for r in saved if r.id == snap.run), None)
+    title = (
+        f"#{snap.run}" if run is None else runs_views.numbered(run, runs_views.auto_labels(saved))
+    )
+    return t("state.caption.saved", run=title, settings=settings)
 
 
 @st.cache_resource(scope="session", max_entries=8, show_spinner=False)

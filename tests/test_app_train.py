@@ -210,3 +210,15 @@ def test_a_long_run_says_how_long_it_will_take_before_it_starts(at):
     assert not at.exception
     note = next(c.value for c in at.caption if "This run will take about" in c.value)
     assert note.endswith("(at the pace of earlier runs here: 1).")
+
+
+def test_the_caption_names_a_run_once(at):
+    train_tiny(at)
+    run = job(at).snapshot().run
+    caption = next(c.value for c in at.caption if c.value.startswith(f"Run #{run}"))
+    # A lone run has no label but its number, which "Run #N" already says.
+    assert caption.startswith(f"Run #{run}: ") and f"run {run}" not in caption
+    train_tiny(at, points=None, hidden=5)
+    second = job(at).snapshot().run
+    caption = next(c.value for c in at.caption if c.value.startswith(f"Run #{second}"))
+    assert caption.startswith(f"Run #{second} hidden 5: "), caption

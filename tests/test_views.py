@@ -519,3 +519,18 @@ def test_the_runs_tables_compact_columns_are_each_models_best_among_a_few():
     compact = runs_views.compact_columns(table)
     assert compact == ["pinned", "name", "status", "gru best", "lstm best", "epochs"]
     assert len(compact) < len(columns)
+
+
+def test_a_run_is_numbered_once_and_named_by_what_sets_it_apart():
+    from gru_core.store import Run
+
+    def run(id: int, hidden: int, name: str = "") -> Run:
+        spec = spec_for(make_sine(), 0.8, ModelConfig(hidden_size=hidden), TrainConfig())
+        fields = {f.name: None for f in dataclasses.fields(Run)}
+        return Run(**fields | {"id": id, "name": name, "spec": spec.to_dict()})
+
+    lone = [run(3, 8)]
+    assert runs_views.numbered(lone[0], runs_views.auto_labels(lone)) == "#3"
+    pair = [run(3, 8), run(4, 16, name="wide")]
+    labels = runs_views.auto_labels(pair)
+    assert [runs_views.numbered(r, labels) for r in pair] == ["#3 hidden 8", "#4 wide"]

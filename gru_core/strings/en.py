@@ -717,7 +717,7 @@ EN: dict[str, str] = {
     "state.imported": "Added run {run} from {file}.",
     "state.no_weights": "#{run} (no weights yet)",
     "state.caption.live": "This run: {settings}.",
-    "state.caption.saved": "Run #{run}{name}: {settings}.",
+    "state.caption.saved": "Run {run}: {settings}.",
     # Errors reading a series (gru_core.data.DataError)
     "data.error.shape": "a series must be 1-D; got an array of shape {shape}",
     "data.error.no_time_columns": "none (the file has none)",

@@ -691,7 +691,7 @@ ZH: dict[str, str] = {
     "state.imported": "已从 {file} 添加运行 {run}。",
     "state.no_weights": "#{run}（还没有权重）",
     "state.caption.live": "本次运行：{settings}。",
-    "state.caption.saved": "运行 #{run}{name}：{settings}。",
+    "state.caption.saved": "运行 {run}：{settings}。",
     # Errors reading a series (gru_core.data.DataError)
     "data.error.shape": "序列必须是一维的；收到的数组形状为 {shape}",
     "data.error.no_time_columns": "无（文件中没有这样的列）",

@@ -103,6 +103,13 @@ def name_of(run: Run, labels: dict[int, str]) -> str:
     return run.name or labels.get(run.id, t("runs.run", id=run.id))
 
 
+def numbered(run: Run, labels: dict[int, str]) -> str:
+    """'#3 hidden 8 · lr 3e-2': a run's number and what the page calls it; the number alone
+    when that is all its name says ('#3', not '#3 run 3')."""
+    name = name_of(run, labels)
+    return f"#{run.id}" if name == t("runs.run", id=run.id) else f"#{run.id} {name}"
+
+
 def main_metric(run: Run) -> str:
     """The name of the run's task's primary metric (e.g. test_rollout_mse)."""
     try:
@@ -179,7 +186,7 @@ def settings_table(
     every = list(dict.fromkeys(k for s in settings for k in s))
     keys = differing(settings) if only_differences else every
     columns = {
-        f"{name_of(r, labels)} (#{r.id})": [show_value(k, s.get(k, "—")) for k in keys]
+        numbered(r, labels): [show_value(k, s.get(k, "—")) for k in keys]
         for r, s in zip(runs, settings, strict=True)
     }
     return pd.DataFrame(columns, index=pd.Index(keys, name=t("runs.column.setting")))
