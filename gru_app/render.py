@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import streamlit as st
 
 from gru_app import layout, state
@@ -45,12 +47,23 @@ def status_block(snap: Snapshot | None, summary: bool = False) -> None:
         st.caption(status.primary_summary(snap))
 
 
+CARD_WIDTH = "11rem"  # a metric card's least width
+CARD_PAIR_WIDTH = "23rem"  # two cards and the gap between them
+
+
 def metric_cards(snap: Snapshot, per_row: int = 4, cards: list | None = None) -> None:
     cards = train_views.metric_cards(snap) if cards is None else cards
+    # A row is two halves: where a row of four does not fit, it wraps into two by two (never
+    # three and a lone card stretched across the page).
+    sizes = [n for n in (math.ceil(per_row / 2), per_row // 2) if n]
     for i in range(0, len(cards), per_row):
-        row = layout.columns(per_row, key=f"metric_cards_{i}", min_width="11rem")
-        for column, card in zip(row, cards[i : i + per_row], strict=False):
-            column.metric(card.label, card.value, help=card.help, border=True)
+        row = cards[i : i + per_row]
+        halves = layout.columns(len(sizes), key=f"metric_cards_{i}", min_width=CARD_PAIR_WIDTH)
+        for h, (side, size) in enumerate(zip(halves, sizes, strict=True)):
+            with side:
+                columns = layout.columns(size, key=f"metric_cards_{i}_{h}", min_width=CARD_WIDTH)
+            for column, card in zip(columns, row[h * sizes[0] :][:size], strict=False):
+                column.metric(card.label, card.value, help=card.help, border=True)
 
 
 def need_run() -> Snapshot:

@@ -3,7 +3,8 @@ legend entries on top of each other, tables and pages that scroll sideways.
 
 `layout_problems(page)` returns one short line per problem found on the page as drawn (an
 empty list when the layout holds). It measures the DOM, not pixels: a button's or a label's
-text overflows when an element's scrollWidth exceeds its clientWidth; a word is split when a
+text overflows when an element's scrollWidth exceeds its clientWidth, and is cut off when its
+text reaches past a box around it that clips (as an ellipsis does); a word is split when a
 Range over it gives client rects on more than one line (words found with Intl.Segmenter, so
 Chinese text, which may break between any two characters, is measured word by word too).
 """
@@ -52,6 +53,23 @@ _MEASURE = """
       if (box.scrollWidth > box.clientWidth + 1 && getComputedStyle(box).display !== 'inline') {
         problems.push(`text overflows (${box.scrollWidth} > ${box.clientWidth} px): ` +
                       `"${name(el)}"`);
+        break;
+      }
+      // Text cut off by a box around it that clips (an ellipsis, or overflow hidden): an
+      // inline box has no scroll width of its own, so its text is measured against them.
+      const range = document.createRange();
+      range.selectNodeContents(box);
+      const text = range.getBoundingClientRect();
+      let clipped = null;
+      for (let up = box; up && !clipped; up = up === el ? null : up.parentElement) {
+        if (getComputedStyle(up).overflowX === 'visible') continue;
+        const r = up.getBoundingClientRect();
+        const left = r.left + up.clientLeft, right = left + up.clientWidth;
+        if (text.width && (text.right > right + 1 || text.left < left - 1)) clipped = up;
+      }
+      if (clipped) {
+        problems.push(`text cut off (${Math.round(text.width)} px in ` +
+                      `${clipped.clientWidth} px): "${name(el)}"`);
         break;
       }
     }

@@ -14,6 +14,10 @@ COLUMN = """<div style="width: {width}px; font: 17px sans-serif">
     Start training</p></div></button>
   <div data-testid="stWidgetLabel" style="overflow-wrap: anywhere"><p>Training mode</p></div>
 </div>"""
+# A button whose label ends in an ellipsis: the text is an inline span in a clipping box.
+ELLIPSIS = """<div style="width: {width}px; font: 17px sans-serif"><button style="width: 100%">
+  <div style="overflow: hidden; text-overflow: ellipsis; white-space: nowrap">
+  <span>Start training</span></div></button></div>"""
 # Two legend entries of a chart, drawn at the given distance apart.
 LEGEND = """<div class="js-plotly-plot" style="width: 400px; height: 80px"><svg width="400"
   height="80"><g class="legend"><g class="traces"><text x="10" y="30">GRU train</text></g>
@@ -40,6 +44,12 @@ def test_a_narrow_column_truncates_the_button_and_splits_the_label(page):
     assert any(p.startswith("text overflows") and "Start training" in p for p in problems)
     assert any('word split across lines: "Training"' in p for p in problems), problems
     assert _problems(page, COLUMN.format(width=400)) == []  # the same, given room
+
+
+def test_a_label_cut_off_with_an_ellipsis_is_found(page):
+    problems = _problems(page, ELLIPSIS.format(width=70))
+    assert any(p.startswith("text cut off") and "Start training" in p for p in problems)
+    assert _problems(page, ELLIPSIS.format(width=400)) == []  # the same, given room
 
 
 def test_legend_entries_on_top_of_each_other_are_found(page):
