@@ -128,7 +128,7 @@ def write_bundle(
     values = np.asarray(series, dtype=np.float64)
     members = {
         "config.json": json.dumps(config, indent=2, allow_nan=False),
-        "history.csv": _history_csv(history),
+        "history.csv": _history_csv(history, text_suffixes(spec.get("task"))),
         "weights.safetensors": tensorfile.to_bytes(tensors),
         "series.csv": "value\n" + "".join(f"{v!r}\n" for v in values.tolist()),
         "command.txt": command.strip() + "\n",
@@ -152,8 +152,21 @@ def write_bundle(
     return data
 
 
-def _history_csv(history: list[Mapping]) -> str:
-    """One row an epoch; floats as their shortest exact text, None as an empty cell."""
+def text_suffixes(task: object) -> tuple[str, ...]:
+    """The history columns of `task` that hold text, as suffixes: the text task's samples
+    are `<model>_sample` (its class's `texts`). No task, or one not known here: none."""
+    from gru_core.tasks import TASKS, task_class
+
+    return getattr(task_class(task), "texts", ()) if isinstance(task, str) and task in TASKS else ()
+
+
+def _is_text(column: str, texts: tuple[str, ...]) -> bool:
+    return any(column.endswith(f"_{suffix}") for suffix in texts)
+
+
+def _history_csv(history: list[Mapping], texts: tuple[str, ...] = ()) -> str:
+    """One row an epoch; floats as their shortest exact text, None as an empty cell; the
+    columns ending in a `texts` suffix hold their text as it is (quoted where CSV needs)."""
     columns: dict[str, None] = {}
     for row in history:
         columns.update(dict.fromkeys(row))
@@ -161,13 +174,15 @@ def _history_csv(history: list[Mapping]) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(columns)
     for row in history:
-        writer.writerow(_cell(column, row.get(column)) for column in columns)
+        writer.writerow(_cell(column, row.get(column), texts) for column in columns)
     return out.getvalue()
 
 
-def _cell(column: str, value: object) -> str:
+def _cell(column: str, value: object, texts: tuple[str, ...] = ()) -> str:
     if value is None:
         return ""
+    if _is_text(column, texts) and isinstance(value, str):
+        return value
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise ValueError(f"history column {column!r} holds {value!r}, not a number")
     return str(int(value)) if column == "epoch" else repr(float(value))
@@ -211,7 +226,7 @@ def read_bundle(
         raise BundleError(t("bundle.error.bundle_incomplete", missing=missing[0]))
     contents = {m: _read(zf, by_name[m], max_unpacked) for m in MEMBERS[1:]}
     shapes = _shapes(expected_shapes, config)
-    history = _parse_history(contents["history.csv"])
+    history = _parse_history(contents["history.csv"], text_suffixes(config["spec"].get("task")))
     tensors = _parse_weights(contents["weights.safetensors"], shapes)
     frames = {}
     if FRAMES in by_name:
@@ -415,8 +430,9 @@ def _parse_config(content: bytes) -> dict:
     return config
 
 
-def _parse_history(content: bytes) -> list[dict]:
-    lines = _text(content, "history.csv").splitlines()
+def _parse_history(content: bytes, texts: tuple[str, ...] = ()) -> list[dict]:
+    # newline="": a text cell may hold line breaks, inside its quotes
+    lines = io.StringIO(_text(content, "history.csv"), newline="")
     try:
         rows = list(csv.reader(lines))
     except csv.Error as exc:
@@ -434,6 +450,9 @@ def _parse_history(content: bytes) -> list[dict]:
             )
         row = {}
         for column, cell in zip(header, cells, strict=True):
+            if _is_text(column, texts):
+                row[column] = None if cell == "" else cell
+                continue
             try:
                 row[column] = None if cell == "" else float(cell)
             except ValueError:

@@ -1,11 +1,12 @@
 """AppTest: pages opened in 简体中文 show no English prose; the same pages in English do.
 
 Every text a page renders is collected from the element tree (markdown, captions, labels,
-help, options, placeholders, alerts, metric cards), with the dataframes' column names and the
-charts' titles, axis titles, legend names and annotations. English prose is two or more
-English words of three or more letters in a row; names (GRU, MLP, Adam, numpy, ...) and
-inline LaTeX do not count. The control: the same collection in English finds prose, so the
-check can fail.
+help, options, placeholders, alerts, metric cards), with the dataframes' column names, the
+Plotly charts' titles, axis titles, legend names and annotations, and the Vega-Lite charts'
+titles and the words in their data (the loss chart's legends are drawn from those).
+English prose is two or more English words of three or more letters in a row; names (GRU,
+MLP, Adam, numpy, ...) and inline LaTeX do not count. The control: the same collection in
+English finds prose, so the check can fail.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ from __future__ import annotations
 import json
 import re
 
+import pyarrow as pa
 import pytest
-from apptest_utils import go, new_app, release, train_tiny
+from apptest_utils import go, new_app, release, train_task, train_tiny
 from streamlit.testing.v1 import AppTest
 
 from gru_core import i18n
@@ -64,6 +66,26 @@ def _chart_strings(spec: object, parent: str = "") -> list[str]:
     return out
 
 
+def _vega_strings(proto) -> list[str]:
+    """A Vega-Lite chart's titles and tooltip titles, and its data's words (not numbers)."""
+    out = [v for v in _titles(json.loads(proto.spec)) if isinstance(v, str)]
+    for dataset in proto.datasets:
+        table = pa.ipc.open_stream(dataset.data.data).read_pandas()
+        for column in table.columns:
+            if table[column].dtype == object:
+                out += [str(v) for v in table[column].dropna().unique()]
+    return out
+
+
+def _titles(spec: object) -> list[object]:
+    if isinstance(spec, dict):
+        found = [v for k, v in spec.items() if k == "title"]
+        return found + [t for k, v in spec.items() if k != "datasets" for t in _titles(v)]
+    if isinstance(spec, list):
+        return [t for v in spec for t in _titles(v)]
+    return []
+
+
 def html_texts(body: str) -> list[str]:
     """What an st.html block shows: its text and tooltips, not its markup, style or script."""
     shown = re.sub(r"<(script|style)\b.*?</\1>", " ", body, flags=re.S)
@@ -82,6 +104,8 @@ def rendered_texts(at: AppTest) -> list[str]:
             texts.extend(_proto_strings(proto))
             if getattr(node, "type", None) == "plotly_chart":
                 texts.extend(_chart_strings(json.loads(proto.spec)))
+            if getattr(node, "type", None) == "vega_lite_chart":
+                texts.extend(_vega_strings(proto))
         children = getattr(node, "children", None)
         if isinstance(children, dict):
             for child in children.values():
@@ -174,3 +198,21 @@ def test_with_a_finished_forecast_run_every_page_stays_chinese(at):
     assert "单元" in at.dataframe[0].value.columns  # the units' table headed in Chinese
     go(at, "memory")
     assert "训练开始时" in at.dataframe[0].value.columns
+
+
+@pytest.mark.parametrize("task", ["window", "classify", "text"])
+def test_with_a_finished_run_of_another_task_its_pages_stay_chinese(task):
+    at = train_task(task, hidden=4, epochs=1)
+    try:
+        _in(at, "zh")
+        for page in ("train", "gates", "results", "runs"):
+            go(at, page)
+            assert not at.exception, page
+            assert english_in(at) == {}, page
+        go(at, "train")
+        assert at.get("vega_lite_chart")  # the loss chart's words were among those read
+        _in(at, "en")  # the control: the same pages in English
+        assert english_in(go(at, "results")) != {}
+    finally:
+        release(at)
+        i18n.set_language("en")

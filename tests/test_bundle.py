@@ -126,6 +126,22 @@ def test_history_values_are_written_as_exact_numbers():
         _good(history=[{"epoch": 1, "note": "fast"}])
 
 
+def test_a_text_runs_samples_make_the_round_trip_as_text():
+    samples = ["床前明月光，\n疑是地上霜。", 'a "quoted", comma\r\nline', "1.5", ""]
+    rows = [
+        {"epoch": e + 1, "gru_train_loss": 2.0 - e, "gru_sample": s}
+        for e, s in enumerate(samples)
+    ]
+    spec = {**SPEC, "task": "text"}
+    data = write_bundle(spec, rows, _tensors(), make_sine(), COMMAND)
+    got = read_bundle(data).history
+    assert [r["gru_sample"] for r in got] == [*samples[:3], None]  # "1.5" stays text
+    assert [r["gru_train_loss"] for r in got] == [2.0, 1.0, 0.0, -1.0]
+    # Only the text task's sample columns hold text: the same rows as a forecast run do not.
+    with pytest.raises(ValueError, match="history column 'gru_sample' holds"):
+        write_bundle(SPEC, rows, _tensors(), make_sine(), COMMAND)
+
+
 def test_expected_shapes_may_come_from_the_config():
     seen = []
 

@@ -248,3 +248,25 @@ def test_an_uploads_timestamps_are_kept_with_its_data_and_its_runs(store):
     again = workspace.run_spec(store, ws, store.run(ws, record.run))
     np.testing.assert_array_equal(again.data.times, times)
     np.testing.assert_array_equal(again.data.series, series)
+
+
+def test_a_text_runs_bundle_carries_its_samples_into_another_workspace(store):
+    from gru_core.config import PRESETS
+
+    text = "".join(f"the cat sat on mat {i % 7}.\nthe dog ran to log {i % 5}.\n" for i in range(40))
+    preset = dataclasses.replace(
+        PRESETS["seed003"], options={"corpus": "upload", "text": text, "prefix": "the "}
+    )
+    spec = RunSpec.from_preset(
+        preset,
+        model=ModelConfig(models=("gru",), hidden_size=8),
+        train=dataclasses.replace(
+            preset.train, device="cpu", epochs=2, lr=1.0, batch_size=4, seq_len=16, eval_every=1
+        ),
+    )
+    ws, other = store.create_workspace(), store.create_workspace()
+    record, _ = _trained(store, ws, spec)
+    samples = [r["gru_sample"] for r in store.history(ws, record.run)]
+    assert all(isinstance(s, str) and s.startswith("the ") for s in samples)
+    new, _ = workspace.import_bundle(store, other, workspace.bundle_bytes(store, ws, record.run))
+    assert [r["gru_sample"] for r in store.history(other, new)] == samples
