@@ -16,8 +16,13 @@ app.py` in Chromium and, while it trains, the page is switched Overview -> Data 
 has finished (`benchmarks.live_view`'s machinery).
 
     python -m benchmarks.sweep [--rounds 2] [--epochs 60] [--no-pages] [--workers-only] [--json F]
+    python -m benchmarks.sweep --groups [--rounds 2] [--epochs 60]
 
 One sweep on 2 workers runs first and is not counted (the fork server's start, first calls).
+`--groups` instead times each group the 2-worker sweep hands its workers (the runs of one
+hidden size, batched), alone in this process on one thread, and prints the best any split
+of those groups over 2 workers can do: the total over the longer worker's share is the most
+2 workers can gain on 1 with these groups, however fast the workers start and talk.
 """
 
 from __future__ import annotations
@@ -72,6 +77,50 @@ def swept(plan, workers: int) -> tuple[float, dict]:
     return seconds, {r["key"]: r["metrics"] for r in results}
 
 
+def group_bound(seconds: list[float], workers: int = 2) -> tuple[float, list[int]]:
+    """The shortest wall time over every assignment of groups taking `seconds` to `workers`
+    workers (each group whole on one worker), and that assignment (worker of each group)."""
+    best, chosen = float("inf"), []
+    for code in range(workers ** len(seconds)):
+        owner = [code // workers**i % workers for i in range(len(seconds))]
+        longest = max(
+            sum(s for s, o in zip(seconds, owner, strict=True) if o == w) for w in range(workers)
+        )
+        if longest < best:
+            best, chosen = longest, owner
+    return best, chosen
+
+
+def groups(plan, rounds: int) -> None:
+    """Each 2-worker group alone, `rounds` rounds; what the best split of them allows."""
+    import torch
+
+    from gru_core.sweep_runs import train_group
+
+    torch.set_num_threads(1)
+    items = plan.items(2)
+    train_group({"sweep": items[0]["sweep"], "runs": items[0]["runs"][:1]})  # first calls
+    times: list[list[float]] = [[] for _ in items]
+    for r in range(rounds):
+        order = (
+            list(range(len(items)))[r % len(items) :] + list(range(len(items)))[: r % len(items)]
+        )
+        for i in order:
+            start = time.perf_counter()
+            train_group(items[i])
+            times[i].append(time.perf_counter() - start)
+    mid = [median(t) for t in times]
+    print("\n| group | runs | median s | rounds |\n|---|---|---|---|")
+    for item, m, t in zip(items, mid, times, strict=True):
+        first = item["runs"][0]["settings"]
+        shown = ", ".join(f"{v:.2f}" for v in t)
+        print(f"| hidden {first['hidden']} | {len(item['runs'])} | {m:.2f} | {shown} |")
+    best, owner = group_bound(mid)
+    print(f"\ntotal {sum(mid):.2f} s; best split over 2 workers {best:.2f} s (workers {owner}):")
+    print(f"2 workers can be at most {sum(mid) / best:.2f}x 1 with these groups")
+    print(f"load average {load_average()} at the end")
+
+
 def page_switches(rounds: int = 3) -> dict[str, list[float]]:
     """Seconds per page switch while the default 48-run sweep trains from the Sweep page."""
     from playwright.sync_api import sync_playwright
@@ -111,11 +160,17 @@ def main() -> None:
     parser.add_argument(
         "--workers-only", action="store_true", help="leave out one after another: 1 vs 2 workers"
     )
+    parser.add_argument(
+        "--groups", action="store_true", help="time each worker's group alone: the 2-worker bound"
+    )
     args = parser.parse_args()
 
     info = machine()
     print_machine(info)
     plan = _plan(args.epochs)
+    if args.groups:
+        groups(plan, args.rounds)
+        return
     ways = {
         "one after another": one_after_another,
         "sweep, 1 worker": lambda plan: swept(plan, 1),

@@ -198,3 +198,13 @@ def test_group_runs_keeps_order_and_caps_size():
     assert sorted(r["key"] for g in groups for r in g) == sorted(r["key"] for r in runs)
     with pytest.raises(SweepError, match="at least one run"):
         group_runs(runs, key=lambda r: 0, size=0)
+
+
+def test_the_benchmarks_best_split_of_groups_over_two_workers_is_worked_by_hand():
+    from benchmarks.sweep import group_bound
+
+    # {4.5, 2.2} against {2.3, 3.0}: 6.7 s; any other split leaves one worker longer.
+    best, owner = group_bound([2.3, 2.2, 3.0, 4.5])
+    assert best == pytest.approx(6.7) and owner[3] == owner[1] != owner[0] == owner[2]
+    assert group_bound([1.0, 1.0, 1.0, 1.0])[0] == 2.0
+    assert group_bound([5.0, 1.0, 1.0])[0] == 5.0  # one group longer than all the others
