@@ -58,22 +58,36 @@ def test_a_link_opens_with_its_settings_and_the_url_follows_changes(tab):
     assert tab.exceptions() == []
 
 
-@pytest.mark.xfail(
-    reason="known bug: after this sequence (a link, a typed setting, one set back, then a"
-    " preset) the address bar keeps the replaced settings, though the widgets hold the"
-    " preset's; the same steps by hand, or without the set-back, clear them",
-    strict=False,
-)
-def test_a_preset_clears_the_settings_it_replaces_from_the_url(tab):
+def _preset_after_a_link(tab, wait: bool) -> None:
+    """A link, a setting typed and one set back, then a preset (after the page has finished
+    its run, or at once); the preset sets every setting, so none differs from it: none of
+    the replaced settings may stay in the URL."""
     _open(tab, "/train?hidden=4&lr=0.01&seq_len=abc&points=300&standardize=true", "seq_len=abc")
     assert wait_for(lambda: _value(tab, "hidden") == "4", 10)
     tab.set_number("epochs", 7)
     assert wait_for(lambda: _query(tab).get("epochs") == ["7"], 10), tab.page.url
     tab.set_number("hidden", PRESETS["fast"].model.hidden_size)
     assert wait_for(lambda: "hidden" not in _query(tab), 10), tab.page.url
-    tab.select("preset", "seed")  # a preset sets every setting: none differs from it now
+    if wait:
+        tab.wait_for_run()
+    tab.select("preset", "seed")
     assert wait_for(lambda: _query(tab).get("preset") == ["seed"], 10)
     assert wait_for(lambda: not {"epochs", "lr"} & set(_query(tab)), 10), tab.page.url
+
+
+def test_a_preset_clears_the_settings_it_replaces_from_the_url(tab):
+    _preset_after_a_link(tab, wait=True)
+
+
+@pytest.mark.xfail(
+    reason="known bug: a preset chosen while the page still reruns for the setting before"
+    " (the URL already changed, the script not yet finished) leaves the replaced settings in"
+    " the address bar, though the widgets hold the preset's: about 1 run in 5. Streamlit"
+    " updates a bound widget's parameter itself; st.query_params may not delete one",
+    strict=False,
+)
+def test_a_preset_chosen_at_once_clears_the_settings_it_replaces_from_the_url(tab):
+    _preset_after_a_link(tab, wait=False)
 
 
 def test_copy_link_copies_the_settings_but_not_the_workspace(tab, browser, server):
