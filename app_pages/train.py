@@ -20,7 +20,7 @@ COLUMNS = {  # parameter_table's columns -> their headers' keys
 
 st.title(t("page.train"))
 snap = state.snapshot()
-running = snap is not None and snap.running
+running = live.running()  # as app.py decided it for the sidebar (polls: all or none)
 
 settings, live_area = layout.columns([5, 7], key="train_top", min_width="28rem", gap="large")
 with settings:

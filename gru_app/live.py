@@ -30,6 +30,7 @@ POLL_SECONDS = 0.2
 PAGE = "train"  # the page (url path) with the live view; its sidebar status keeps its pace
 _CHART = "live_chart_cache"  # session key: (what the chart was built from, its spec)
 _SHOWN = "live_shown"  # session key: (monotonic time, the snapshot) the view last drew
+_RUNNING = "live_running"  # session key: this script run's `decide_running`
 # A long history costs the server and the browser more at each redraw (the chart's data
 # grow with every epoch), and on a small machine that time is taken from the training and
 # from the clicks: while a run trains, a view of a long run is redrawn at most every
@@ -48,13 +49,30 @@ def redraw_interval(epochs: int) -> float:
 def pace(shown: tuple | None, snap: Snapshot | None, now: float) -> tuple[float, Snapshot | None]:
     """What to draw at time `now` after `shown` (the (time, snapshot) drawn last, or None):
     `snap` now, or the last one again while the same run goes on in the same status and its
-    redraw interval has not passed. A change of run or status is drawn at once."""
+    redraw interval, less half a poll, has not passed. A change of run or status is drawn at
+    once."""
     if snap is not None and shown is not None:
         at, last = shown
         same = last is not None and last.run == snap.run and last.status == snap.status
-        if same and snap.running and now - at < redraw_interval(len(last.history)):
+        # The fragments of one poll run within hundredths of a second of each other: half a
+        # poll short of the interval, a snapshot is shared within its poll, never into the next.
+        soon = same and now - at < redraw_interval(len(last.history)) - POLL_SECONDS / 2
+        if soon and snap.running:
             return shown
     return (now, snap)
+
+
+def decide_running() -> bool:
+    """Whether the run the Train page's live views show is training, decided once a script
+    run (app.py, before the page): the sidebar's and the page's fragments all poll, or none."""
+    snap = state.snapshot()
+    st.session_state[_RUNNING] = snap is not None and snap.running
+    return st.session_state[_RUNNING]
+
+
+def running() -> bool:
+    """What `decide_running` decided for this script run."""
+    return st.session_state.get(_RUNNING, False)
 
 
 def paced(now: float) -> Snapshot | None:

@@ -39,3 +39,15 @@ def test_a_short_run_a_new_status_or_a_new_run_is_drawn_at_once():
     assert live.pace(shown, other, soon) == (soon, other)
     first = _snap(1000)
     assert live.pace(None, first, soon) == (soon, first)
+
+
+def test_the_fragments_of_one_poll_share_a_snapshot_but_the_next_poll_takes_a_new_one():
+    old, new = _snap(10), _snap(11)
+    shown = (10.0, old)
+    poll = live.POLL_SECONDS
+    assert live.pace(shown, new, 10.0 + poll / 4) == shown  # the same poll: the same epoch
+    # The next poll, even one that comes a little early, draws the new epoch: a fragment
+    # whose poll falls just short of the interval does not keep showing the last one.
+    assert live.pace(shown, new, 10.0 + poll * 0.9) == (10.0 + poll * 0.9, new)
+    # Nothing drawn before (no run): the snapshot now.
+    assert live.pace((10.0, None), new, 10.01) == (10.01, new)
