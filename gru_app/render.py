@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 import streamlit as st
 
 from gru_app import layout, state
@@ -47,21 +45,23 @@ def status_block(snap: Snapshot | None, summary: bool = False) -> None:
         st.caption(status.primary_summary(snap))
 
 
-CARD_WIDTH = "11rem"  # a metric card's least width
-CARD_PAIR_WIDTH = "23rem"  # two cards and the gap between them
+CARD_REM = 11  # a metric card's least width, in rem (columns stand 1 rem apart)
 
 
 def metric_cards(snap: Snapshot, per_row: int = 4, cards: list | None = None) -> None:
     cards = train_views.metric_cards(snap) if cards is None else cards
-    # A row is two halves: where a row of four does not fit, it wraps into two by two (never
-    # three and a lone card stretched across the page).
-    sizes = [n for n in (math.ceil(per_row / 2), per_row // 2) if n]
+    # An even row of four or more is two halves: where it does not fit, it wraps into two
+    # rows of halves (two by two, never three and a lone card stretched across the page).
+    sizes = [per_row // 2] * 2 if per_row >= 4 and per_row % 2 == 0 else [per_row]
     for i in range(0, len(cards), per_row):
         row = cards[i : i + per_row]
-        halves = layout.columns(len(sizes), key=f"metric_cards_{i}", min_width=CARD_PAIR_WIDTH)
+        half = f"{sizes[0] * (CARD_REM + 1) - 1}rem" if len(sizes) == 2 else "100%"
+        halves = layout.columns(len(sizes), key=f"metric_cards_{i}", min_width=half)
         for h, (side, size) in enumerate(zip(halves, sizes, strict=True)):
             with side:
-                columns = layout.columns(size, key=f"metric_cards_{i}_{h}", min_width=CARD_WIDTH)
+                columns = layout.columns(
+                    size, key=f"metric_cards_{i}_{h}", min_width=f"{CARD_REM}rem"
+                )
             for column, card in zip(columns, row[h * sizes[0] :][:size], strict=False):
                 column.metric(card.label, card.value, help=card.help, border=True)
 
