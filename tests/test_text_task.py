@@ -127,3 +127,11 @@ def test_cli_trains_the_text_task_and_refuses_bad_files(tmp_path, capsys):
     empty.write_bytes(b"")
     assert main(["train", "--task", "text", "--corpus", str(empty)]) == 2
     assert "empty" in capsys.readouterr().err
+
+
+def test_a_prefix_longer_than_a_sample_can_start_from_is_refused_naming_the_limit():
+    from gru_core.tasks.text import MAX_PREFIX
+
+    TextOptions(corpus="upload", text=TINY, prefix="t" * MAX_PREFIX)  # the longest allowed
+    with pytest.raises(ConfigError, match=f"{MAX_PREFIX + 1} characters.*at most {MAX_PREFIX}"):
+        TextOptions(corpus="upload", text=TINY, prefix="t" * (MAX_PREFIX + 1))

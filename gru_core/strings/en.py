@@ -462,6 +462,7 @@ EN: dict[str, str] = {
     "classify.label.frequency": "which frequency band",
     "classify.bands": "Bands",
     "classify.mlp": "The MLP sees only the window's last value (its input window on the Train page): one value cannot tell whether the sine is going up or coming down.",
+    "text.error.prefix_long": "the prefix has {n} characters; a sample can start from at most {most}",
     "text.corpus": "Corpus",
     "text.corpus.tang": "唐诗三百首 (Tang poems)",
     "text.corpus.upload": "your own .txt",

@@ -456,6 +456,7 @@ ZH: dict[str, str] = {
     "classify.label.frequency": "属于哪个频段",
     "classify.bands": "频段数",
     "classify.mlp": "MLP 只能看到窗口的最后一个值（即“训练”页面上它的输入窗口）：仅凭一个值无法判断正弦波是在上升还是在下降。",
+    "text.error.prefix_long": "开头有 {n} 个字符；样本的开头最多 {most} 个字符",
     "text.corpus": "语料",
     "text.corpus.tang": "唐诗三百首",
     "text.corpus.upload": "你自己的 .txt 文件",

@@ -24,10 +24,12 @@ from torch import nn
 from gru_core import cells, metrics
 from gru_core import text as chars
 from gru_core.config import ConfigError, _choice, _float, _int, _validate
+from gru_core.i18n import t
 from gru_core.models import Forecaster
 from gru_core.spec import ModelSpec, RunSpec, task_options
 from gru_core.tasks import Batch, Metric
 
+MAX_PREFIX = 500  # characters of a sample's prefix (a sample is kept each epoch, and in bundles)
 TRAIN_EVAL_CHARS = 20_000  # training perplexity is measured on the text's first characters
 
 
@@ -42,7 +44,7 @@ class TextOptions:
     embedding: int = _int(0, 0, 1024)  # 0: one-hot inputs (d2l); E: a learned embedding
     init: str = _choice("d2l", "d2l", "torch")  # d2l: weights N(0, 0.01^2), biases 0
     held_out: float = _float(0.1, 0.01, 0.5)  # trailing share of the text held out
-    prefix: str = ""  # what samples continue; empty: the corpus's own ("床前", "ROMEO:")
+    prefix: str = ""  # what samples continue (<= MAX_PREFIX chars); "": the corpus's ("床前")
     sample_length: int = _int(50, 1, 2000)  # characters written after the prefix
     temperature: float = _float(1.0, 0.0, 10.0)  # 0: the likeliest character; higher: bolder
 
@@ -50,6 +52,8 @@ class TextOptions:
         _validate(self)
         if (self.corpus == "upload") != bool(self.text):
             raise ConfigError("give a text exactly when the corpus is 'upload'")
+        if len(self.prefix) > MAX_PREFIX:
+            raise ConfigError(t("text.error.prefix_long", n=len(self.prefix), most=MAX_PREFIX))
 
     def full_text(self) -> str:
         return self.text if self.corpus == "upload" else _shipped(self.corpus)
