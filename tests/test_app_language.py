@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import re
 
+import pandas as pd
 import pyarrow as pa
 import pytest
 from apptest_utils import go, new_app, release, train_task, train_tiny
@@ -72,7 +73,7 @@ def _vega_strings(proto) -> list[str]:
     for dataset in proto.datasets:
         table = pa.ipc.open_stream(dataset.data.data).read_pandas()
         for column in table.columns:
-            if table[column].dtype == object:
+            if pd.api.types.is_string_dtype(table[column]):  # object or pandas' str dtype
                 out += [str(v) for v in table[column].dropna().unique()]
     return out
 
@@ -210,9 +211,14 @@ def test_with_a_finished_run_of_another_task_its_pages_stay_chinese(task):
             assert not at.exception, page
             assert english_in(at) == {}, page
         go(at, "train")
-        assert at.get("vega_lite_chart")  # the loss chart's words were among those read
+        chinese = _vega_strings(at.get("vega_lite_chart")[-1].proto)
         _in(at, "en")  # the control: the same pages in English
         assert english_in(go(at, "results")) != {}
+        go(at, "train")
+        english = _vega_strings(at.get("vega_lite_chart")[-1].proto)
+        # The loss chart's legend words (its data) were read: English ones in English.
+        assert any(english_prose(s) for s in english), english
+        assert not any(english_prose(s) for s in chinese) and set(chinese) != set(english)
     finally:
         release(at)
         i18n.set_language("en")

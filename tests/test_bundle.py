@@ -129,8 +129,7 @@ def test_history_values_are_written_as_exact_numbers():
 def test_a_text_runs_samples_make_the_round_trip_as_text():
     samples = ["床前明月光，\n疑是地上霜。", 'a "quoted", comma\r\nline', "1.5", ""]
     rows = [
-        {"epoch": e + 1, "gru_train_loss": 2.0 - e, "gru_sample": s}
-        for e, s in enumerate(samples)
+        {"epoch": e + 1, "gru_train_loss": 2.0 - e, "gru_sample": s} for e, s in enumerate(samples)
     ]
     spec = {**SPEC, "task": "text"}
     data = write_bundle(spec, rows, _tensors(), make_sine(), COMMAND)
