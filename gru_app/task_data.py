@@ -17,7 +17,7 @@ from gru_core.config import bounds
 from gru_core.i18n import t
 from gru_core.spec import task_options
 from gru_core.tasks.classify import ClassifyConfig
-from gru_core.tasks.text import TextOptions
+from gru_core.tasks.text import MAX_PREFIX, TextOptions
 from gru_core.tasks.window import WindowConfig
 
 # The windows' numeric fields; each one's label and help are the texts `windows.<field>`
@@ -123,6 +123,7 @@ def _text(current: TextOptions) -> dict:
         "prefix": prefix.text_input(
             t("text.prefix"),
             current.prefix,
+            max_chars=MAX_PREFIX,
             key="text_prefix",
             help=t("text.prefix.help"),
         ),
