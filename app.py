@@ -121,21 +121,18 @@ def run_status(was_running: bool) -> None:
         st.rerun()  # the run ended: redraw every page once with its final state, stop polling
 
 
-def live_status(was_running: bool) -> None:
+def live_status(polling: float | None) -> None:
     """The run's status beside the Train page's live view, at its pace and epoch."""
     snap = live.paced(time.monotonic())
     st.markdown(f"**{i18n.t('app.current_run')}**")
     render.status_block(snap, summary=True)
-    if was_running and (snap is None or not snap.running):
-        st.rerun()  # the run ended (the live view may not have polled since): redraw, stop
+    live.repoll(snap, polling)  # the run ended, or its polls change pace: rerun the app
 
 
 with st.sidebar:
     if page.url_path == live.PAGE:
-        shown_running = live.decide_running()  # for the Train page's views too
-        st.fragment(live_status, run_every=live.POLL_SECONDS if shown_running else None)(
-            shown_running
-        )
+        polling = live.decide_poll()  # for the Train page's views too
+        st.fragment(live_status, run_every=polling)(polling)
     else:
         st.fragment(run_status, run_every=state.SLOW_POLL_SECONDS if running else None)(running)
     st.divider()

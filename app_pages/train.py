@@ -20,7 +20,8 @@ COLUMNS = {  # parameter_table's columns -> their headers' keys
 
 st.title(t("page.train"))
 snap = state.snapshot()
-running = live.running()  # as app.py decided it for the sidebar (polls: all or none)
+polling = live.poll()  # as app.py decided it for the sidebar: all poll alike, or none
+running = polling is not None
 
 settings, live_area = layout.columns([5, 7], key="train_top", min_width="28rem", gap="large")
 with settings:
@@ -143,8 +144,8 @@ with live_area:
 
 # The sidebar's status, the progress, the chart and the cards show the same epoch: each of
 # their fragments draws the snapshot `live.paced` gives for the current poll.
-@st.fragment(run_every=live.POLL_SECONDS if running else None)
-def live_view(was_running: bool) -> None:
+@st.fragment(run_every=polling)
+def live_view(polling: float | None) -> None:
     snap = live.paced(time.monotonic())
     if snap is None:
         st.info(t("train.empty"))
@@ -159,11 +160,11 @@ def live_view(was_running: bool) -> None:
         styles = list(chart.styles.values())[1:]
         lines = ", ".join(f"{t(f'train.dash.{dash}')}: {label}" for label, dash in styles)
         st.caption(t("train.lines.task", lines=lines.capitalize()))
-    if was_running and not snap.running:
+    if polling is not None and not snap.running:
         st.rerun()  # the run ended: redraw the page once (its buttons), stop polling
 
 
-@st.fragment(run_every=live.POLL_SECONDS if running else None)
+@st.fragment(run_every=polling)
 def live_cards() -> None:
     snap = live.paced(time.monotonic())
     if snap is not None:
@@ -171,6 +172,6 @@ def live_cards() -> None:
 
 
 with live_area:
-    live_view(running)
+    live_view(polling)
     replay.control(state.snapshot(), "train")
 live_cards()  # below both columns

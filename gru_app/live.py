@@ -2,12 +2,14 @@
 
 Three fragments draw them (each in its own place: a fragment that writes into a container
 made outside it can leave the browser with a page it cannot patch, which then goes blank).
-While a run trains each is polled every `POLL_SECONDS` and draws `paced()`: the snapshot
-taken by the first of them in the current redraw interval, so within one poll they all show
-the same epoch. A poll that finds the same epoch and status as the one before reuses the
-chart it built then (the browser gets the same chart data and changes nothing), so the fast
-poll costs little. The chart is a Vega-Lite chart with one spec per run
-(`gru_core.live_chart`): Streamlit swaps its data in place, and hover and zoom keep working.
+While a run trains they poll every `POLL_SECONDS` in its first seconds and its last (so
+its first epoch and its end show at once), every `CALM_POLL_SECONDS` in between (each poll
+costs the training CPU on a small machine; `poll_interval`), and each draws `paced()`: the
+snapshot taken by the first of them in the current poll, so they all show the same epoch.
+A poll that finds the same epoch and status as the one before reuses the chart it built then
+(the browser gets the same chart data and changes nothing). The chart is a Vega-Lite chart
+with one spec per run (`gru_core.live_chart`): Streamlit swaps its data in place, and hover
+and zoom keep working.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from gru_core.i18n import language, t
 from gru_core.job import Snapshot
 from gru_core.spec import RunSpec
 from gru_core.tasks import parameter_counts
+from gru_core.views import status as status_views
 from gru_core.views import tasks as task_views
 from gru_core.views.status import format_duration
 
@@ -30,7 +33,10 @@ POLL_SECONDS = 0.2
 PAGE = "train"  # the page (url path) with the live view; its sidebar status keeps its pace
 _CHART = "live_chart_cache"  # session key: (what the chart was built from, its spec)
 _SHOWN = "live_shown"  # session key: (monotonic time, the snapshot) the view last drew
-_RUNNING = "live_running"  # session key: this script run's `decide_running`
+_POLL = "live_poll"  # session key: this script run's `decide_poll`
+START_SECONDS = 2.0  # a run's first seconds: polled fast (its first epoch shows at once)
+END_SECONDS = 3.0  # a run's last seconds, as estimated: polled fast (its end shows at once)
+CALM_POLL_SECONDS = 1.0  # in between
 # A long history costs the server and the browser more at each redraw (the chart's data
 # grow with every epoch), and on a small machine that time is taken from the training and
 # from the clicks: while a run trains, a view of a long run is redrawn at most every
@@ -62,17 +68,40 @@ def pace(shown: tuple | None, snap: Snapshot | None, now: float) -> tuple[float,
     return (now, snap)
 
 
-def decide_running() -> bool:
-    """Whether the run the Train page's live views show is training, decided once a script
-    run (app.py, before the page): the sidebar's and the page's fragments all poll, or none."""
-    snap = state.snapshot()
-    st.session_state[_RUNNING] = snap is not None and snap.running
-    return st.session_state[_RUNNING]
+def poll_interval(snap: Snapshot | None, current: float | None = None) -> float | None:
+    """How often the Train page's live views poll for `snap` (None: not at all, it is not
+    training): every `POLL_SECONDS` in its first `START_SECONDS` and from `END_SECONDS` before
+    its expected end (so its first epoch and its end show within half a second), every
+    `CALM_POLL_SECONDS` in between (each poll takes CPU from the training on a small
+    machine). `current`, the interval the views poll at now, keeps a fast poll near the end
+    from flickering back to calm on a changing estimate."""
+    if snap is None or not snap.running:
+        return None
+    eta = status_views.eta_seconds(snap)
+    if snap.elapsed < START_SECONDS or eta is None or eta <= END_SECONDS:
+        return POLL_SECONDS
+    if current == POLL_SECONDS and snap.elapsed >= START_SECONDS and eta <= 2 * END_SECONDS:
+        return POLL_SECONDS
+    return CALM_POLL_SECONDS
 
 
-def running() -> bool:
-    """What `decide_running` decided for this script run."""
-    return st.session_state.get(_RUNNING, False)
+def decide_poll() -> float | None:
+    """`poll_interval` for this session's Train page, decided once a script run (app.py,
+    before the page): the sidebar's and the page's fragments all poll alike, or none."""
+    st.session_state[_POLL] = poll_interval(state.snapshot(), st.session_state.get(_POLL))
+    return st.session_state[_POLL]
+
+
+def poll() -> float | None:
+    """What `decide_poll` decided for this script run."""
+    return st.session_state.get(_POLL)
+
+
+def repoll(snap: Snapshot | None, polling: float | None) -> None:
+    """Rerun the app when the views polling at `polling` should poll otherwise for `snap`:
+    the run ended (redraw every part once, stop polling) or its pace changes."""
+    if polling is not None and poll_interval(snap, polling) != polling:
+        st.rerun()
 
 
 def paced(now: float) -> Snapshot | None:

@@ -51,3 +51,36 @@ def test_the_fragments_of_one_poll_share_a_snapshot_but_the_next_poll_takes_a_ne
     assert live.pace(shown, new, 10.0 + poll * 0.9) == (10.0 + poll * 0.9, new)
     # Nothing drawn before (no run): the snapshot now.
     assert live.pace((10.0, None), new, 10.01) == (10.01, new)
+
+
+def _running(elapsed: float, epochs: int, of: int, seconds: float = 0.01):
+    history = [{"epoch": e + 1, "seconds": seconds} for e in range(epochs)]
+    return SimpleNamespace(
+        run=1,
+        status="running",
+        running=True,
+        history=history,
+        epoch=epochs,
+        epochs=of,
+        elapsed=elapsed,
+    )
+
+
+def test_a_run_is_polled_fast_at_its_start_and_near_its_end_and_calmly_between():
+    fast, calm = live.POLL_SECONDS, live.CALM_POLL_SECONDS
+    assert live.poll_interval(None) is None
+    assert live.poll_interval(_snap(10, "finished")) is None  # not training: no polls
+    # 1,000 epochs of 10 ms: 10 s. Its first seconds: fast, whatever is left.
+    assert live.poll_interval(_running(0.5, 50, 1000)) == fast
+    # Between: 5 s in, 5 s left (500 x 10 ms): calm ...
+    assert live.poll_interval(_running(5.0, 500, 1000)) == calm
+    # ... and fast again once the end is END_SECONDS away at the recent pace: 2.5 s left.
+    assert live.poll_interval(_running(7.5, 750, 1000)) == fast
+    # Polled fast near the end, it stays fast though the estimate grows a little (4 s) ...
+    slower = _running(7.5, 800, 1000, seconds=0.02)
+    assert live.poll_interval(slower, current=fast) == fast
+    assert live.poll_interval(slower, current=calm) == calm  # (calm it would stay calm)
+    # ... but not when the end moves far off (a slower pace: 200 x 0.05 s = 10 s left).
+    assert live.poll_interval(_running(7.5, 800, 1000, seconds=0.05), current=fast) == calm
+    # No pace known yet: fast.
+    assert live.poll_interval(_running(5.0, 0, 1000)) == fast
