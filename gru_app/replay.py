@@ -46,7 +46,8 @@ def _nearest(epochs: list[int], epoch: int | None) -> int:
 def chosen_epoch(snap: Snapshot | None) -> int | None:
     """The epoch the pages show `snap` at; None while they follow its latest epoch."""
     ss = _ss()
-    if snap is None or ss[FOLLOW_KEY] or ss.get(EPOCH_KEY) is None:
+    # While a run trains the pages follow it; replay is for a run that has stopped or ended.
+    if snap is None or snap.running or ss[FOLLOW_KEY] or ss.get(EPOCH_KEY) is None:
         return None
     epochs = snap.replay_epochs()
     if not epochs:
@@ -95,7 +96,10 @@ def control(snap: Snapshot | None, where: str) -> None:
     """The scrubber, Play/Pause and speed for `snap`'s kept epochs (`where`: a key prefix
     unique on the page; the chosen epoch itself is shared by every page)."""
     ss = _ss()
-    epochs = [] if snap is None else snap.replay_epochs()
+    # Not while the run trains: the scrubber's epochs would be those of the last full redraw,
+    # and a redraw the browser had not yet caught up with could send back its old epoch as a
+    # choice, pinning the live chart to it.
+    epochs = [] if snap is None or snap.running else snap.replay_epochs()
     if len(epochs) < 2:
         return
     ss["replay_last"] = epochs[-1]

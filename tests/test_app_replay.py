@@ -66,3 +66,26 @@ def test_the_memory_page_measures_at_the_chosen_epoch(at):
     assert "Epoch 2 of 4" in texts(at)
     assert chart(at, "memory_influence")["data"] != latest
     at.select_slider(key="replay_scrubber").set_value(4).run()
+
+
+def test_while_a_run_trains_the_pages_follow_it_and_the_scrubber_waits_for_its_end():
+    from apptest_utils import job, use_tiny_data, use_tiny_settings, wait_until_done
+    from waiting import wait_for
+
+    app = new_app()
+    try:
+        use_tiny_data(app)
+        use_tiny_settings(app, epochs=5000)
+        app.session_state["replay_epoch"] = 1  # a choice left from an earlier run
+        app.session_state["replay_follow"] = False
+        app.button(key="train_start").click().run()
+        assert wait_for(lambda: job(app).snapshot().epoch >= 3, 60)
+        app.run()
+        assert job(app).status == "running"
+        assert not [w for w in app.select_slider if w.key == "replay_scrubber"]
+        assert loss_marker(app) == []  # the chart follows the run, not the old choice
+        app.button(key="train_stop").click().run()
+        assert wait_until_done(app) == "stopped"
+        assert [w for w in app.select_slider if w.key == "replay_scrubber"]  # now it can
+    finally:
+        release(app)
