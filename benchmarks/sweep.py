@@ -6,7 +6,8 @@
 - one after another: the 48 runs through `Trainer` + `train()` in this one process, as
   `python -m gru_core train` trains each (one thread);
 - sweep, 1 worker and 2 workers: `gru_core.sweep_runs` on local worker processes (started
-  from the fork server, included in the time), runs of one hidden size batched.
+  from the fork server, included in the time), runs of one hidden size batched, model by
+  model; the MLP baseline, alike in every hidden size, trained once (`Sweep.items`).
 
 Rounds are interleaved (the order rotates each round); the ratios are of the medians.
 Every round also checks that all three gave every run the same metrics, exactly. Then,
@@ -19,10 +20,10 @@ has finished (`benchmarks.live_view`'s machinery).
     python -m benchmarks.sweep --groups [--rounds 2] [--epochs 60]
 
 One sweep on 2 workers runs first and is not counted (the fork server's start, first calls).
-`--groups` instead times each group the 2-worker sweep hands its workers (the runs of one
-hidden size, batched), alone in this process on one thread, and prints the best any split
-of those groups over 2 workers can do: the total over the longer worker's share is the most
-2 workers can gain on 1 with these groups, however fast the workers start and talk.
+`--groups` instead times each item the 2-worker sweep hands its workers (one model of the
+runs of one hidden size, batched), alone in this process on one thread, and prints the best
+any split of those items over 2 workers can do: the total over the longer worker's share is
+the most 2 workers can gain on 1 with these items, however fast the workers start and talk.
 """
 
 from __future__ import annotations
@@ -114,7 +115,10 @@ def groups(plan, rounds: int) -> None:
     for item, m, t in zip(items, mid, times, strict=True):
         first = item["runs"][0]["settings"]
         shown = ", ".join(f"{v:.2f}" for v in t)
-        print(f"| hidden {first['hidden']} | {len(item['runs'])} | {m:.2f} | {shown} |")
+        what = f"hidden {first['hidden']}, {'+'.join(item.get('models', ['all']))}"
+        copies = sum(len(c) for c in item.get("copies", {}).values())
+        runs = f"{len(item['runs'])}" + (f" (+{copies} copies)" if copies else "")
+        print(f"| {what} | {runs} | {m:.2f} | {shown} |")
     best, owner = group_bound(mid)
     print(f"\ntotal {sum(mid):.2f} s; best split over 2 workers {best:.2f} s (workers {owner}):")
     print(f"2 workers can be at most {sum(mid) / best:.2f}x 1 with these groups")

@@ -38,10 +38,11 @@ import torch
 
 from gru_core import kernels, metrics
 from gru_core.config import ConfigError
+from gru_core.models import kind
 from gru_core.rollout import evaluating
 from gru_core.spec import RunSpec
 from gru_core.tasks.forecast import read_begin
-from gru_core.train import Diverged, Trainer
+from gru_core.train import Diverged, Trainer, divergence
 
 FREE = ("lr", "seed")  # the settings runs trained together may differ in
 
@@ -56,6 +57,20 @@ def batch_key(spec: RunSpec) -> tuple:
     series = np.ascontiguousarray(spec.data.series, dtype=np.float64)
     data = (spec.data.train_fraction, hashlib.sha256(series.tobytes()).hexdigest())
     return (spec.task, spec.seeding, spec.models, train, data)
+
+
+def model_key(spec: RunSpec, name: str) -> tuple:
+    """What training model `name` of run `spec` depends on. Under "model" seeding a model is
+    built from its own seed, and trains on its own: its numbers depend on its spec, the
+    task, the data and the training settings (seed and learning rate included), not on the
+    run's other models (nor on the sizes its kind does not read: `models.KINDS`), so runs
+    with equal keys train it alike. Under "run" seeding the
+    models are built one after another from one seed, and the whole run counts."""
+    task, seeding, models, train, data = batch_key(spec)
+    model = spec.model(name)
+    sizes = tuple(getattr(model, size) for size in kind(model.kind).reads)
+    own = (model.kind, sizes) if seeding == "model" else models
+    return (task, seeding, own, name, train, data, spec.train.lr, spec.train.seed)
 
 
 def batchable(spec: RunSpec) -> bool:
@@ -391,14 +406,25 @@ class BatchedTrainer:
     `evaluate()` are what that run reports. A run whose loss turns non-finite leaves the
     batch with the single run's `Diverged` message in `errors[i]`, its last finite weights
     kept.
+
+    `names` (default every model) trains only those models of each run: its rows hold their
+    columns only, as the run's own rows would (the models of a run train independently). A
+    run of such a part leaves the batch when its models diverge, with `divergence(...)`'s
+    message for them and what it was made from in `diverged[i]` ({"epoch", "means",
+    "broken"}), so that the run's parts can be put back together (`gru_core.sweep_runs`).
     """
 
-    def __init__(self, specs: Sequence[RunSpec]) -> None:
+    def __init__(self, specs: Sequence[RunSpec], names: Sequence[str] | None = None) -> None:
         if not specs:
             raise ConfigError("batched training needs at least one run")
         self.trainers = [Trainer(spec) for spec in specs]
         _check(self.trainers)
+        every = self.trainers[0].names
+        self.names = every if names is None else tuple(n for n in every if n in names)
+        if not self.names or len(self.names) != len(set(names or every)):
+            raise ConfigError(f"models to train must be some of {', '.join(every)}")
         self.errors: list[str | None] = [None] * len(self.trainers)
+        self.diverged: list[dict | None] = [None] * len(self.trainers)
         self._active = list(range(len(self.trainers)))
         self._build()
 
@@ -406,7 +432,7 @@ class BatchedTrainer:
         """Stack the active runs' current weights, Adam states and carried states."""
         active = [self.trainers[i] for i in self._active]
         first = active[0]
-        self._lanes = [_LANES[type(first._kernels[n])](n, active) for n in first.names]
+        self._lanes = [_LANES[type(first._kernels[n])](n, active) for n in self.names]
 
     @property
     def epoch(self) -> int:
@@ -428,7 +454,7 @@ class BatchedTrainer:
             for opt in t.optimizers.values():
                 opt.param_groups[0]["lr"] = lr
         clip, lanes = first.cfg.clip_grad, self._lanes
-        scale = first.models[first.names[0]].scale_in  # every run reads the same data
+        scale = first.models[self.names[0]].scale_in  # every run reads the same data
         factor = first.task.std**2  # losses reported in the series' own units
         losses: dict[str, list] = {lane.name: [] for lane in lanes}
         for batch in first.task.batches():
@@ -439,7 +465,7 @@ class BatchedTrainer:
         finite = [np.isfinite(lane.stack.adam.params[0]).all(axis=1) for lane in lanes]
         chunk_losses = {name: np.stack(v, axis=1) for name, v in losses.items()}  # (R, chunks)
         means = [
-            {name: float(np.mean(list(chunk_losses[name][j]))) for name in first.names}
+            {name: float(np.mean(list(chunk_losses[name][j]))) for name in self.names}
             for j in range(len(active))
         ]
         keep = [
@@ -469,8 +495,15 @@ class BatchedTrainer:
         for j, test in zip(kept, tests, strict=True):
             self._finish(active[j], lrs[j], means[j], test, seconds)
         for j, ok in enumerate(keep):
-            if not ok:  # the run alone, from the same state, diverges with its own message
-                self.errors[self._active[j]] = self._diverge(active[j])
+            if ok:
+                continue
+            i, t = self._active[j], active[j]
+            if self.names == t.names:  # the run alone, from the same state, says why
+                self.errors[i] = self._diverge(t)
+            else:  # only some of its models trained here: why they diverged
+                broken = [lane.name for lane, f in zip(lanes, finite, strict=True) if not f[j]]
+                self.diverged[i] = {"epoch": t.epoch + 1, "means": means[j], "broken": broken}
+                self.errors[i] = divergence(t.spec, t.epoch + 1, means[j], broken)
         if not all(keep):
             self._active = [i for i, ok in zip(self._active, keep, strict=True) if ok]
             if self._active:
@@ -481,7 +514,7 @@ class BatchedTrainer:
         """The end of a run's epoch, as `Trainer.run_epoch` ends it: its row."""
         t._good = t._weights()
         row: dict = {"epoch": t.epoch, "lr": lr}
-        row.update({f"{name}_train_loss": means[name] for name in t.names})
+        row.update({f"{name}_train_loss": loss for name, loss in means.items()})
         row.update(test)
         row["seconds"] = seconds  # its share of the batch's time
         t.elapsed += seconds

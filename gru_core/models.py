@@ -243,10 +243,12 @@ class ModelKind:
     global generator, in the order the module creates them); `core` gives the recurrent
     submodule whose gates the Gates page traces (None for a kind without one). A kind
     with a numpy whole-step kernel for the CPU offers it by overriding
-    `Forecaster.numpy_train_step`.
+    `Forecaster.numpy_train_step`. `reads` names the `ModelSpec` sizes the model depends
+    on: two specs of a kind that agree on these build the same model.
     """
 
     build: Callable[[ModelSpec], Forecaster]
+    reads: tuple[str, ...]
     core: Callable[[Forecaster], nn.Module] | None = None
 
 
@@ -255,6 +257,7 @@ def _recurrent(kind: str) -> ModelKind:
         build=lambda spec: RecurrentForecaster(
             kind, spec.hidden_size, spec.num_layers, spec.dropout
         ),
+        reads=("hidden_size", "num_layers", "dropout"),
         core=lambda model: model.cell,
     )
 
@@ -262,7 +265,10 @@ def _recurrent(kind: str) -> ModelKind:
 # One entry per kind, in config.MODEL_KINDS's order (a test checks that the two agree).
 KINDS: dict[str, ModelKind] = {
     "gru": _recurrent("gru"),
-    "mlp": ModelKind(build=lambda spec: MLPForecaster(spec.mlp_hidden, spec.mlp_window)),
+    "mlp": ModelKind(
+        build=lambda spec: MLPForecaster(spec.mlp_hidden, spec.mlp_window),
+        reads=("mlp_hidden", "mlp_window"),
+    ),
     **{k: _recurrent(k) for k in ("rnn", "lstm", "gru_d2l", "gru_update_only", "gru_reset_only")},
 }
 

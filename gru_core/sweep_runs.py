@@ -5,8 +5,10 @@ and a grid of settings x seeds. Grid names are the settings' command-line names,
 from their one declaration in gru_core.config (`--seq-len` -> `seq-len`; a setting
 without an option goes by its key: `layers`, `batch`, `schedule`). `Sweep.items`
 groups the runs for an executor: runs of one shape (`batched.batch_key`) train together
-as one batched model, each still with exactly its single-run numbers; `train_group` is
-the worker's function and `run_sweep` yields each run's result as its group finishes.
+as one batched model, model by model, each still with exactly its single-run numbers,
+and a model that several runs train alike (the baseline of runs that differ only in the
+GRU's size) trains once; `train_group` is the worker's function and `run_sweep` yields
+each run's result as soon as all of it has trained.
 `SweepJob` runs a sweep in a background thread (for the app), with cancel.
 
 A run's result is a dict: {"status", "index", "key", "settings", "seed",
@@ -22,7 +24,7 @@ import math
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,6 +41,10 @@ MAX_SECONDS = 30 * 60  # a sweep estimated to take longer is refused
 # a 2-core machine (BENCHMARKS.md): numpy whole-step kernels, and torch.
 _EPOCH_SECONDS_PER_POINT = {"numpy": 1.6e-5, "torch": 1.2e-4}
 _BATCH_SPEEDUP = 2.0  # runs of one shape trained together (BENCHMARKS.md section 9)
+# A batched group's time per step, in parameters' worth of work: fixed, and per run on top
+# of its parameters (`fast` preset groups of 3, 6 and 12 runs, hidden 4 to 32, timed here).
+_STEP_COST = 24_000
+_RUN_COST = 1_300
 
 
 def grid_name(s: Setting) -> str:
@@ -125,9 +131,18 @@ class Sweep:
         return spec.validate() if validate else spec
 
     def items(self, workers: int = 1, runs: Iterable[Mapping] | None = None) -> list[dict]:
-        """`runs` (default all) in groups for an executor: runs of one shape together, in
-        groups of at most ceil(runs / workers) so that every worker has work."""
-        from gru_core.batched import batch_key, batchable
+        """`runs` (default all) in items for an executor.
+
+        Runs of one shape are grouped, in groups of at most ceil(runs / workers) so that
+        every worker has work, the costliest group first (see `group_cost`): a worker that
+        starts on a cheap group then has no long one left to finish alone while the others
+        wait. A group is handed out as one part per model ({"runs", "models": [name],
+        "copies"}), trained batched: smaller units share the work out more evenly, and a
+        model that trains alike in several runs (`batched.model_key`, e.g. the MLP
+        baseline of runs that differ only in the GRU's size) trains once, its numbers
+        copied to the others (`copies`: run index -> runs). `run_sweep` puts each run
+        back together. A run that cannot batch is an item of its own ({"runs": [run]})."""
+        from gru_core.batched import batch_key, batchable, model_key
 
         runs = list(self.runs if runs is None else runs)
 
@@ -139,8 +154,45 @@ class Sweep:
             return batch_key(spec) if batchable(spec) else ("alone", run["index"])
 
         size = max(1, math.ceil(len(runs) / max(1, workers)))
+        groups = sweep.group_runs(runs, key, size)
+        groups.sort(key=self.group_cost, reverse=True)  # stable: equal costs keep their order
         base = self.to_dict()
-        return [{"sweep": base, "runs": group} for group in sweep.group_runs(runs, key, size)]
+        items: list[dict] = []
+        trained: dict[tuple, tuple[dict, str]] = {}  # model key -> (its part, the run it is)
+        for group in groups:
+            if key(group[0])[0] == "alone":  # a batch key starts with the task's name
+                items.append({"sweep": base, "runs": group})
+                continue
+            specs = [self.spec(run) for run in group]
+            for model in specs[0].models:
+                part = {"sweep": base, "runs": [], "models": [model.name], "copies": {}}
+                for run, spec in zip(group, specs, strict=True):
+                    mkey = model_key(spec, model.name)
+                    if mkey in trained:  # an earlier part trains this model of this run
+                        other, index = trained[mkey]
+                        other["copies"].setdefault(index, []).append(run)
+                    else:
+                        part["runs"].append(run)
+                        trained[mkey] = (part, str(run["index"]))
+                if part["runs"]:
+                    items.append(part)
+        # Parts that other groups' runs wait for first: every group's runs then finish as
+        # soon as their own parts do (a sweep's heatmap fills from the start).
+        items.sort(key=lambda item: not item.get("copies"))
+        return items
+
+    def group_cost(self, group: Sequence[Mapping]) -> float:
+        """A group's relative cost, trained as one batch: each of its steps pays a fixed cost,
+        a cost per run, and each run's parameters (model-points; only the order matters)."""
+        from gru_core.models import parameter_counts
+
+        try:
+            specs = [self.spec(run) for run in group]
+        except ConfigError:
+            return 0.0  # fails at once in its worker
+        steps = specs[0].train.epochs * self.data.n_train
+        runs = sum(_RUN_COST + sum(parameter_counts(s.models).values()) for s in specs)
+        return steps * (_STEP_COST + runs)
 
     def estimate_seconds(self, workers: int = 1) -> float:
         """A rough estimate of the sweep's wall time on `workers` workers, before it runs."""
@@ -198,21 +250,92 @@ def _plain(d: dict) -> dict:
 
 
 def _result(
-    run: Mapping, trainer=None, seconds: float = 0.0, error: str | None = None, status: str = ""
+    run: Mapping,
+    trainer=None,
+    seconds: float = 0.0,
+    error: str | None = None,
+    status: str = "",
+    names: Sequence[str] | None = None,
 ) -> dict:
+    """A run's result (see the module's docstring), from its trainer; `names`: the models
+    to report, default every one."""
     from gru_core.train import final_metrics
 
+    finished = trainer is not None and error is None
+    return _record(
+        run,
+        status or ("finished" if error is None else "failed"),
+        seconds,
+        [] if trainer is None else [dict(r) for r in trainer.history],
+        final_metrics(trainer, names) if finished else None,
+        error,
+    )
+
+
+def _record(
+    run: Mapping,
+    status: str,
+    seconds: float,
+    history: list[dict],
+    metrics: dict | None,
+    error: str | None,
+) -> dict:
     return {
-        "status": status or ("finished" if error is None else "failed"),
+        "status": status,
         "index": run["index"],
         "key": run["key"],
         "settings": dict(run["settings"]),
         "seed": run["seed"],
         "train_seconds": seconds,
-        "history": [] if trainer is None else [dict(r) for r in trainer.history],
-        "metrics": final_metrics(trainer) if trainer is not None and error is None else None,
+        "history": history,
+        "metrics": metrics,
         "error": error,
     }
+
+
+_SUMMED = ("seconds", "elapsed")  # a history row's times, last in it
+
+
+def _merge(run: Mapping, parts: Sequence[dict], spec: RunSpec) -> dict:
+    """Run `run`'s result from its parts' (each for some of its models), as the run would
+    have ended alone: it stops at the first epoch in which any model diverged, with the
+    message for every model that diverged in that epoch."""
+    from gru_core.train import divergence
+
+    failed = [p for p in parts if p["status"] == "failed"]
+    if failed:
+        return _result(run, error=failed[0]["error"])
+    names = [m.name for m in spec.models]
+    owner = {name: p for p in parts for name in p["models"]}
+    parts = sorted(parts, key=lambda p: names.index(p["models"][0]))  # in the run's order
+    rows = min(len(p["history"]) for p in parts)
+    error = None
+    diverged = [p["diverged"] for p in parts if p["diverged"] is not None]
+    if diverged:
+        epoch = min(d["epoch"] for d in diverged)
+        at = [d for d in diverged if d["epoch"] == epoch]
+        means = {n: d["means"][n] for n in names for d in at if n in d["means"]}
+        broken = [n for n in names if any(n in d["broken"] for d in at)]
+        error = divergence(spec, epoch, means, broken)  # its rows end before that epoch
+    history = []
+    for i in range(rows):
+        own = [p["history"][i] for p in parts]
+        row = {"epoch": own[0]["epoch"], "lr": own[0]["lr"]}
+        for name in names:
+            row[f"{name}_train_loss"] = owner[name]["history"][i][f"{name}_train_loss"]
+        for r in own:  # the test columns, model by model
+            row.update((k, v) for k, v in r.items() if k not in row and k not in _SUMMED)
+        for key in _SUMMED:  # the parts' times add up to the run's
+            row[key] = sum(r[key] for r in own)
+        history.append(row)
+    return _record(
+        run,
+        "finished" if error is None else "diverged",
+        history[-1]["elapsed"] if history else 0.0,
+        history,
+        None if error else {n: owner[n]["metrics"][n] for n in names},
+        error,
+    )
 
 
 def train_group(item: Mapping) -> dict:
@@ -236,7 +359,16 @@ def train_group(item: Mapping) -> dict:
         except ConfigError as exc:
             results[run["index"]] = _result(run, error=str(exc))
     specs = [spec for _, spec in ready]
-    if len(ready) > 1 and all(map(batchable, specs)) and len(set(map(batch_key, specs))) == 1:
+    if item.get("models") and ready:  # one part of each run: some of its models
+        batched = BatchedTrainer(specs, item["models"])
+        train_batched(batched)
+        for (run, _), trainer, error, diverged in zip(
+            ready, batched.trainers, batched.errors, batched.diverged, strict=True
+        ):
+            status = "finished" if error is None else "diverged"
+            result = _result(run, trainer, trainer.elapsed, error, status, batched.names)
+            results[run["index"]] = {**result, "models": batched.names, "diverged": diverged}
+    elif len(ready) > 1 and all(map(batchable, specs)) and len(set(map(batch_key, specs))) == 1:
         batched = BatchedTrainer(specs)
         train_batched(batched)
         for (run, _), trainer, error in zip(ready, batched.trainers, batched.errors, strict=True):
@@ -279,14 +411,31 @@ def make_executor(backend: str, workers: int, address: str | None = None):
 
 
 def run_sweep(items: list[dict], executor) -> Iterator[dict]:
-    """Each run's result, group by group as the executor finishes them; a group that fails
-    as a whole (its worker died) reports its error for each of its runs."""
+    """Each run's result as soon as the executor has finished all of it (every part of it,
+    for `Sweep.items`' parts); an item that fails as a whole (its worker died) reports its
+    error for each of its runs."""
+    waiting: dict[int, int] = {}  # run index -> parts it is made of
+    for item in items:
+        if item.get("models"):
+            for run in [*item["runs"], *(r for rs in item["copies"].values() for r in rs)]:
+                waiting[run["index"]] = waiting.get(run["index"], 0) + 1
+    parts: dict[int, list[dict]] = {}
+    plan = Sweep.from_dict(items[0]["sweep"]) if waiting else None
     for done in executor.run(train_group, items):
+        runs = done.item["runs"]
         if done.error is None:
-            yield from done.result["runs"]
+            results = done.result["runs"]
         else:
-            for run in done.item["runs"]:
-                yield _result(run, error=done.error)
+            results = [_result(run, error=done.error) for run in runs]
+        if not done.item.get("models"):
+            yield from results
+            continue
+        for run, result in zip(runs, results, strict=True):
+            for target in [run, *done.item["copies"].get(str(run["index"]), [])]:
+                got = parts.setdefault(target["index"], [])
+                got.append(result)
+                if len(got) == waiting[target["index"]]:
+                    yield _merge(target, parts.pop(target["index"]), plan.spec(target, False))
 
 
 class SweepJob:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,6 +34,24 @@ _BUILD_LOCK = threading.Lock()
 
 class Diverged(RuntimeError):
     """A training loss became NaN or infinite; the last finite weights were restored."""
+
+
+def divergence(spec: RunSpec, epoch: int, means: Mapping[str, float], broken: Sequence[str]) -> str:
+    """`Diverged`'s message for a run whose epoch `epoch` (from 1) ended with the models'
+    mean training losses `means` (name -> loss, in the run's model order), the models in
+    `broken` with weights no longer finite."""
+    labels = {m.name: m.label for m in spec.models}
+    bad = [k for k, v in means.items() if not math.isfinite(v)]
+    what = (
+        f"the {' and '.join(labels[b] for b in bad)} training loss became"
+        f" {'NaN' if any(math.isnan(means[b]) for b in bad) else 'infinite'}"
+        if bad
+        else f"the {' and '.join(labels[b] for b in broken)} weights overflowed"
+    )
+    return (
+        f"{what} in epoch {epoch}; the weights of epoch {epoch - 1} were kept."
+        f" Lower the learning rate (try {spec.train.lr / 10:.2g}) or turn on gradient clipping."
+    )
 
 
 class JobFailed(RuntimeError):
@@ -171,18 +189,7 @@ class Trainer:
         broken = [k for k, m in self.models.items() if not _finite(m)]
         if bad or broken:
             self._restore(self._good)
-            labels = {m.name: m.label for m in self.spec.models}
-            what = (
-                f"the {' and '.join(labels[b] for b in bad)} training loss became"
-                f" {'NaN' if any(math.isnan(means[b]) for b in bad) else 'infinite'}"
-                if bad
-                else f"the {' and '.join(labels[b] for b in broken)} weights overflowed"
-            )
-            raise Diverged(
-                f"{what} in epoch {self.epoch + 1}; the weights of epoch {self.epoch} were kept."
-                f" Lower the learning rate (try {self.cfg.lr / 10:.2g}) or turn on gradient"
-                " clipping."
-            )
+            raise Diverged(divergence(self.spec, self.epoch + 1, means, broken))
         self.epoch += 1
         self._good = self._weights()
         self._keep_frame()
@@ -425,13 +432,15 @@ def _wait_until(moment: float, should_stop: Callable[[], bool] | None) -> None:
         time.sleep(min(left, 0.05))
 
 
-def final_metrics(trainer: Trainer) -> dict[str, dict] | None:
+def final_metrics(trainer: Trainer, names: Sequence[str] | None = None) -> dict[str, dict] | None:
     """Each model's metrics after its last epoch, as `train --json` reports them (None before
-    any epoch). A last epoch that skipped evaluation is evaluated now, into its row."""
+    any epoch); `names`, the models to report (default all). A last epoch that skipped
+    evaluation is evaluated now, into its row."""
     if not trainer.history:
         return None
+    names = trainer.names if names is None else tuple(names)
     last = trainer.history[-1]
-    if last[f"{trainer.names[0]}_{primary(trainer.task).name}"] is None:
+    if last[f"{names[0]}_{primary(trainer.task).name}"] is None:
         last.update(trainer.evaluate())
     keys = metric_names(trainer.task)
-    return {name: {key: last[f"{name}_{key}"] for key in keys} for name in trainer.names}
+    return {name: {key: last[f"{name}_{key}"] for key in keys} for name in names}

@@ -195,3 +195,29 @@ def test_groups_of_a_sweep_through_worker_processes_give_the_single_runs_numbers
         for (lr, seed), rows in zip(group["runs"], done[i].result["rows"], strict=True):
             cfg = dataclasses.replace(SMALL_TRAIN, lr=lr, seed=seed)
             assert rows == _rows(_single(series, model, cfg))
+
+
+def test_some_models_of_each_run_train_as_in_the_whole_run(sine):
+    cfgs = [
+        dataclasses.replace(FAST.train, lr=lr, seed=s, epochs=5) for lr, s in ((3e-2, 0), (1e-2, 4))
+    ]
+    alone = [_single(sine, FAST.model, cfg) for cfg in cfgs]
+    for name, other in (("mlp", "gru"), ("gru", "mlp")):
+        part = BatchedTrainer(_specs(sine, FAST.model, cfgs), [name])
+        assert part.names == (name,)
+        train_batched(part)
+        for a, b in zip(alone, part.trainers, strict=True):
+            # Its rows: the whole run's epoch, rate and this model's columns, exactly.
+            mine = [
+                {k: v for k, v in row.items() if k in ("epoch", "lr") or k.startswith(f"{name}_")}
+                for row in _rows(a)
+            ]
+            assert _rows(b) == mine
+            weights_a, weights_b = a.export()["weights"], b.export()["weights"]
+            for key, value in weights_a[name].items():
+                assert torch.equal(weights_b[name][key], value), key
+            # The other model was left as built: the equality above could fail.
+            key = max(weights_a[other], key=lambda k: weights_a[other][k].numel())
+            assert not torch.equal(weights_b[other][key], weights_a[other][key])
+    with pytest.raises(ConfigError, match="models to train must be some of gru, mlp"):
+        BatchedTrainer(_specs(sine, FAST.model, cfgs), ["lstm"])

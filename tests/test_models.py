@@ -227,3 +227,30 @@ def test_matched_parameter_counts_are_the_closest_the_modules_allow(layers):
         gap = abs(count(name, h) - target)
         assert gap <= abs(count(name, h + 1) - target) and gap < abs(count(name, h - 1) - target)
     assert matched["rnn"].hidden_size > 16 > matched["lstm"].hidden_size  # fewer/more blocks
+
+
+@pytest.mark.parametrize("name", list(KINDS))
+def test_a_kind_depends_on_the_sizes_it_reads_and_no_others(name):
+    base = ModelSpec("m", name, hidden_size=6, num_layers=2, mlp_hidden=(5, 3), mlp_window=2)
+    others = {
+        "hidden_size": 9,
+        "num_layers": 1,
+        "dropout": 0.5,
+        "mlp_hidden": (7,),
+        "mlp_window": 4,
+    }
+    x = torch.linspace(-1, 1, 12).reshape(1, 12, 1)
+
+    def built(spec: ModelSpec) -> list[torch.Tensor]:
+        """Its weights, and its output in training mode (dropout on), from one seed."""
+        torch.manual_seed(0)
+        model = build_model(spec).train()
+        return [p.detach().clone() for p in model.parameters()] + [model(x, None)[0].detach()]
+
+    first = built(base)
+    for field, value in others.items():
+        changed = built(dataclasses.replace(base, **{field: value}))
+        same = len(changed) == len(first) and all(
+            a.shape == b.shape and torch.equal(a, b) for a, b in zip(changed, first, strict=True)
+        )
+        assert same == (field not in kind(name).reads), field

@@ -4,14 +4,18 @@ failing run is reported and the others go on; a background sweep can be cancelle
 
 import dataclasses
 import json
+import math
 import time
 
+import numpy as np
 import pytest
 
+from gru_core import kernels
 from gru_core.__main__ import main
 from gru_core.config import PRESETS
 from gru_core.data import make_sine
-from gru_core.executors import LocalExecutor
+from gru_core.executors import Done, LocalExecutor
+from gru_core.models import parameter_counts
 from gru_core.spec import Dataset
 from gru_core.sweep import SweepError
 from gru_core.sweep_runs import (
@@ -20,8 +24,10 @@ from gru_core.sweep_runs import (
     SweepJob,
     make_executor,
     parse_grid,
+    run_sweep,
     sweepable,
 )
+from gru_core.train import Diverged, Trainer, final_metrics, train
 
 SMALL = ["--epochs", "3", "--grid", "hidden=4,8", "--grid", "lr=1e-2,3e-2", "--seeds", "2"]
 
@@ -143,12 +149,67 @@ def _plan(**grid) -> Sweep:
     return Sweep(data, fast.model, train, grid, seeds=1)
 
 
-def test_runs_of_one_shape_are_grouped_for_batching():
+def _shown(items: list[dict]) -> list[tuple]:
+    """Each item's models and the (hidden, lr) of its runs."""
+    return [
+        (item.get("models"), [(r["settings"]["hidden"], r["settings"]["lr"]) for r in item["runs"]])
+        for item in items
+    ]
+
+
+def test_runs_of_one_shape_are_grouped_and_handed_out_model_by_model():
     plan = _plan(hidden=[4, 8], lr=[1e-2, 3e-2, 1e-1])
-    groups = plan.items(workers=1)
-    assert [[r["settings"]["hidden"] for r in g["runs"]] for g in groups] == [[4] * 3, [8] * 3]
-    assert [len(g["runs"]) for g in plan.items(workers=3)] == [2, 1, 2, 1]
+    items = plan.items(workers=1)
+    eight = [(8, lr) for lr in (1e-2, 3e-2, 1e-1)]
+    four = [(4, lr) for lr in (1e-2, 3e-2, 1e-1)]
+    # The MLP does not read the hidden size and is seeded by its own name: it trains alike
+    # in both groups, so once, for the costlier group (hidden 8), and first: both groups'
+    # runs need it.
+    assert _shown(items) == [(["mlp"], eight), (["gru"], eight), (["gru"], four)]
+    copies = {int(k): [c["index"] for c in v] for k, v in items[0]["copies"].items()}
+    by_index = {r["index"]: r for r in plan.runs}
+    assert sorted(copies) == [r["index"] for r in items[0]["runs"]]
+    for trained, served in copies.items():
+        (other,) = [by_index[i] for i in served]
+        assert other["settings"] == {**by_index[trained]["settings"], "hidden": 4}
+        assert other["seed"] == by_index[trained]["seed"]
+    assert not items[1]["copies"] and not items[2]["copies"]
+    # At most ceil(6 runs / 3 workers) = 2 runs a part.
+    assert [len(item["runs"]) for item in plan.items(workers=3)] == [2, 1, 2, 2, 1, 1]
     assert Sweep.from_dict(plan.to_dict()).runs == plan.runs
+
+
+def test_under_run_seeding_every_model_of_every_run_is_trained():
+    plan = _plan(hidden=[4, 8], lr=[1e-2])
+    run_seeding = dataclasses.replace(plan.train, seeding="run")
+    plan = Sweep(plan.data, plan.model, run_seeding, plan.grid, seeds=1)
+    items = plan.items(workers=1)
+    # Built one after another from one seed, the MLP's weights depend on the GRU before it.
+    assert _shown(items) == [
+        (["gru"], [(8, 1e-2)]),
+        (["mlp"], [(8, 1e-2)]),
+        (["gru"], [(4, 1e-2)]),
+        (["mlp"], [(4, 1e-2)]),
+    ]
+    assert not any(item["copies"] for item in items)
+
+
+def test_the_costliest_groups_are_handed_out_first():
+    plan = _plan(hidden=[4, 8, 16], lr=[1e-2, 3e-2, 1e-1])
+    gru_parts = [item for item in plan.items(workers=1) if item["models"] == ["gru"]]
+    hidden = [item["runs"][0]["settings"]["hidden"] for item in gru_parts]
+    costs = [plan.group_cost(item["runs"]) for item in gru_parts]
+    # Handed out costliest first: the biggest models, since the groups are the same size.
+    assert hidden == [16, 8, 4]
+    assert costs[0] > costs[1] > costs[2]
+    # One run of a bigger model costs less than a batch of small ones (the per-step cost).
+    three_small = plan.group_cost(plan.runs[:3])
+    one_big = plan.group_cost([{**plan.runs[0], "settings": {"hidden": 16, "lr": 1e-2}}])
+    assert one_big < three_small
+    # Whatever order the grid gave.
+    later = _plan(hidden=[16, 4, 8], lr=[1e-2, 3e-2, 1e-1])
+    first = [g["runs"][0]["settings"]["hidden"] for g in later.items(workers=2)]
+    assert first == [16, 16, 8, 4]  # the shared MLP part, then the GRUs
 
 
 def test_too_long_a_sweep_is_refused_with_the_reason():
@@ -202,3 +263,70 @@ def test_a_sweep_trains_at_full_speed_whatever_the_slow_motion_setting():
     )
     assert slow.train.slow_motion == 2.0  # the control: the base run asks for slow motion
     assert {slow.spec(run).train.slow_motion for run in slow.runs} == {0.0}
+
+
+class _HereExecutor:
+    """Items run in this process, one after another (a patched kernel stays patched)."""
+
+    workers = 1
+
+    def run(self, fn, items):
+        for index, item in enumerate(items):
+            yield Done(index, item, fn(item), None, 0.0)
+
+
+def _blow_up(monkeypatch, steps: dict[int, int]) -> None:
+    """Runs whose learning rate is still above 0.1 get infinite weights from Adam's step
+    `steps[size]` on, in the model of `size` parameters (single runs and batches alike)."""
+    step = kernels.FlatAdam.step
+
+    def faulty(self) -> None:
+        step(self)
+        rows = np.asarray(self.group["lr"]).reshape(-1) > 0.1
+        size = sum(p.size for p in self.params) // len(rows)
+        if float(self.steps[0]) >= steps.get(size, math.inf):
+            for p in self.params:
+                p.reshape(len(rows), -1)[rows] = np.inf
+
+    monkeypatch.setattr(kernels.FlatAdam, "step", faulty)
+
+
+@pytest.mark.filterwarnings("ignore:invalid value:RuntimeWarning")
+@pytest.mark.parametrize(
+    ("gru_step", "mlp_step", "message"),
+    [
+        (20, 27, "the GRU training loss became NaN in epoch 3"),
+        (27, 20, "the MLP training loss became NaN in epoch 3"),
+        (20, 20, "the GRU and MLP training loss became NaN in epoch 3"),
+    ],
+)
+def test_a_run_put_together_from_its_parts_is_the_run_alone(
+    monkeypatch, gru_step, mlp_step, message
+):
+    plan = _plan(hidden=[4, 8], lr=[3e-2, 0.9])
+    plan = Sweep(plan.data, plan.model, dataclasses.replace(plan.train, epochs=5), plan.grid, 1)
+    sizes = {
+        h: sum(parameter_counts(plan.spec(plan.runs[i]).models).values())
+        for i, h in ((0, 4), (2, 8))
+    }
+    mlp = parameter_counts(plan.spec(plan.runs[0]).models)["mlp"]
+    _blow_up(monkeypatch, {mlp: mlp_step, **{s - mlp: gru_step for s in sizes.values()}})
+    items = plan.items(1)
+    assert any(item["copies"] for item in items)  # some runs get their MLP from another's
+    results = {r["index"]: r for r in run_sweep(items, _HereExecutor())}
+    assert sorted(results) == [r["index"] for r in plan.runs]
+    for run in plan.runs:
+        alone, error = Trainer(plan.spec(run)), None
+        try:
+            train(alone)
+        except Diverged as exc:
+            error = str(exc)
+        got = results[run["index"]]
+        assert got["error"] == error
+        assert (got["status"] == "diverged") == (run["settings"]["lr"] > 0.5)
+        times = ("seconds", "elapsed")
+        rows = [{k: v for k, v in row.items() if k not in times} for row in alone.history]
+        assert [{k: v for k, v in row.items() if k not in times} for row in got["history"]] == rows
+        assert list(got["history"][0]) == list(alone.history[0])  # the columns in their order
+        assert got["metrics"] == (None if error else final_metrics(alone))
+    assert message in results[plan.runs[1]["index"]]["error"]
