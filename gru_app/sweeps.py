@@ -21,6 +21,9 @@ from gru_core.sweep_runs import RAY_ADDRESS_ENV, Sweep, SweepJob, make_executor
 from gru_core.views import sweep as sweep_views
 
 WORKERS_ENV = "GRU_LAB_SWEEP_WORKERS"  # worker processes a sweep may use on this server
+# The local workers' priority below the server's: they take the CPU the pages leave, so that
+# switching pages stays quick while a sweep keeps every core busy.
+WORKER_NICE = 10
 SHOWN_KEY = "sweep_shown"  # session state: the id of the sweep the page shows
 ERROR_KEY = "sweep_error"  # session state: why the last Start or Continue did not start
 # Session state the Runs page reads to open a sweep's runs: {"sweep": id, "runs": [run ids]}.
@@ -80,7 +83,7 @@ def start(plan: Sweep, sweep_id: str | None = None) -> None:
         def alive() -> None:  # queued runs write nothing: say their owner is alive
             store.beat(ws, ids.values())
 
-        executor = make_executor(backend(), workers())
+        executor = make_executor(backend(), workers(), nice=WORKER_NICE)
         jobs[sweep_id] = SweepJob(plan, executor, todo, saved, alive).start()
     st.session_state[SHOWN_KEY] = sweep_id
 

@@ -3,10 +3,12 @@
 `fn(item: dict) -> dict` must be a top-level function (it is pickled by reference) and
 items must pickle. Two executors, one interface (`run`, `cancel`):
 
-- `LocalExecutor(workers)`: worker processes on this machine. They are started by a
+- `LocalExecutor(workers, nice)`: worker processes on this machine. They are started by a
   fork server (Linux) or as fresh interpreters, never forked from the caller: a web
   server that has loaded torch and runs threads must not fork itself mid-request. Items
   are handed out one at a time, so a cancelled sweep's queued items never reach a worker.
+  With `nice` they run at a lower priority, so that the caller (a web server) keeps the
+  CPU it needs while they use what is left.
 - `RayExecutor(address)`: each item is a Ray task, on the cluster at `address`
   (`ray.init(address=...)`) or on a local Ray. Ray is optional; it is imported only here.
 
@@ -18,6 +20,7 @@ queued items never start, running ones are killed.
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 import time
 import traceback
@@ -62,8 +65,11 @@ _CONTEXT = process_job._FORK
 WORKER_NAME = process_job.PROCESS_NAME
 
 
-def _serve(conn: connection.Connection) -> None:
-    """A worker's main: run (fn, index, item) messages until None or the pipe closes."""
+def _serve(conn: connection.Connection, nice: int = 0) -> None:
+    """A worker's main: run (fn, index, item) messages until None or the pipe closes, `nice`
+    steps below the priority it was started with."""
+    if nice:
+        os.nice(nice)
     while True:
         try:
             message = conn.recv()
@@ -77,10 +83,11 @@ def _serve(conn: connection.Connection) -> None:
 class LocalExecutor:
     """`workers` processes on this machine; see the module's docstring."""
 
-    def __init__(self, workers: int = 1) -> None:
+    def __init__(self, workers: int = 1, nice: int = 0) -> None:
         if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
             raise ValueError(f"workers must be a positive integer, got {workers!r}")
         self.workers = workers
+        self.nice = nice  # the workers' priority below this process's (os.nice)
         self._cancel = threading.Event()
 
     def cancel(self) -> None:
@@ -89,7 +96,9 @@ class LocalExecutor:
 
     def _start(self):
         parent, child = _CONTEXT.Pipe()
-        process = _CONTEXT.Process(target=_serve, args=(child,), name=WORKER_NAME, daemon=True)
+        process = _CONTEXT.Process(
+            target=_serve, args=(child, self.nice), name=WORKER_NAME, daemon=True
+        )
         process.start()
         child.close()
         return parent, process

@@ -390,13 +390,14 @@ def train_group(item: Mapping) -> dict:
 # -- executors ---------------------------------------------------------------------------------
 
 
-def make_executor(backend: str, workers: int, address: str | None = None):
-    """The executor a sweep runs on: "local" processes, or "ray" (the cluster at `address`,
-    else at $GRU_LAB_RAY_ADDRESS, else a local Ray of `workers` CPUs)."""
+def make_executor(backend: str, workers: int, address: str | None = None, nice: int = 0):
+    """The executor a sweep runs on: "local" processes (`nice` steps below this process's
+    priority), or "ray" (the cluster at `address`, else at $GRU_LAB_RAY_ADDRESS, else a
+    local Ray of `workers` CPUs)."""
     from gru_core import executors
 
     if backend == "local":
-        return executors.LocalExecutor(workers)
+        return executors.LocalExecutor(workers, nice)
     if backend != "ray":
         raise ConfigError(f"backend must be local or ray; got {backend!r}")
     address = address or os.environ.get(RAY_ADDRESS_ENV) or None

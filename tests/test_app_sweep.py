@@ -6,7 +6,7 @@ import time
 import numpy as np
 from streamlit.testing.v1 import AppTest
 
-from gru_app import state
+from gru_app import state, sweeps
 from tests.apptest_utils import APP, chart, go, texts, traces, use_tiny_data, use_tiny_settings
 
 
@@ -41,6 +41,8 @@ def test_a_small_sweep_fills_the_heatmap_and_a_cell_shows_its_band():
     _small_sweep(at)
     at.button(key="sweep_start").click().run()
     assert not at.exception
+    running = sweeps.job(at.session_state["sweep_shown"])
+    assert running.executor.nice == sweeps.WORKER_NICE > 0  # the pages keep their CPU
     _wait_for(at, "8 of 8 runs done")
     store, ws = state.store(), at.session_state["workspace"]
     runs = [r for r in store.runs(ws) if r.sweep is not None]

@@ -50,6 +50,11 @@ def sleep_then_record(item: dict) -> dict:
     return {"i": item["i"]}
 
 
+def priority(item: dict) -> dict:
+    """This process's niceness."""
+    return {"nice": os.nice(0)}
+
+
 def die(item: dict) -> dict:
     if item["i"] == 1:
         os._exit(3)
@@ -87,6 +92,14 @@ def test_local_results_equal_direct_calls(workers, reference):
     assert [results[i] for i in range(len(ITEMS))] == reference  # exact, not close
     assert len({r["weight_sum"] for r in reference}) == len(ITEMS)  # the items differ
     assert all(d.item == ITEMS[d.index] for d in done)
+
+
+def test_local_workers_run_at_the_priority_asked_for():
+    here = os.nice(0)
+    (done,) = LocalExecutor(1, nice=5).run(priority, [{}])
+    assert done.result == {"nice": min(19, here + 5)}
+    (done,) = LocalExecutor(1).run(priority, [{}])
+    assert done.result == {"nice": here}  # the control: by default as this process
 
 
 def test_ray_results_equal_direct_calls(ray_local, reference):
