@@ -47,6 +47,9 @@ from gru_core.views import train as train_views
 POLL_SECONDS = 1.0
 SLOW_POLL_SECONDS = 2.0
 STOP_WAIT_SECONDS = 1.0  # how long Stop waits for the current epoch before redrawing
+# How long Start waits for the new run's first epoch before redrawing: a small run's comes
+# a tenth of a second after Start, so the click's own rerun draws it, not the next poll.
+FIRST_EPOCH_WAIT_SECONDS = 0.3
 
 # The settings' keys are their names in the URL too (the widgets are bound to query parameters):
 # the command line's flags (`hidden`, `seq_len`, `lr`, ...), declared in gru_core.config.
@@ -663,6 +666,7 @@ def start_run(replace: bool = False) -> None:
     drop_undo("reset")
     drop_undo("preset")
     holder.start(new, replace=replace)
+    new.wait_for_epoch(1, FIRST_EPOCH_WAIT_SECONDS)
 
 
 def stop_run() -> None:

@@ -287,6 +287,18 @@ class TrainingJob:
         """Ask the worker to stop after the current epoch (a queued job stops at once)."""
         self._stop.set()
 
+    def wait_for_epoch(self, epoch: int, timeout: float, every: float = 0.005) -> bool:
+        """Wait, at most `timeout` seconds, until `epoch` epochs are published; False at the
+        timeout or as soon as the job is not training (queued, ended)."""
+        end = time.monotonic() + timeout
+        while True:
+            snap = self.snapshot()
+            if snap.epoch >= epoch:
+                return True
+            if snap.status != "running" or time.monotonic() >= end:
+                return False
+            time.sleep(every)
+
     def join(self, timeout: float | None = None) -> bool:
         """Wait for the worker thread; True when it has ended (or never started)."""
         thread = self._thread

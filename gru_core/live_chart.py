@@ -82,30 +82,37 @@ def clipped_above(spec: dict) -> float | None:
 
 
 def _losses(history: Sequence[dict], series: list[tuple], log: bool) -> pd.DataFrame:
-    """One row per drawn point, long format (see `COLUMNS`)."""
+    """One row per drawn point, long format (see `COLUMNS`). Built from whole arrays: it is
+    rebuilt at every epoch of a live run, in the script run that draws it."""
     epochs = np.array([r["epoch"] for r in history], dtype=np.int64)
-    parts = []
-    for key, name, label, metric, measure in series:
+    xs, ys, sizes = [], [], []
+    for _, name, _, metric, _ in series:
         column = f"{name}_{metric}"
         values = np.array([_number(r.get(column)) for r in history], dtype=np.float64)
         keep = np.isfinite(values) & ((values > 0) if log else True)
         x, y = figures.downsample(epochs[keep], values[keep])
-        parts.append(
-            pd.DataFrame(
-                {"epoch": x, "series": key, "model": label, "measure": measure, "value": y}
-            )
-        )
-    frame = (
-        pd.concat(parts, ignore_index=True)
-        if parts
-        else pd.DataFrame({"epoch": [], "series": [], "model": [], "measure": [], "value": []})
-    )
-    frame["epoch"] = frame["epoch"].astype("int64")
-    frame["value"] = frame["value"].astype("float64")
-    ceiling = figures.log_ceiling(frame["value"].tolist()) if log else None
-    frame["clipped"] = frame["value"] > ceiling if ceiling is not None else False
-    frame["shown"] = frame["value"].clip(upper=ceiling) if ceiling is not None else frame["value"]
-    return frame[list(COLUMNS)]
+        xs.append(np.asarray(x, dtype=np.int64))
+        ys.append(np.asarray(y, dtype=np.float64))
+        sizes.append(len(xs[-1]))
+    value = np.concatenate(ys) if ys else np.array([], dtype=np.float64)
+
+    def repeated(i: int) -> pd.Series:  # series field i, once per point of its series
+        words = np.repeat(np.array([s[i] for s in series], dtype=object), sizes)
+        return pd.Series(words, dtype="str")
+
+    ceiling = figures.log_ceiling(value.tolist()) if log else None
+    clipped = value > ceiling if ceiling is not None else np.zeros(len(value), dtype=bool)
+    return pd.DataFrame(
+        {
+            "epoch": np.concatenate(xs) if xs else np.array([], dtype=np.int64),
+            "series": repeated(0),
+            "model": repeated(2),
+            "measure": repeated(4),
+            "value": value,
+            "clipped": clipped,
+            "shown": np.minimum(value, ceiling) if ceiling is not None else value,
+        }
+    )[list(COLUMNS)]
 
 
 def _quote(text: str) -> str:

@@ -19,6 +19,7 @@ from apptest_utils import (
 )
 from waiting import wait_for
 
+from gru_app import state
 from gru_core import job as job_mod
 from gru_core.config import PRESETS, ModelConfig, TrainConfig, bounds
 
@@ -222,3 +223,17 @@ def test_the_caption_names_a_run_once(at):
     second = job(at).snapshot().run
     caption = next(c.value for c in at.caption if c.value.startswith(f"Run #{second}"))
     assert caption.startswith(f"Run #{second} hidden 5: "), caption
+
+
+def test_start_draws_the_first_epoch_in_the_click_s_own_rerun(at, monkeypatch):
+    train_tiny(at)  # the first run of a process pays the training processes' start
+    # However busy the machine: what is checked is the wait, not how long the epoch takes.
+    monkeypatch.setattr(state, "FIRST_EPOCH_WAIT_SECONDS", 30.0)
+    use_tiny_settings(at, epochs=400)  # long enough to be running still
+    at.button(key="train_start").click().run()
+    assert not at.exception
+    progress = [p.proto.text for p in at.get("progress")]
+    shown = {int(text.split()[1]) for text in progress if text.startswith("Epoch")}
+    # The sidebar's and the page's progress: the same epoch, past the run's start (without
+    # the wait for it, this rerun drew "Epoch 0": the next poll brought the first).
+    assert len(shown) == 1 and shown.pop() >= 1, progress

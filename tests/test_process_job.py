@@ -305,3 +305,22 @@ def test_the_fork_server_starts_before_torch_is_imported():
     assert out.returncode == 0, out.stderr
     pid, _, preload = out.stdout.strip().partition(" ")
     assert int(pid) > 0 and "gru_core.process_job" in preload and "torch._dynamo" in preload
+
+
+def test_waiting_for_an_epoch_returns_once_it_is_published(series):
+    job = ProcessJob(spec_for(series, 0.8, SMALL, _cfg(epochs=400)))
+    start = time.monotonic()
+    assert not job.wait_for_epoch(1, 60.0)  # not started: nothing to wait for, no wait
+    assert time.monotonic() - start < 5.0
+    job.start()
+    try:
+        assert job.wait_for_epoch(1, 60.0)
+        assert job.snapshot().epoch >= 1
+        start = time.monotonic()
+        assert not job.wait_for_epoch(10_000, 0.2)  # more than the run has: the timeout
+        assert 0.2 <= time.monotonic() - start < 5.0
+    finally:
+        job.release()
+    start = time.monotonic()
+    assert not job.wait_for_epoch(10_000, 60.0)  # ended: no wait
+    assert time.monotonic() - start < 5.0
