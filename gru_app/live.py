@@ -157,10 +157,25 @@ LONG_RUN_SECONDS = 60.0  # runs estimated to take longer than this say so before
 
 def duration_note(spec: RunSpec) -> str | None:
     """'About 3 min 20 s (paced on 4 earlier runs here)' for a run longer than a minute."""
+    lengths: dict[int, int] = {}  # dataset id -> points: a stored upload keeps its values apart
+
+    def points(run) -> int | None:
+        """The length of the run's series (None: not known)."""
+        data = run.spec["data"]
+        if data.get("sine") is not None:
+            return data["sine"]["points"]
+        if "values" in data:
+            return len(data["values"])
+        if run.dataset is None:
+            return None
+        if run.dataset not in lengths:
+            lengths[run.dataset] = len(state.store().dataset(state.workspace(), run.dataset).series)
+        return lengths[run.dataset]
+
     earlier = [
-        estimate.Measured(estimate.spec_work(r.spec, r.params), r.seconds, r.epoch)
+        estimate.Measured(estimate.spec_work(r.spec, r.params, n), r.seconds, r.epoch)
         for r in state.runs()
-        if r.epoch and r.params
+        if r.epoch and r.params and (n := points(r)) is not None
     ]
     if not earlier:
         return None

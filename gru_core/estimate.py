@@ -50,10 +50,12 @@ def epoch_work(
     return float(sum(parameters.values()) * points)
 
 
-def spec_work(spec: dict, parameters: Mapping[str, int]) -> float:
-    """`epoch_work` of a run described by its spec dict (`RunSpec.to_dict`)."""
+def spec_work(spec: dict, parameters: Mapping[str, int], points: int | None = None) -> float:
+    """`epoch_work` of a run described by its spec dict (`RunSpec.to_dict`); `points`, the
+    length of its series, for a dict without its values (a stored run's uploaded data)."""
     data = spec["data"]
-    points = data["sine"]["points"] if data.get("sine") else len(data["values"])
+    if points is None:
+        points = data["sine"]["points"] if data.get("sine") else len(data["values"])
     n_train = split_index(points, data["train_fraction"])
     return epoch_work(parameters, n_train, points - n_train, spec["train"]["eval_every"])
 

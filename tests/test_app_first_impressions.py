@@ -186,6 +186,8 @@ def test_an_uploads_date_column_is_the_x_axis_of_the_data_and_the_forecasts():
     assert str(train_trace["x"][-1]).startswith(str(data.times[data.n_train - 1])[:10])
     assert spec["layout"]["xaxis"]["type"] == "date"
     at = train_tiny(at, points=None)  # a run on it: its forecasts over the same dates
+    at.run()  # the Train page once the run has ended: it paces estimates on the stored run
+    assert not at.exception
     go(at, "rollouts")
     assert not at.exception
     truth = traces(chart(at, "rollouts_free"))["truth"]

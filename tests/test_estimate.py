@@ -26,6 +26,8 @@ def test_spec_work_reads_the_split_from_the_spec_dict():
     )
     uploaded = {"data": {"values": [0.0] * 50, "train_fraction": 0.5}, "train": {"eval_every": 5}}
     assert estimate.spec_work(uploaded, {"m": 3}) == pytest.approx(3 * (25 + 25 / 15))
+    stored = {"data": {"train_fraction": 0.5}, "train": {"eval_every": 5}}  # values elsewhere
+    assert estimate.spec_work(stored, {"m": 3}, points=50) == pytest.approx(3 * (25 + 25 / 15))
 
 
 def test_the_estimate_scales_the_pace_of_the_nearest_earlier_runs():
