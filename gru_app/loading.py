@@ -14,6 +14,7 @@ Nothing here imports torch (tests/test_loading.py holds it to that).
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import sys
 import threading
@@ -23,7 +24,7 @@ import streamlit as st
 from gru_app import overview
 from gru_core.i18n import t
 
-# What the app's pages import, heaviest first: once these are in, no page waits on an import.
+# What the whole app needs before it is drawn (the Train page and the sidebar), heaviest first.
 ENGINE = (
     "torch",
     "gru_core.process_job",
@@ -36,6 +37,17 @@ ENGINE = (
     "gru_core.views.data",
     "gru_core.views.status",
     "gru_core.views.train",
+)
+# What the other pages import besides, imported once the engine is in (the whole app does not
+# wait for them): the first visit of a page then waits on no import either.
+PAGES = (
+    "gru_app.replay",
+    "gru_app.widgets",
+    "gru_app.task_data",
+    "gru_app.task_gates",
+    "gru_app.sweeps",
+    "gru_core.views.memory",
+    "gru_core.views.windows",
 )
 LONGEST = 600.0  # seconds the loading page waits for the engine before it stops waiting
 CLICKED_KEY = "loading_clicked"  # its button was clicked: the full app starts the run
@@ -55,6 +67,9 @@ def _load() -> None:
         pass
     finally:
         _loaded.set()
+    for name in PAGES:
+        with contextlib.suppress(BaseException):  # the page imports it again, and says why
+            importlib.import_module(name)
 
 
 def start() -> None:

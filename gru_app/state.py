@@ -605,8 +605,8 @@ def snapshot() -> Snapshot | None:
     live = slot().snapshot()
     if live is not None or st.session_state.get("run_reset"):
         return live
-    latest = store().runs(workspace())
-    return run_snapshot(latest[-1].id) if latest else None
+    latest = store().latest_run(workspace())
+    return run_snapshot(latest.id) if latest is not None else None
 
 
 def is_running() -> bool:

@@ -598,6 +598,20 @@ class Store:
         )
         return [_run(row) for row in rows]
 
+    def latest_run(self, ws: str) -> Run | None:
+        """The workspace's newest live run (the last of `runs`), or None: one row read."""
+        self._check_workspace(ws)
+        row = (
+            self._db()
+            .execute(
+                f"SELECT {_RUN_COLUMNS} FROM runs WHERE workspace = ? AND deleted IS NULL"
+                " ORDER BY created DESC, id DESC LIMIT 1",
+                (ws,),
+            )
+            .fetchone()
+        )
+        return None if row is None else _run(row)
+
     def run(self, ws: str, run: int) -> Run:
         """One run of the workspace (live or deleted)."""
         self._check_workspace(ws)

@@ -270,6 +270,18 @@ def test_rename_pin_delete_restore_purge(store):
         store.history(ws, b)
 
 
+def test_the_latest_run_is_the_last_live_one(store):
+    ws, other = store.create_workspace(), store.create_workspace()
+    assert store.latest_run(ws) is None
+    ids = [store.create_run(ws, SPEC)[0] for _ in range(4)]
+    store.create_run(other, SPEC)  # another workspace's newer run is not this one's
+    assert store.latest_run(ws) == store.runs(ws)[-1] and store.latest_run(ws).id == ids[-1]
+    store.delete(ws, ids[-1])
+    assert store.latest_run(ws).id == ids[-2] == store.runs(ws)[-1].id
+    store.restore(ws, ids[-1])
+    assert store.latest_run(ws).id == ids[-1]
+
+
 def test_runs_of_one_workspace_are_out_of_reach_from_another(store):
     ws, other = store.create_workspace(), store.create_workspace()
     run, _ = store.create_run(ws, SPEC)
