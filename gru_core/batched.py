@@ -42,7 +42,7 @@ from gru_core.models import kind
 from gru_core.rollout import evaluating
 from gru_core.spec import RunSpec
 from gru_core.tasks.forecast import read_begin
-from gru_core.train import Diverged, Trainer, divergence
+from gru_core.train import Diverged, Trainer, divergence, run_device
 
 FREE = ("lr", "seed")  # the settings runs trained together may differ in
 
@@ -83,6 +83,7 @@ def batchable(spec: RunSpec) -> bool:
         and spec.train.step_kernel == "numpy"
         and spec.train.device in ("auto", "cpu")
         and all(m.kind in ("gru", "mlp") and m.num_layers == 1 for m in spec.models)
+        and run_device(spec).device.type == "cpu"  # `auto` on a GPU machine: wide runs go there
     )
 
 
@@ -410,8 +411,9 @@ class BatchedTrainer:
     `names` (default every model) trains only those models of each run: its rows hold their
     columns only, as the run's own rows would (the models of a run train independently). A
     run of such a part leaves the batch when its models diverge, with `divergence(...)`'s
-    message for them and what it was made from in `diverged[i]` ({"epoch", "means",
-    "broken"}), so that the run's parts can be put back together (`gru_core.sweep_runs`).
+    message for them. Whenever run i diverges, `diverged[i]` says what the message was made
+    from ({"epoch", "means", "broken"}), so that a run's parts can be put back together
+    (`gru_core.sweep_runs`).
     """
 
     def __init__(self, specs: Sequence[RunSpec], names: Sequence[str] | None = None) -> None:
@@ -479,7 +481,8 @@ class BatchedTrainer:
             for lane in lanes:
                 active[j]._state[lane.name] = lane.state(j)
             active[j].epoch += 1
-        due = first.epoch % first.cfg.eval_every == 0 or first.epoch >= first.cfg.epochs
+        lead = active[kept[0]] if kept else first  # a run that trained this epoch
+        due = lead.epoch % lead.cfg.eval_every == 0 or lead.epoch >= lead.cfg.epochs
         evaluated = time.perf_counter()
         tests: list[dict] = [{} for _ in kept]
         for lane in lanes:
@@ -498,11 +501,11 @@ class BatchedTrainer:
             if ok:
                 continue
             i, t = self._active[j], active[j]
+            broken = [lane.name for lane, f in zip(lanes, finite, strict=True) if not f[j]]
+            self.diverged[i] = {"epoch": t.epoch + 1, "means": means[j], "broken": broken}
             if self.names == t.names:  # the run alone, from the same state, says why
                 self.errors[i] = self._diverge(t)
             else:  # only some of its models trained here: why they diverged
-                broken = [lane.name for lane, f in zip(lanes, finite, strict=True) if not f[j]]
-                self.diverged[i] = {"epoch": t.epoch + 1, "means": means[j], "broken": broken}
                 self.errors[i] = divergence(t.spec, t.epoch + 1, means[j], broken)
         if not all(keep):
             self._active = [i for i, ok in zip(self._active, keep, strict=True) if ok]

@@ -140,8 +140,9 @@ class Sweep:
         "copies"}), trained batched: smaller units share the work out more evenly, and a
         model that trains alike in several runs (`batched.model_key`, e.g. the MLP
         baseline of runs that differ only in the GRU's size) trains once, its numbers
-        copied to the others (`copies`: run index -> runs). `run_sweep` puts each run
-        back together. A run that cannot batch is an item of its own ({"runs": [run]})."""
+        copied to the others (`copies`: run index -> runs); such shared parts go first.
+        `run_sweep` puts each run back together. A run that cannot batch is an item of its
+        own ({"runs": [run]})."""
         from gru_core.batched import batch_key, batchable, model_key
 
         runs = list(self.runs if runs is None else runs)
@@ -176,8 +177,8 @@ class Sweep:
                         trained[mkey] = (part, str(run["index"]))
                 if part["runs"]:
                     items.append(part)
-        # Parts that other groups' runs wait for first: every group's runs then finish as
-        # soon as their own parts do (a sweep's heatmap fills from the start).
+        # Parts that other groups' runs wait for go before all the rest: every group's runs
+        # then finish as soon as their own parts do (a sweep's heatmap fills from the start).
         items.sort(key=lambda item: not item.get("copies"))
         return items
 

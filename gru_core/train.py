@@ -94,7 +94,7 @@ class Trainer:
         """`keep_frames`: keep replay frames at `gru_core.replay.kept_epochs` (jobs do)."""
         self.spec = spec.validate()
         self.cfg = cfg = spec.train
-        self.device_choice = devices.choose(cfg.device, _widest(spec), cfg.batch_size)
+        self.device_choice = run_device(spec)
         dev = self.device = self.device_choice.device
         if dev.type == "cpu":  # numpy kernels run the GRU here; their products are tiny
             kernels.limit_blas_threads(1)
@@ -329,6 +329,11 @@ class Trainer:
 def _widest(spec: RunSpec) -> int:
     """The largest hidden size of a run's models: what the device choice depends on."""
     return max(m.hidden_size for m in spec.models)
+
+
+def run_device(spec: RunSpec) -> devices.DeviceChoice:
+    """The device a run trains on (its setting; `auto` weighs its widest model)."""
+    return devices.choose(spec.train.device, _widest(spec), spec.train.batch_size)
 
 
 def _cpu(t: torch.Tensor) -> torch.Tensor:

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from gru_core import kernels
-from gru_core.batched import BatchedTrainer, batch_key, train_batched
+from gru_core.batched import BatchedTrainer, batch_key, batchable, train_batched
 from gru_core.config import PRESETS, ConfigError, DataConfig, ModelConfig, TrainConfig
 from gru_core.data import make_sine
 from gru_core.spec import spec_for
@@ -221,3 +221,13 @@ def test_some_models_of_each_run_train_as_in_the_whole_run(sine):
             assert not torch.equal(weights_b[other][key], weights_a[other][key])
     with pytest.raises(ConfigError, match="models to train must be some of gru, mlp"):
         BatchedTrainer(_specs(sine, FAST.model, cfgs), ["lstm"])
+
+
+def test_a_run_auto_would_put_on_a_gpu_is_not_batched(sine, monkeypatch):
+    from gru_core import device
+
+    wide_model = dataclasses.replace(FAST.model, hidden_size=device.GPU_MIN_HIDDEN)
+    wide, narrow = (spec_for(sine, 0.8, m, FAST.train) for m in (wide_model, FAST.model))
+    assert batchable(wide) and batchable(narrow)  # no GPU: both train on the CPU
+    monkeypatch.setattr(device, "available", lambda: ["cuda", "cpu"])
+    assert not batchable(wide) and batchable(narrow)  # `auto` sends the wide one to the GPU
