@@ -80,7 +80,7 @@ def need_run() -> Snapshot:
         )
         st.stop()
     if snap.weights is None:
-        st.info(t("render.starting"))
+        st.info(t("render.starting" if snap.running else "render.no_weights"))
         st.stop()
     return snap
 

@@ -601,11 +601,12 @@ def job() -> TrainingJob | None:
 
 
 def snapshot() -> Snapshot | None:
-    """The session's run: its job's, or else (a reload, a new tab) the workspace's latest run."""
+    """The session's run: its job's, or else (a reload, a new tab) the workspace's latest run
+    from the Train page (a sweep's runs are the Sweep page's: picked, not current)."""
     live = slot().snapshot()
     if live is not None or st.session_state.get("run_reset"):
         return live
-    latest = store().latest_run(workspace())
+    latest = store().latest_run(workspace(), sweeps=False)
     return run_snapshot(latest.id) if latest is not None else None
 
 

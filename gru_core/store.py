@@ -598,13 +598,15 @@ class Store:
         )
         return [_run(row) for row in rows]
 
-    def latest_run(self, ws: str) -> Run | None:
-        """The workspace's newest live run (the last of `runs`), or None: one row read."""
+    def latest_run(self, ws: str, *, sweeps: bool = True) -> Run | None:
+        """The workspace's newest live run (the last of `runs`), or None: one row read.
+        `sweeps=False` leaves the runs of sweeps out."""
         self._check_workspace(ws)
+        mine = "" if sweeps else " AND sweep IS NULL"
         row = (
             self._db()
             .execute(
-                f"SELECT {_RUN_COLUMNS} FROM runs WHERE workspace = ? AND deleted IS NULL"
+                f"SELECT {_RUN_COLUMNS} FROM runs WHERE workspace = ? AND deleted IS NULL{mine}"
                 " ORDER BY created DESC, id DESC LIMIT 1",
                 (ws,),
             )

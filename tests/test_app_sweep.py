@@ -7,6 +7,7 @@ import numpy as np
 from streamlit.testing.v1 import AppTest
 
 from gru_app import state, sweeps
+from gru_core.strings.en import EN
 from tests.apptest_utils import APP, chart, go, texts, traces, use_tiny_data, use_tiny_settings
 
 
@@ -106,6 +107,14 @@ def test_a_small_sweep_fills_the_heatmap_and_a_cell_shows_its_band():
     _wait_for(again, "8 of 8 runs done")
     assert traces(chart(again, "sweep_heatmap"))[None]["z"] == heat["z"]  # the same numbers
     assert [store.run(ws, r.id).status for r in cell] == ["finished", "finished"]
+
+    # No run of the session's own: a sweep's runs are picked, never the current run, and
+    # one picked says it kept no weights (not that it is starting).
+    go(again, "gates")
+    assert EN["render.no_run"] in [i.value for i in again.info]
+    again.selectbox(key="view_run").set_value(cell[0].id).run()
+    assert not again.exception
+    assert EN["render.no_weights"] in [i.value for i in again.info]
 
 
 def test_a_sweep_too_large_is_refused_with_the_reason():

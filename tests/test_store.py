@@ -280,6 +280,9 @@ def test_the_latest_run_is_the_last_live_one(store):
     assert store.latest_run(ws).id == ids[-2] == store.runs(ws)[-1].id
     store.restore(ws, ids[-1])
     assert store.latest_run(ws).id == ids[-1]
+    swept, _ = store.create_run(ws, SPEC, sweep="s1")  # newer, but a sweep's
+    assert store.latest_run(ws).id == swept
+    assert store.latest_run(ws, sweeps=False).id == ids[-1]
 
 
 def test_runs_of_one_workspace_are_out_of_reach_from_another(store):

@@ -703,6 +703,7 @@ EN: dict[str, str] = {
     "render.no_run": "Nothing trained yet. Start a run on the Train page, or use the one-click run.",
     "render.go_train": "Go to Train",
     "render.starting": "The run is starting: its models appear here in a moment.",
+    "render.no_weights": "This run kept no weights (a sweep keeps its runs' numbers only), so there is nothing to look inside. Use Train again on the Runs page to see it here.",
     "render.not_forecast": "This page shows forecasting runs; the current run is a {task} run. Its results are on the Results page.",
     "render.task.window": "window",
     "render.task.classify": "classify",

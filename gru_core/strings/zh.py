@@ -677,6 +677,7 @@ ZH: dict[str, str] = {
     "render.no_run": "还没有训练任何模型。请在“训练”页开始一次运行，或使用一键训练。",
     "render.go_train": "前往“训练”",
     "render.starting": "运行正在启动：模型稍后就会出现在这里。",
+    "render.no_weights": "这次运行没有保存权重（扫描只保存各次运行的数值），因此无法查看内部。请在“运行记录”页面点“重新训练”，再到这里查看。",
     "render.not_forecast": "本页显示序列预测任务的运行；当前运行是{task}任务，其结果在“结果”页。",
     "render.task.window": "窗口",
     "render.task.classify": "分类",
