@@ -188,12 +188,12 @@ class Sweep:
         from gru_core.models import parameter_counts
 
         try:
-            specs = [self.spec(run) for run in group]
+            spec = self.spec(group[0])  # a group's runs share their shape
         except ConfigError:
             return 0.0  # fails at once in its worker
-        steps = specs[0].train.epochs * self.data.n_train
-        runs = sum(_RUN_COST + sum(parameter_counts(s.models).values()) for s in specs)
-        return steps * (_STEP_COST + runs)
+        steps = spec.train.epochs * self.data.n_train
+        per_run = _RUN_COST + sum(parameter_counts(spec.models).values())
+        return steps * (_STEP_COST + len(group) * per_run)
 
     def estimate_seconds(self, workers: int = 1) -> float:
         """A rough estimate of the sweep's wall time on `workers` workers, before it runs."""
@@ -360,21 +360,21 @@ def train_group(item: Mapping) -> dict:
         except ConfigError as exc:
             results[run["index"]] = _result(run, error=str(exc))
     specs = [spec for _, spec in ready]
-    if item.get("models") and ready:  # one part of each run: some of its models
-        batched = BatchedTrainer(specs, item["models"])
+    part = item.get("models")  # one part of each run: some of its models
+    together = (  # a whole group of runs that can batch
+        len(ready) > 1 and all(map(batchable, specs)) and len(set(map(batch_key, specs))) == 1
+    )
+    if ready and (part or together):
+        batched = BatchedTrainer(specs, part)
         train_batched(batched)
         for (run, _), trainer, error, diverged in zip(
             ready, batched.trainers, batched.errors, batched.diverged, strict=True
         ):
             status = "finished" if error is None else "diverged"
             result = _result(run, trainer, trainer.elapsed, error, status, batched.names)
-            results[run["index"]] = {**result, "models": batched.names, "diverged": diverged}
-    elif len(ready) > 1 and all(map(batchable, specs)) and len(set(map(batch_key, specs))) == 1:
-        batched = BatchedTrainer(specs)
-        train_batched(batched)
-        for (run, _), trainer, error in zip(ready, batched.trainers, batched.errors, strict=True):
-            status = "finished" if error is None else "diverged"
-            results[run["index"]] = _result(run, trainer, trainer.elapsed, error, status)
+            if part:  # what `run_sweep` puts the run back together from
+                result = {**result, "models": batched.names, "diverged": diverged}
+            results[run["index"]] = result
     else:
         for run, spec in ready:
             trainer = Trainer(spec)
