@@ -18,6 +18,11 @@ has finished (`benchmarks.live_view`'s machinery).
 
     python -m benchmarks.sweep [--rounds 2] [--epochs 60] [--no-pages] [--workers-only] [--json F]
     python -m benchmarks.sweep --groups [--rounds 2] [--epochs 60]
+    python -m benchmarks.sweep --estimates
+
+Each full call also prints the estimate the Sweep page shows before Start (`Sweep.
+estimate_seconds`) against the medians; `--estimates` checks it on other sweeps, batched
+and not (`ESTIMATED`), each once on 1 and 2 workers.
 
 One sweep on 2 workers runs first and is not counted (the fork server's start, first calls).
 `--groups` instead times each item the 2-worker sweep hands its workers (one model of the
@@ -155,6 +160,43 @@ def page_switches(rounds: int = 3) -> dict[str, list[float]]:
     return seconds
 
 
+# Other sweeps the estimate is checked on: (preset, grid, seeds, epochs); batched and not.
+ESTIMATED = [
+    ("fast", {"seq-len": [10, 20, 40], "lr": [1e-2, 3e-2]}, 2, 60),
+    ("fast", {"layers": [1, 2], "hidden": [8, 16]}, 3, 60),
+    ("fast", {"hidden": [64]}, 2, 30),
+    ("seed", {"hidden": [8, 16], "layers": [1, 2]}, 2, 20),
+    ("seed", {"hidden": [128]}, 2, 30),
+]
+
+
+def estimates() -> None:
+    """Each of `ESTIMATED` on 1 and 2 workers: the estimate the Sweep page shows before
+    Start, against the time the sweep took."""
+    from gru_core.config import PRESETS
+    from gru_core.data import make_sine
+    from gru_core.spec import Dataset
+    from gru_core.sweep_runs import Sweep
+
+    swept(_plan(5), 2)  # not counted: the fork server's first start
+    print("\n| preset | grid x seeds | workers | estimate s | took s | ratio |")
+    print("|---|---|---|---|---|---|")
+    for preset, grid, seeds, epochs in ESTIMATED:
+        p = PRESETS[preset]
+        data = Dataset(make_sine(p.data), p.data.train_fraction, "sine", sine=p.data)
+        plan = Sweep(data, p.model, dataclasses.replace(p.train, epochs=epochs), grid, seeds)
+        for workers in (1, 2):
+            guess = plan.estimate_seconds(workers)
+            took, _ = swept(plan, workers)
+            shown = " x ".join(f"{k} {','.join(map(str, v))}" for k, v in grid.items())
+            print(
+                f"| {preset} | {shown} x {seeds}, {epochs} epochs | {workers} | {guess:.1f}"
+                f" | {took:.1f} | {guess / took:.2f} |",
+                flush=True,
+            )
+    print(f"load average {load_average()} at the end")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=2)
@@ -167,7 +209,13 @@ def main() -> None:
     parser.add_argument(
         "--groups", action="store_true", help="time each worker's group alone: the 2-worker bound"
     )
+    parser.add_argument(
+        "--estimates", action="store_true", help="the estimate before Start against other sweeps"
+    )
     args = parser.parse_args()
+    if args.estimates:
+        estimates()
+        return
 
     info = machine()
     print_machine(info)
@@ -209,6 +257,10 @@ def main() -> None:
         vs_serial = mid["one after another"] / mid["sweep, 2 workers"]
         print(f"2 workers vs one after another: {vs_serial:.2f}x")
     print(f"same metrics in every round: {all(same)}; load average {load_average()} at the end")
+    for workers in (1, 2):  # what the Sweep page says before Start, against the medians
+        took = mid[f"sweep, {workers} worker{'s' if workers > 1 else ''}"]
+        guess = plan.estimate_seconds(workers)
+        print(f"estimate before start, {workers} worker(s): {guess:.1f} s ({guess / took:.2f}x)")
     switches = {} if args.no_pages else page_switches()
     for title, values in switches.items():
         print(

@@ -20,6 +20,7 @@ finish), `error` None or one line.
 from __future__ import annotations
 
 import dataclasses
+import heapq
 import math
 import os
 import threading
@@ -37,14 +38,29 @@ RAY_ADDRESS_ENV = "GRU_LAB_RAY_ADDRESS"  # the Ray cluster the app's sweeps run 
 # its charts and bands are per model, and a grid value cannot hold a list of kinds).
 _NOT_SWEPT = ("seed", "device", "mlp_hidden", "models", "slow_motion")
 MAX_SECONDS = 30 * 60  # a sweep estimated to take longer is refused
-# Rough cost of one epoch per training point, measured on the `fast` and `seed` presets on
-# a 2-core machine (BENCHMARKS.md): numpy whole-step kernels, and torch.
-_EPOCH_SECONDS_PER_POINT = {"numpy": 1.6e-5, "torch": 1.2e-4}
-_BATCH_SPEEDUP = 2.0  # runs of one shape trained together (BENCHMARKS.md section 9)
+# Rough seconds per epoch per training point of one model trained alone, one thread, on
+# the `fast`, `seed` and `window` presets (BENCHMARKS.md section 9b): on a numpy whole-step
+# kernel; on torch, a one-layer recurrent model, each layer of a deeper one (which steps
+# cell by cell), and a feed-forward one. Recurrent models past `_WIDE` units pay for their
+# arithmetic, as the square of their width.
+_ALONE_SECONDS_PER_POINT = {
+    ("numpy", "recurrent"): 1.2e-5,
+    ("numpy", "feedforward"): 4e-6,
+    ("torch", "recurrent"): 5e-5,
+    ("torch", "layer"): 7e-5,
+    ("torch", "feedforward"): 2e-5,
+}
+_WIDE = 96
 # A batched group's time per step, in parameters' worth of work: fixed, and per run on top
 # of its parameters (`fast` preset groups of 3, 6 and 12 runs, hidden 4 to 32, timed here).
 _STEP_COST = 24_000
 _RUN_COST = 1_300
+# Seconds per unit of `group_cost` in a worker: parts of the 48-run `fast` sweep (12 runs)
+# and of 3 and 6 of its runs, timed alone on one thread here (BENCHMARKS.md section 9b):
+# 0.70-0.76e-9 for GRUs (1.0e-9 for 12 runs of hidden 32), 0.34e-9 for the MLP baseline,
+# whose parameters see each window once, not step by step.
+_SECONDS_PER_COST = {"recurrent": 0.75e-9, "feedforward": 0.34e-9}
+_WORKER_START_SECONDS = 0.5  # local workers forked and handed their first items
 
 
 def grid_name(s: Setting) -> str:
@@ -182,29 +198,69 @@ class Sweep:
         items.sort(key=lambda item: not item.get("copies"))
         return items
 
-    def group_cost(self, group: Sequence[Mapping]) -> float:
-        """A group's relative cost, trained as one batch: each of its steps pays a fixed cost,
-        a cost per run, and each run's parameters (model-points; only the order matters)."""
+    def group_cost(self, group: Sequence[Mapping], names: Sequence[str] | None = None) -> float:
+        """A group's relative cost, trained as one batch (of the models `names`, default all):
+        each of its steps pays a fixed cost, a cost per run, and each run's parameters
+        (model-points)."""
         from gru_core.models import parameter_counts
 
         try:
             spec = self.spec(group[0])  # a group's runs share their shape
         except ConfigError:
             return 0.0  # fails at once in its worker
+        counts = parameter_counts(spec.models)
         steps = spec.train.epochs * self.data.n_train
-        per_run = _RUN_COST + sum(parameter_counts(spec.models).values())
+        per_run = _RUN_COST + sum(counts[n] for n in (counts if names is None else names))
         return steps * (_STEP_COST + len(group) * per_run)
 
+    def item_seconds(self, item: Mapping) -> float:
+        """A rough estimate of one of `items`' seconds in its worker, before it runs: a
+        batched part at `_SECONDS_PER_COST` of its `group_cost`, a run alone from its models'
+        paces (`_ALONE_SECONDS_PER_POINT`)."""
+        if "models" in item:
+            from gru_core.models import kind
+
+            try:
+                spec = self.spec(item["runs"][0])
+            except ConfigError:
+                return 0.0  # fails at once in its worker
+            cores = [kind(m.kind).core for m in spec.models if m.name in item["models"]]
+            rate = _SECONDS_PER_COST["feedforward" if None in cores else "recurrent"]
+            return self.group_cost(item["runs"], item["models"]) * rate
+        return sum(self._alone_seconds(run) for run in item["runs"])
+
+    def _alone_seconds(self, run: Mapping) -> float:
+        """`item_seconds` of one run trained alone: each model's epochs' points at its pace."""
+        from gru_core.batched import numpy_kernel
+        from gru_core.models import kind
+
+        try:
+            spec = self.spec(run)
+        except ConfigError:
+            return 0.0
+        pace = 0.0  # seconds per epoch per point, all models
+        for m in spec.models:
+            recurrent = kind(m.kind).core is not None
+            if numpy_kernel(spec, m):
+                pace += _ALONE_SECONDS_PER_POINT[
+                    "numpy", "recurrent" if recurrent else "feedforward"
+                ]
+            elif not recurrent:
+                pace += _ALONE_SECONDS_PER_POINT["torch", "feedforward"]
+            else:
+                one = m.num_layers == 1
+                layers = _ALONE_SECONDS_PER_POINT["torch", "recurrent" if one else "layer"]
+                pace += layers * m.num_layers * max(1.0, m.hidden_size / _WIDE) ** 2
+        return pace * spec.train.epochs * self.data.n_train
+
     def estimate_seconds(self, workers: int = 1) -> float:
-        """A rough estimate of the sweep's wall time on `workers` workers, before it runs."""
-        total = 0.0
-        for run in self.runs:
-            model, train = _apply(self.model, self.train, run["settings"])
-            scale = max(1.0, model.hidden_size / 32) ** 2 * model.num_layers
-            cost = _EPOCH_SECONDS_PER_POINT[train.step_kernel] * self.data.n_train * scale
-            total += cost * train.epochs * len(model.models)
-        batched = self.train.step_kernel == "numpy" and self.train.mode == "stateful"
-        return total / (_BATCH_SPEEDUP if batched else 1.0) / max(1, workers)
+        """A rough estimate of the sweep's wall time on `workers` workers, before it runs:
+        its `items`, each taking `item_seconds`, handed in order to the first free worker
+        (as the executors do), plus the workers' start."""
+        free = [0.0] * max(1, workers)  # when each worker is next free
+        for item in self.items(workers):
+            heapq.heapreplace(free, free[0] + self.item_seconds(item))
+        return _WORKER_START_SECONDS + max(free)
 
     def check_size(self, workers: int = 1, max_seconds: float = MAX_SECONDS) -> None:
         """SweepError when the sweep would take longer than `max_seconds` here."""

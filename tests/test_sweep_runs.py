@@ -212,6 +212,42 @@ def test_the_costliest_groups_are_handed_out_first():
     assert first == [16, 16, 8, 4]  # the shared MLP part, then the GRUs
 
 
+def test_the_estimate_hands_the_items_in_order_to_the_first_free_worker(monkeypatch):
+    plan = _plan(hidden=[4, 8], lr=[1e-2, 3e-2])
+    items = plan.items(workers=2)
+    assert len(items) == 3  # the shared MLP part, then each hidden size's GRUs
+    seconds = [3.0, 2.0, 2.0]
+    by_item = {id(item): s for item, s in zip(items, seconds, strict=True)}
+    monkeypatch.setattr(Sweep, "items", lambda self, workers=1, runs=None: items)
+    monkeypatch.setattr(Sweep, "item_seconds", lambda self, item: by_item[id(item)])
+    start = plan.estimate_seconds(workers=1) - sum(seconds)  # one worker: all in a row
+    assert start > 0
+    # Two workers, worked by hand: 3 s on the first, 2 s on the second; the third item (2 s)
+    # goes to the second, free first, at 2 s: both end at 4 s (not 3 + 2 = 5).
+    assert plan.estimate_seconds(workers=2) == pytest.approx(start + 4.0)
+    assert plan.estimate_seconds(workers=3) == pytest.approx(start + 3.0)
+
+
+def test_an_estimate_counts_what_a_model_trains_on():
+    plan = _plan(hidden=[8, 16], lr=[1e-2, 3e-2])
+    items = plan.items(workers=2)
+    mlp, *grus = items
+    # The MLP baseline, alike in all four runs, trains once: its part is one batch of 2
+    # runs (the two learning rates), the rest are copies, and costs no more than either GRU
+    # part of 2 runs.
+    assert mlp["models"] == ["mlp"] and len(mlp["runs"]) == 2
+    assert all(plan.item_seconds(mlp) < plan.item_seconds(g) for g in grus)
+    # A run that cannot batch (two layers: torch, cell by cell) is estimated alone, and a
+    # deeper or wider model of it costs more.
+    deep = Sweep(plan.data, plan.model, plan.train, {"layers": [2, 3]}, seeds=1)
+    two, three = ({"runs": [run]} for run in deep.runs)
+    assert 0 < deep.item_seconds(two) < deep.item_seconds(three)
+    wide = Sweep(plan.data, plan.model, plan.train, {"layers": [2], "hidden": [16, 256]}, 1)
+    narrow, broad = ({"runs": [run]} for run in wide.runs)
+    assert deep.item_seconds(two) == pytest.approx(wide.item_seconds(narrow))
+    assert wide.item_seconds(broad) > 4 * wide.item_seconds(narrow)
+
+
 def test_too_long_a_sweep_is_refused_with_the_reason():
     plan = _plan(hidden=[256, 512], lr=[1e-3, 1e-2])
     slow = dataclasses.replace(plan.train, epochs=5000)
