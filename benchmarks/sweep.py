@@ -19,6 +19,7 @@ has finished (`benchmarks.live_view`'s machinery).
     python -m benchmarks.sweep [--rounds 2] [--epochs 60] [--no-pages] [--workers-only] [--json F]
     python -m benchmarks.sweep --groups [--rounds 2] [--epochs 60]
     python -m benchmarks.sweep --estimates
+    python -m benchmarks.sweep --pages-only [--rounds 3]
 
 Each full call also prints the estimate the Sweep page shows before Start (`Sweep.
 estimate_seconds`) against the medians; `--estimates` checks it on other sweeps, batched
@@ -160,6 +161,12 @@ def page_switches(rounds: int = 3) -> dict[str, list[float]]:
     return seconds
 
 
+def print_switches(switches: dict[str, list[float]]) -> None:
+    for title, values in switches.items():
+        shown = ", ".join(f"{v:.2f}" for v in values)
+        print(f"switch to {title}: max {max(values):.2f} s ({shown})")
+
+
 # Other sweeps the estimate is checked on: (preset, grid, seeds, epochs); batched and not.
 ESTIMATED = [
     ("fast", {"seq-len": [10, 20, 40], "lr": [1e-2, 3e-2]}, 2, 60),
@@ -212,9 +219,15 @@ def main() -> None:
     parser.add_argument(
         "--estimates", action="store_true", help="the estimate before Start against other sweeps"
     )
+    parser.add_argument("--pages-only", action="store_true", help="only the page switches")
     args = parser.parse_args()
     if args.estimates:
         estimates()
+        return
+    if args.pages_only:
+        print_machine(machine())
+        print_switches(page_switches(args.rounds))
+        print(f"load average {load_average()} at the end")
         return
 
     info = machine()
@@ -262,10 +275,7 @@ def main() -> None:
         guess = plan.estimate_seconds(workers)
         print(f"estimate before start, {workers} worker(s): {guess:.1f} s ({guess / took:.2f}x)")
     switches = {} if args.no_pages else page_switches()
-    for title, values in switches.items():
-        print(
-            f"switch to {title}: max {max(values):.2f} s ({', '.join(f'{v:.2f}' for v in values)})"
-        )
+    print_switches(switches)
     if args.json:
         with open(args.json, "w") as f:
             out = {"machine": info, "seconds": times, "same": same, "switches": switches}

@@ -40,7 +40,7 @@ from gru_core import kernels, metrics
 from gru_core.config import ConfigError
 from gru_core.models import kind
 from gru_core.rollout import evaluating
-from gru_core.spec import ModelSpec, RunSpec
+from gru_core.spec import RunSpec
 from gru_core.tasks.forecast import read_begin
 from gru_core.train import Diverged, Trainer, divergence, run_device
 
@@ -73,14 +73,6 @@ def model_key(spec: RunSpec, name: str) -> tuple:
     return (task, seeding, own, name, train, data, spec.train.lr, spec.train.seed)
 
 
-def numpy_kernel(spec: RunSpec, model: ModelSpec) -> bool:
-    """Whether `model` of a run like `spec` trains on a numpy whole-step kernel on the CPU:
-    `step_kernel` "numpy" and a kind and depth the kernels cover (one-layer GRUs, MLPs)."""
-    return (
-        spec.train.step_kernel == "numpy" and model.kind in ("gru", "mlp") and model.num_layers == 1
-    )
-
-
 def batchable(spec: RunSpec) -> bool:
     """Whether runs like `spec` can train as one batch: the forecast task's stateful streams
     with every model on a numpy whole-step kernel (`step_kernel` "numpy", one-layer GRUs,
@@ -88,8 +80,9 @@ def batchable(spec: RunSpec) -> bool:
     return (
         spec.task == "forecast"
         and spec.train.mode == "stateful"
+        and spec.train.step_kernel == "numpy"
         and spec.train.device in ("auto", "cpu")
-        and all(numpy_kernel(spec, m) for m in spec.models)
+        and all(m.kind in ("gru", "mlp") and m.num_layers == 1 for m in spec.models)
         and run_device(spec).device.type == "cpu"  # `auto` on a GPU machine: wide runs go there
     )
 

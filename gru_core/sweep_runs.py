@@ -39,10 +39,10 @@ RAY_ADDRESS_ENV = "GRU_LAB_RAY_ADDRESS"  # the Ray cluster the app's sweeps run 
 _NOT_SWEPT = ("seed", "device", "mlp_hidden", "models", "slow_motion")
 MAX_SECONDS = 30 * 60  # a sweep estimated to take longer is refused
 # Rough seconds per epoch per training point of one model trained alone, one thread, on
-# the `fast`, `seed` and `window` presets (BENCHMARKS.md section 9b): on a numpy whole-step
-# kernel; on torch, a one-layer recurrent model, each layer of a deeper one (which steps
-# cell by cell), and a feed-forward one. Recurrent models past `_WIDE` units pay for their
-# arithmetic, as the square of their width.
+# the `fast`, `seed` and `window` presets (BENCHMARKS.md section 9b): one layer on the
+# numpy whole-step kernels; on torch, a one-layer recurrent model, each layer of a deeper
+# one (the kernels cover one layer: torch's own modules train it), and a feed-forward one.
+# Recurrent models past `_WIDE` units pay for their arithmetic, as the square of their width.
 _ALONE_SECONDS_PER_POINT = {
     ("numpy", "recurrent"): 1.2e-5,
     ("numpy", "feedforward"): 4e-6,
@@ -231,7 +231,6 @@ class Sweep:
 
     def _alone_seconds(self, run: Mapping) -> float:
         """`item_seconds` of one run trained alone: each model's epochs' points at its pace."""
-        from gru_core.batched import numpy_kernel
         from gru_core.models import kind
 
         try:
@@ -241,7 +240,8 @@ class Sweep:
         pace = 0.0  # seconds per epoch per point, all models
         for m in spec.models:
             recurrent = kind(m.kind).core is not None
-            if numpy_kernel(spec, m):
+            # One layer on the numpy kernels (an LSTM trains on torch, about as fast).
+            if spec.train.step_kernel == "numpy" and m.num_layers == 1:
                 pace += _ALONE_SECONDS_PER_POINT[
                     "numpy", "recurrent" if recurrent else "feedforward"
                 ]
