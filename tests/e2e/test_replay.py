@@ -46,7 +46,14 @@ def test_scrub_and_play_through_the_epochs(app):
     app.click("train_start")
     assert wait_for(lambda: "finished" in app.status(), 60)
     # The control sits below the loss chart once the page has redrawn for the run's end.
-    assert wait_for(lambda: app.key("replay_scrubber").count() == 1, 30)
+    if not wait_for(lambda: app.key("replay_scrubber").count() == 1, 30):
+        app.screenshot("replay-no-scrubber")  # what the page showed instead, and why
+        main = app.page.locator("[data-testid='stMain']").inner_text()
+        state = app.page.locator("[data-testid='stApp']").get_attribute("data-test-script-state")
+        raise AssertionError(
+            f"no scrubber after the run ended; script {state}, sidebar {app.status()!r},"
+            f" exceptions {app.exceptions()}, console {app.console_errors}, page: {main[:600]!r}"
+        )
 
     app.nav("Gates")
     assert wait_for(lambda: _shown_epoch(app) == EPOCHS, 15)
