@@ -492,6 +492,7 @@ class _TrainStep:
         return (
             getattr(core, "nonlinearity", "tanh") == "tanh"
             and not getattr(core, "proj_size", 0)
+            and core.num_layers == 1
             and kernels.applies(core, core.weight_ih_l0)
             and core.input_size == 1
         )

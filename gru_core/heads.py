@@ -47,7 +47,7 @@ class SequenceHead(Forecaster):
             cells.build(kind, 1, hidden_size, num_layers, dropout) if bidirectional else None
         )
         self.head = nn.Linear(hidden_size * (2 if bidirectional else 1), outputs)
-        self.fast_kernel = True  # a one-layer GRU core through the numpy kernels, on a CPU
+        self.fast_kernel = True  # a GRU core through the numpy kernels, on a CPU
 
     def _read(self, core: nn.Module, x: torch.Tensor) -> torch.Tensor:
         """`core`'s outputs (batch, time, hidden) for x; the same maths either way."""

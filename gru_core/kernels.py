@@ -16,8 +16,9 @@ microseconds a step. They are offered at two depths:
   current and nothing is ever copied back.
 
 Plus the forecasts that feed a model its own outputs (`gru_closed_loop`,
-`gru_forecasts`, `mlp_closed_loop`). Used only where it wins: CPU tensors, one layer,
-float32/float64, hidden <= 512; everything else uses torch unchanged. Every kernel is
+`gru_forecasts`, `mlp_closed_loop`). Used only where it wins: CPU tensors, float32/float64,
+hidden <= 512 (`gru` takes stacks, layer by layer; the rest one layer); everything else
+uses torch unchanged. Every kernel is
 checked against torch in tests/test_kernels.py (values, gradients and Adam updates).
 
 How the GRU loops stay cheap: each step is one matrix product of `_Cell.matrix` with
@@ -53,7 +54,6 @@ def applies(gru: nn.GRU, x: torch.Tensor) -> bool:
     """Whether the numpy path should run this call."""
     return (
         x.device.type == "cpu"
-        and gru.num_layers == 1
         and not gru.bidirectional
         and gru.bias
         and gru.batch_first
@@ -246,8 +246,9 @@ def _numpy(*tensors: torch.Tensor) -> list[np.ndarray]:
     return [t.detach().numpy() for t in tensors]
 
 
-def _gru_params(module: nn.GRU) -> list[nn.Parameter]:
-    return [module.weight_ih_l0, module.weight_hh_l0, module.bias_ih_l0, module.bias_hh_l0]
+def _gru_params(module: nn.GRU, layer: int = 0) -> list[nn.Parameter]:
+    names = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+    return [getattr(module, f"{name}_l{layer}") for name in names]
 
 
 class GRUFunction(torch.autograd.Function):
@@ -271,17 +272,27 @@ class GRUFunction(torch.autograd.Function):
 
 
 def gru(module: nn.GRU, x: torch.Tensor, h0: torch.Tensor | None):
-    """Drop-in for `module(x, h0)` (batch_first, one layer): out (B,T,H), h (1,B,H)."""
-    batch = x.shape[0]
-    h = x.new_zeros(batch, module.hidden_size) if h0 is None else h0[0]
-    if torch.is_grad_enabled():
-        out, hn = GRUFunction.apply(x, h, *_gru_params(module))
-    else:  # inference: no autograd node, no cache
-        x_np, h_np, *weights = _numpy(x, h, *_gru_params(module))
-        out_np, _ = forward(x_np, h_np, *weights, keep=False)
-        out = torch.from_numpy(out_np)
-        hn = out[:, -1].clone()
-    return out, hn[None]
+    """Drop-in for `module(x, h0)` (batch_first): out (B,T,H), h (layers,B,H).
+
+    A stack runs layer by layer, each layer's outputs the next one's inputs, with torch's
+    own dropout between layers while training: the draw `nn.GRU` makes, over its outputs
+    laid out time-major as it keeps them (so the same masks from the same generator)."""
+    batch, finals = x.shape[0], []
+    for layer in range(module.num_layers):
+        if layer and module.dropout and module.training:
+            time_major = x.transpose(0, 1).contiguous()  # (T, B, H)
+            x = nn.functional.dropout(time_major, module.dropout, training=True).transpose(0, 1)
+        h = x.new_zeros(batch, module.hidden_size) if h0 is None else h0[layer]
+        params = _gru_params(module, layer)
+        if torch.is_grad_enabled():
+            x, hn = GRUFunction.apply(x, h, *params)
+        else:  # inference: no autograd node, no cache
+            x_np, h_np, *weights = _numpy(x, h, *params)
+            out_np, _ = forward(x_np, h_np, *weights, keep=False)
+            x = torch.from_numpy(out_np)
+            hn = x[:, -1].clone()
+        finals.append(hn)
+    return x, torch.stack(finals)
 
 
 # -- forecasts fed back ------------------------------------------------------------------------
@@ -522,6 +533,7 @@ class GRUTrainStep:
         x = gru.weight_ih_l0
         return (
             applies(gru, x)
+            and gru.num_layers == 1
             and gru.input_size == 1
             and head.out_features == 1
             and head.bias is not None

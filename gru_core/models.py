@@ -138,7 +138,14 @@ class RecurrentForecaster(Forecaster):
 
     def core(self, x: torch.Tensor, state):
         cell = self.cell
-        if self.fast_kernel and isinstance(cell, nn.GRU) and kernels.applies(cell, x):
+        # One step of a stack (a fed-back forecast) is cheaper in torch's one call than in
+        # the kernel, which prepares each layer's matrix on every call.
+        if (
+            self.fast_kernel
+            and isinstance(cell, nn.GRU)
+            and kernels.applies(cell, x)
+            and (cell.num_layers == 1 or x.shape[1] > 1)
+        ):
             out, state = kernels.gru(cell, x, state)  # same maths, far less overhead on a CPU
         else:
             out, state = cell(x, state)  # (batch, time, hidden), (layers, batch, hidden)

@@ -41,13 +41,13 @@ MAX_SECONDS = 30 * 60  # a sweep estimated to take longer is refused
 # Rough seconds per epoch per training point of one model trained alone, one thread, on
 # the `fast`, `seed` and `window` presets (BENCHMARKS.md section 9b): one layer on the
 # numpy whole-step kernels; on torch, a one-layer recurrent model, each layer of a deeper
-# one (the kernels cover one layer: torch's own modules train it), and a feed-forward one.
+# one (its fed-back forecasts step through torch), and a feed-forward one.
 # Recurrent models past `_WIDE` units pay for their arithmetic, as the square of their width.
 _ALONE_SECONDS_PER_POINT = {
     ("numpy", "recurrent"): 1.2e-5,
     ("numpy", "feedforward"): 4e-6,
     ("torch", "recurrent"): 5e-5,
-    ("torch", "layer"): 7e-5,
+    ("torch", "layer"): 3e-5,
     ("torch", "feedforward"): 2e-5,
 }
 _WIDE = 96

@@ -233,17 +233,17 @@ class KernelGRU(nn.GRU):
     """nn.GRU (batch first) whose CPU forward and backward run gru_core.kernels' numpy loops.
 
     The same weights and the same numbers as nn.GRU (to float rounding); where the kernels
-    do not apply (a GPU, several layers, hidden > kernels.MAX_HIDDEN) it is nn.GRU itself.
+    do not apply (a GPU, hidden > kernels.MAX_HIDDEN) it is nn.GRU itself.
     """
 
     def forward(self, x: torch.Tensor, hx: torch.Tensor | None = None):
         if kernels.applies(self, x):
-            return kernels.gru(self, x, hx)  # (batch, time, hidden), (1, batch, hidden)
+            return kernels.gru(self, x, hx)  # (batch, time, hidden), (layers, batch, hidden)
         return super().forward(x, hx)
 
 
 def kernel_gru_core(inputs: int, hidden: int, layers: int) -> nn.Module:
-    """A core factory for `KernelGRU`: the fast CPU path for a one-layer GRU."""
+    """A core factory for `KernelGRU`: the fast CPU path for a GRU."""
     return KernelGRU(inputs, hidden, layers, batch_first=True)
 
 

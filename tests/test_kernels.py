@@ -21,15 +21,19 @@ def test_forward_and_gradients_match_nn_gru(batch, steps, hidden):
     gru = _gru(hidden)
     x = torch.randn(batch, steps, 1, dtype=torch.float64, requires_grad=True)
     h0 = torch.randn(1, batch, hidden, dtype=torch.float64, requires_grad=True)
-    ref_out, ref_h = gru(x, h0)
-    out, h = kernels.gru(gru, x, h0)
+    _assert_matches(gru(x, h0), kernels.gru(gru, x, h0), [x, h0, *gru.parameters()])
+
+
+def _assert_matches(reference, mine, inputs) -> None:
+    """Outputs and final states equal to 1e-12, and the gradients of a random weighting of
+    both with respect to `inputs` to 1e-10."""
+    (ref_out, ref_h), (out, h) = reference, mine
     assert torch.allclose(out, ref_out, atol=1e-12, rtol=0)
     assert torch.allclose(h, ref_h, atol=1e-12, rtol=0)
     w_out, w_h = torch.randn_like(out), torch.randn_like(h)
-    inputs = [x, h0, *gru.parameters()]
     ref = torch.autograd.grad((ref_out * w_out).sum() + (ref_h * w_h).sum(), inputs)
-    mine = torch.autograd.grad((out * w_out).sum() + (h * w_h).sum(), inputs)
-    for a, b in zip(mine, ref, strict=True):
+    grads = torch.autograd.grad((out * w_out).sum() + (h * w_h).sum(), inputs)
+    for a, b in zip(grads, ref, strict=True):
         assert torch.allclose(a, b, atol=1e-10, rtol=0)
 
 
@@ -47,10 +51,29 @@ def test_float32_close_to_nn_gru():
         assert torch.allclose(kernels.gru(gru, x, None)[0], gru(x)[0], atol=1e-5)
 
 
+@pytest.mark.parametrize("layers,dropout", [(2, 0.0), (3, 0.0), (2, 0.4), (3, 0.25)])
+def test_a_stack_matches_nn_gru_dropout_draws_included(layers, dropout):
+    torch.manual_seed(layers)
+    gru = nn.GRU(1, 7, num_layers=layers, dropout=dropout, batch_first=True).double()
+    x = torch.randn(3, 11, 1, dtype=torch.float64, requires_grad=True)
+    h0 = torch.randn(layers, 3, 7, dtype=torch.float64, requires_grad=True)
+    torch.manual_seed(99)  # the same draws for the dropout masks between layers
+    reference = gru(x, h0)
+    torch.manual_seed(99)
+    _assert_matches(reference, kernels.gru(gru, x, h0), [x, h0, *gru.parameters()])
+    ref_out = reference[0]
+    if dropout:  # control: other draws give other outputs, so the draws above were torch's
+        torch.manual_seed(100)
+        assert not torch.allclose(kernels.gru(gru, x, h0)[0], ref_out, atol=1e-6)
+    gru.eval()  # no dropout outside training, without a graph too
+    with torch.no_grad():
+        assert torch.allclose(kernels.gru(gru, x, h0)[0], gru(x, h0)[0], atol=1e-12, rtol=0)
+
+
 def test_applies_only_where_it_should():
     x = torch.randn(1, 3, 1)
     assert kernels.applies(nn.GRU(1, 16, batch_first=True), x)
-    assert not kernels.applies(nn.GRU(1, 16, num_layers=2, batch_first=True), x)
+    assert kernels.applies(nn.GRU(1, 16, num_layers=2, batch_first=True), x)  # layer by layer
     assert not kernels.applies(nn.GRU(1, 16), x)  # not batch_first
     assert not kernels.applies(nn.GRU(1, kernels.MAX_HIDDEN + 1, batch_first=True), x)
 
