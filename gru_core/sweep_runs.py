@@ -395,6 +395,15 @@ def _merge(run: Mapping, parts: Sequence[dict], spec: RunSpec) -> dict:
     )
 
 
+def _share(result: dict, runs: int) -> dict:
+    """A part's `result` as each of the `runs` it was trained for counts it: its times
+    split among them, so that a sweep's times add up to its work, each part once."""
+    if runs == 1:
+        return result
+    history = [{**row, **{k: row[k] / runs for k in _SUMMED}} for row in result["history"]]
+    return {**result, "history": history, "train_seconds": result["train_seconds"] / runs}
+
+
 def train_group(item: Mapping) -> dict:
     """A worker's unit: one group of `Sweep.items`, trained batched where it can be.
 
@@ -489,9 +498,11 @@ def run_sweep(items: list[dict], executor) -> Iterator[dict]:
             yield from results
             continue
         for run, result in zip(runs, results, strict=True):
-            for target in [run, *done.item["copies"].get(str(run["index"]), [])]:
+            targets = [run, *done.item["copies"].get(str(run["index"]), [])]
+            share = _share(result, len(targets))
+            for target in targets:
                 got = parts.setdefault(target["index"], [])
-                got.append(result)
+                got.append(share)
                 if len(got) == waiting[target["index"]]:
                     yield _merge(target, parts.pop(target["index"]), plan.spec(target, False))
 

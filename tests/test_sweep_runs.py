@@ -311,6 +311,40 @@ class _HereExecutor:
             yield Done(index, item, fn(item), None, 0.0)
 
 
+class _RecordingExecutor(_HereExecutor):
+    """As `_HereExecutor`, keeping each item's result (its parts' measured times)."""
+
+    def __init__(self) -> None:
+        self.done: list[dict] = []
+
+    def run(self, fn, items):
+        for done in super().run(fn, items):
+            self.done.append(done.result)
+            yield done
+
+
+def test_a_sweeps_times_count_each_part_once():
+    plan = _plan(hidden=[4, 8, 16], lr=[1e-2])
+    items = plan.items(workers=1)
+    shared = [item for item in items if item["copies"]]
+    assert len(shared) == 1 and sum(map(len, shared[0]["copies"].values())) == 2  # one MLP
+    executor = _RecordingExecutor()
+    results = list(run_sweep(items, executor))
+    worked = sum(run["train_seconds"] for part in executor.done for run in part["runs"])
+    assert worked > 0
+    # Three runs share the one MLP trained: each counts a third of its time, and the
+    # sweep's runs add up to the work done, each part once (not the MLP three times).
+    assert sum(r["train_seconds"] for r in results) == pytest.approx(worked, rel=1e-9)
+    mlp = shared[0]["runs"][0]["index"]
+    mlp_seconds = next(r for p in executor.done for r in p["runs"] if r["index"] == mlp)
+    gru = {r["index"]: r for p in executor.done[1:] for r in p["runs"]}
+    for result in results:
+        own = gru[result["index"]]["train_seconds"]
+        expected = own + mlp_seconds["train_seconds"] / 3
+        assert result["train_seconds"] == pytest.approx(expected, rel=1e-9)
+        assert result["history"][-1]["elapsed"] == pytest.approx(expected, rel=1e-9)
+
+
 def _blow_up(monkeypatch, steps: dict[int, int]) -> None:
     """Runs whose learning rate is still above 0.1 get infinite weights from Adam's step
     `steps[size]` on, in the model of `size` parameters (single runs and batches alike)."""
