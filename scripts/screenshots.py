@@ -10,6 +10,7 @@ the Python `playwright` package and a Chromium (the system one by default).
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import time
 from pathlib import Path
@@ -141,15 +142,35 @@ def text_samples_shot(page: Page, path: Path, timeout: float, epochs: int = 8) -
     page.screenshot(path=path)
 
 
+def sweep_shot(page: Page, path: Path, timeout: float) -> None:
+    """The Sweep page after its default sweep, the heatmap's best cell's band below it."""
+    open_page(page, "Sweep")
+    page.locator(".st-key-sweep_start button").first.click()
+    main = page.locator('[data-testid="stMain"]')
+    deadline = time.time() + timeout
+    while not re.search(r"(\d+) of \1 runs done", main.inner_text()):
+        if time.time() > deadline:
+            raise RuntimeError(f"the sweep did not finish within {timeout:.0f} s")
+        time.sleep(1)
+    settle(page, 2)
+    page.mouse.move(0, 0)
+    page.screenshot(path=path)
+
+
+SINGLE = {  # --only NAME: one screenshot, from a fresh session
+    "memory": memory_shot,
+    "text": text_samples_shot,
+    "sweep": sweep_shot,
+}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(ROOT / "assets" / "screenshots"))
     parser.add_argument("--browser", default=chromium_path(), help="a Chromium executable")
     parser.add_argument("--timeout", type=float, default=300, help="seconds to wait for training")
     parser.add_argument("--full", action="store_true", help="whole pages, not just the viewport")
-    parser.add_argument("--memory-only", action="store_true", help="only memory.png")
-    parser.add_argument("--presenter-only", action="store_true", help="only presenter.png")
-    parser.add_argument("--text-only", action="store_true", help="only text_samples.png")
+    parser.add_argument("--only", choices=[*SINGLE, "presenter"], help="just this one screenshot")
     args = parser.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -161,16 +182,12 @@ def main() -> None:
         page.set_default_timeout(90_000)  # a loaded machine can take a while to redraw
         page.goto(url)
         settle(page)
-        if args.presenter_only:
+        if args.only == "presenter":
             presenter_shot(browser, url, out / "presenter.png", args.timeout)
-            browser.close()
-            print(f"screenshot in {out}")
-            return
-        if args.memory_only or args.text_only:
-            if args.memory_only:
-                memory_shot(page, out / "memory.png", args.timeout)
-            else:
-                text_samples_shot(page, out / "text_samples.png", args.timeout)
+        elif args.only:
+            name = {"text": "text_samples"}.get(args.only, args.only)
+            SINGLE[args.only](page, out / f"{name}.png", args.timeout)
+        if args.only:
             browser.close()
             print(f"screenshot in {out}")
             return
@@ -189,6 +206,7 @@ def main() -> None:
             open_page(page, name, "finished")
             shoot(page, out / f"{name.lower()}.png", args.full and name != "Data")
         memory_shot(page, out / "memory.png", args.timeout)
+        sweep_shot(page, out / "sweep.png", args.timeout)
         page.goto(url)  # a new session: the text run beside the others
         settle(page)
         text_samples_shot(page, out / "text_samples.png", args.timeout)
