@@ -48,8 +48,11 @@ def _session_language() -> str | None:
 i18n.follow(_session_language)  # fragments redraw in threads of their own
 
 
-def _language_to_url() -> None:
+def _language_changed() -> None:
+    from gru_app.state import relabel_choices  # may run before this script's imports below
+
     st.query_params[LANGUAGE_KEY] = st.session_state[LANGUAGE_KEY]
+    relabel_choices()
 
 
 def settings_foot() -> None:
@@ -60,7 +63,7 @@ def settings_foot() -> None:
         index=list(i18n.LANGUAGES).index(LANGUAGE),
         format_func=i18n.LANGUAGES.get,
         key=LANGUAGE_KEY,
-        on_change=_language_to_url,  # the code, not the shown name, as bind= would write
+        on_change=_language_changed,  # the code, not the shown name, as bind= would write
         help=i18n.t("app.language.help"),
     )
     present.switch()

@@ -29,7 +29,7 @@ st.selectbox(
     t("data.task"),
     TASK_NAMES,
     format_func=task_views.TASK_LABELS.get,
-    key=state.TASK_KEY,
+    key=state.translated(state.TASK_KEY),
     on_change=state.set_task,
     **widgets.BOUND,
     help=t("data.task.help"),
@@ -42,7 +42,7 @@ source = st.segmented_control(
     t("data.source"),
     state.SOURCES,
     format_func=lambda s: t(f"data.source.{state.SOURCES.index(s)}"),
-    key=state.SOURCE_KEY,
+    key=state.translated(state.SOURCE_KEY),
     required=True,
     persist_state="session",
 )

@@ -50,7 +50,7 @@ if ss.get("gates_layer") not in layer_options:
 pick_layer.selectbox(
     t("gates.layer"),
     layer_options,
-    key="gates_layer",
+    key=state.translated("gates_layer"),
     format_func=lambda k: t("gates.layer.option", layer=k + 1, layers=layers),
     disabled=layers == 1,
     help=t("gates.layer.help"),

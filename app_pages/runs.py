@@ -53,7 +53,7 @@ text = search.text_input(
 sort = order.selectbox(
     t("runs.sort"),
     ["newest", "oldest", "name", "status"],
-    key="runs_sort",
+    key=state.translated("runs_sort"),
     format_func=lambda s: t(f"runs.sort.{s}"),
 )
 table = views.filter_table(views.runs_table(all_runs, labels), text)

@@ -39,7 +39,10 @@ with settings_area:
         options = names if slot == "1" else [n for n in names if n != ss["sweep_setting_1"]]
         label = t("sweep.setting") if slot == "1" else t("sweep.setting2")
         name = st.selectbox(
-            label, options, key=f"sweep_setting_{slot}", format_func=views.setting_label
+            label,
+            options,
+            key=state.translated(f"sweep_setting_{slot}"),
+            format_func=views.setting_label,
         )
         s = sweepable()[name]
         if s.choices:

@@ -108,7 +108,7 @@ def run_picker() -> None:
     st.selectbox(
         t("render.run"),
         options,
-        key=state.VIEW_KEY,
+        key=state.translated(state.VIEW_KEY),
         format_func=lambda r: t("render.run.latest") if r is None else names[r],
         help=t("render.run.help"),
     )

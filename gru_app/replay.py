@@ -14,7 +14,7 @@ import time
 
 import streamlit as st
 
-from gru_app import layout
+from gru_app import layout, state
 from gru_core.i18n import t
 from gru_core.job import Snapshot
 
@@ -130,7 +130,7 @@ def control(snap: Snapshot | None, where: str) -> None:
     speed.selectbox(
         t("replay.speed"),
         SPEEDS,
-        key=SPEED_KEY,
+        key=state.translated(SPEED_KEY),
         format_func=lambda n: t("replay.speed.value", n=n),
         help=t("replay.speed.help"),
     )

@@ -120,6 +120,29 @@ def _settings_from_link() -> None:
         use_data_config(dataclasses.replace(DataConfig(), **data))
 
 
+# -- choices shown in the session's language --------------------------------------------------
+
+TRANSLATED_KEY = "translated_choices"
+
+
+def translated(key: str) -> str:
+    """`key`, noted as the key of a choice widget whose options read in the session's
+    language. Streamlit keeps such a widget's choice as its shown label: after a language
+    switch the browser still holds the old language's label, matching no option, and the
+    choice falls back to the default at the next click (`relabel_choices` prevents it)."""
+    st.session_state.setdefault(TRANSLATED_KEY, set()).add(key)
+    return key
+
+
+def relabel_choices() -> None:
+    """The language switch's callback: every `translated` choice set again to its value,
+    so that the browser shows it in the new language and sends that label back."""
+    ss = st.session_state
+    for key in ss.get(TRANSLATED_KEY, ()):
+        if key in ss:
+            ss[key] = ss[key]
+
+
 # -- the task ---------------------------------------------------------------------------------
 
 

@@ -50,7 +50,7 @@ def _choice(label: str, current: str, key: str, names: dict[str, str]) -> str:
         options,
         index=options.index(current),
         horizontal=True,
-        key=key,
+        key=state.translated(key),
         format_func=names.get,
     )
 

@@ -79,7 +79,7 @@ def text_units(name: str, layer: int, running: bool) -> None:
     rank.radio(
         t("gates.text.rank"),
         RANKINGS,
-        key="gates_text_rank",
+        key=state.translated("gates_text_rank"),
         horizontal=True,
         format_func=lambda r: t(f"gates.text.rank.{r}"),
     )
@@ -97,7 +97,7 @@ def text_units(name: str, layer: int, running: bool) -> None:
         st.selectbox(
             t("gates.text.unit"),
             [int(u) for u in ranking["unit"]],
-            key="gates_text_unit",
+            key=state.translated("gates_text_unit"),
             format_func=lambda u: t("gates.text.unit_option", unit=u, r=f"{r[u]:+.2f}"),
             help=t("gates.text.unit.help"),
         )

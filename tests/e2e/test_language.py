@@ -95,3 +95,27 @@ def test_lang_zh_in_the_url_opens_chinese_in_an_english_browser(browser, server)
         assert tab.exceptions() == []
     finally:
         context.close()
+
+
+def test_a_language_switch_keeps_the_choices_it_relabels(browser, server):
+    """A choice box shows its option in the new language and keeps it at the next click
+    (Streamlit keeps a choice as its label: the old language's would match no option)."""
+    context, tab = _tab(browser, server, "en-US")
+    try:
+        _open(tab, "sweep")
+        seq_len = f"{EN['setting.seq_len.label']} (seq-len)"
+        tab.select("sweep_setting_2", seq_len)
+        tab.select("lang", "简体中文")
+        second = tab.key("sweep_setting_2").locator("input").first
+        shown = f"{ZH['setting.seq_len.label']} (seq-len)"
+        assert wait_for(lambda: second.input_value() == shown, 30), second.input_value()
+        box = tab.key("sweep_values_hidden").locator("input").first  # another click
+        box.fill("4, 8")
+        box.press("Enter")
+        # 2 hidden sizes x 3 sequence lengths x 3 seeds: the second setting is still seq-len
+        assert wait_for(lambda: "共 18 个运行" in _main_text(tab), 30), _main_text(tab)
+        tab.wait_for_run()
+        assert second.input_value() == shown
+        assert tab.exceptions() == []
+    finally:
+        context.close()
