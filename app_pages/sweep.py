@@ -43,17 +43,27 @@ with settings_area:
             options,
             key=state.translated(f"sweep_setting_{slot}"),
             format_func=views.setting_label,
+            persist_state="session",  # the sweep's settings outlive a visit to another page
         )
         s = sweepable()[name]
         if s.choices:
             key = f"sweep_choices_{name}"
             return name, st.multiselect(
-                t("sweep.values"), s.choices, default=list(s.choices), key=key
+                t("sweep.values"),
+                s.choices,
+                default=list(s.choices),
+                key=key,
+                persist_state="session",
             )
         key = f"sweep_values_{name}"
         base = views.base_value(name, model_cfg, train_cfg) if model_cfg else ""
         ss.setdefault(key, views.default_values(name, base))
-        text = st.text_input(t("sweep.values"), key=key, help=t("sweep.values.help", help=s.help))
+        text = st.text_input(
+            t("sweep.values"),
+            key=key,
+            help=t("sweep.values.help", help=s.help),
+            persist_state="session",
+        )
         try:
             return name, views.parse_values(name, text)
         except SweepError as exc:
@@ -62,9 +72,11 @@ with settings_area:
 
     with st.container(border=True):
         chosen = [values_box("1")]
-        if st.toggle(t("sweep.two"), value=True, key="sweep_two"):
+        if st.toggle(t("sweep.two"), value=True, key="sweep_two", persist_state="session"):
             chosen.append(values_box("2"))
-        seeds = st.slider(t("sweep.seeds"), 1, MAX_SEEDS, 3, key="sweep_seeds")
+        seeds = st.slider(
+            t("sweep.seeds"), 1, MAX_SEEDS, 3, key="sweep_seeds", persist_state="session"
+        )
     if problem is None and all(chosen):
         try:
             plan = Sweep(
@@ -178,17 +190,19 @@ def results(sweep_id: str, was_live: bool) -> None:
         selection_mode=("points",),
     )
     cells = views.cells(plan)
-    sweeps.pick_clicked_cell(views.clicked_cell(plan, event.selection.points))
+    # The box's options are the cells' labels, not their indices: Streamlit keeps a choice
+    # as its label, so another sweep's cell of the same label stays chosen, and a label
+    # this sweep lacks falls back to its first cell, never to another cell's index.
+    labels = [views.cell_label(plan, c) for c in cells]
+    if st.session_state.get("sweep_cell") not in labels:
+        st.session_state["sweep_cell"] = labels[0]
+    sweeps.pick_clicked_cell(views.clicked_cell(plan, event.selection.points), labels)
     st.caption(t("sweep.heatmap.caption", metric=metric.label))
     failed = [r for r in runs if r.status in ("failed", "diverged")]
     for r in failed[:3]:
         st.error(f"{r.key}: {r.message}")
-    cell = st.selectbox(
-        t("sweep.cell"),
-        range(len(cells)),
-        key="sweep_cell",
-        format_func=lambda i: views.cell_label(plan, cells[i]),
-        help=t("sweep.cell.help"),
+    cell = labels.index(
+        st.selectbox(t("sweep.cell"), labels, key="sweep_cell", help=t("sweep.cell.help"))
     )
     mine = [r for r in views.cell_runs(runs, cells[cell]) if r.status == "finished"]
     histories = [store.history(ws, r.run_id) for r in mine]

@@ -125,10 +125,11 @@ def take_runs_selection() -> dict | None:
 CLICKED_KEY = "sweep_clicked"  # the cell the heatmap's selection last chose
 
 
-def pick_clicked_cell(cell: int | None) -> None:
-    """A click on the heatmap chooses the cell in the Cell box, once per new click: the box
-    stays free for the user after (the chart keeps its selection across reruns)."""
+def pick_clicked_cell(cell: int | None, labels: list[str]) -> None:
+    """A click on the heatmap chooses the cell in the Cell box (whose options are the cells'
+    `labels`), once per new click: the box stays free for the user after (the chart keeps
+    its selection across reruns)."""
     ss = st.session_state
     if cell is not None and cell != ss.get(CLICKED_KEY):
-        ss["sweep_cell"] = cell
+        ss["sweep_cell"] = labels[cell]
     ss[CLICKED_KEY] = cell

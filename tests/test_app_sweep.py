@@ -64,7 +64,7 @@ def test_a_small_sweep_fills_the_heatmap_and_a_cell_shows_its_band():
             assert heat["customdata"][i][j][1] == 2  # seeds done
     assert len({round(z, 12) for row in heat["z"] for z in row}) == 4  # the cells differ
 
-    at.selectbox(key="sweep_cell").set_value(3).run()  # hidden 8, lr 0.03
+    at.selectbox(key="sweep_cell").set_value("hidden=8, lr=0.03").run()
     band = traces(chart(at, "sweep_band"))
     cell = [r for r in runs if r.name.startswith("hidden=8,lr=0.03,")]
     losses = np.array([[row["gru_train_loss"] for row in store.history(ws, r.id)] for r in cell])
@@ -116,6 +116,24 @@ def test_a_small_sweep_fills_the_heatmap_and_a_cell_shows_its_band():
     assert not again.exception
     assert EN["render.no_weights"] in [i.value for i in again.info]
 
+    # A second sweep, over hidden 8 and 16: a cell is chosen by its label, and going back to
+    # the first sweep keeps the cell of the same label, the band its runs'.
+    go(again, "sweep")
+    first = again.session_state["sweep_shown"]
+    again.text_input(key="sweep_values_hidden").set_value("8, 16")
+    again.text_input(key="sweep_values_lr").set_value("0.01, 0.03")
+    again.slider(key="sweep_seeds").set_value(1).run()
+    again.button(key="sweep_start").click().run()
+    _wait_for(again, "4 of 4 runs done")
+    assert again.session_state["sweep_shown"] != first
+    # The cell chosen before (hidden=4, lr=0.01) is not in this sweep: its first cell.
+    assert again.selectbox(key="sweep_cell").value == "hidden=8, lr=0.01"
+    again.selectbox(key="sweep_cell").set_value("hidden=8, lr=0.03").run()
+    again.selectbox(key="sweep_pick").set_value(first).run()
+    assert again.selectbox(key="sweep_cell").value == "hidden=8, lr=0.03"
+    band = traces(chart(again, "sweep_band"))
+    np.testing.assert_allclose(band["GRU mean of 2"]["y"], mean, rtol=1e-12)  # as above
+
 
 def test_a_sweep_too_large_is_refused_with_the_reason():
     at = AppTest.from_file(str(APP), default_timeout=60).run()
@@ -126,3 +144,19 @@ def test_a_sweep_too_large_is_refused_with_the_reason():
     assert at.button(key="sweep_start").disabled
     at.text_input(key="sweep_values_hidden").set_value("4, x").run()
     assert "hidden: 'x' is not a valid int" in texts(at)
+
+
+def test_the_sweeps_settings_outlive_a_visit_to_another_page():
+    at = AppTest.from_file(str(APP), default_timeout=60).run()
+    go(at, "sweep")
+    at.selectbox(key="sweep_setting_2").set_value("seq-len").run()
+    at.text_input(key="sweep_values_hidden").set_value("4, 8")
+    at.text_input(key="sweep_values_seq-len").set_value("10, 20")
+    at.slider(key="sweep_seeds").set_value(5).run()
+    assert "20 runs (2 x 2 x 5 seeds)" in texts(at)
+    go(at, "train")
+    go(at, "sweep")
+    assert at.selectbox(key="sweep_setting_2").value == "seq-len"
+    assert at.text_input(key="sweep_values_hidden").value == "4, 8"
+    assert at.slider(key="sweep_seeds").value == 5
+    assert "20 runs (2 x 2 x 5 seeds)" in texts(at)
