@@ -814,10 +814,15 @@ def sweep_heatmap_figure(
     metric_label: str,
 ) -> go.Figure:
     """A sweep's grid coloured by the mean of a metric over seeds (rows, columns), the lowest
-    brightest; hover gives the mean, standard deviation and seeds done. Empty cells stay blank."""
+    brightest; hover gives the mean, standard deviation and seeds done. Empty cells stay blank.
+
+    Means over more than a decade are coloured by their logarithm (`sweep_colours`), so the
+    cells that never learned do not paint every good one the same colour."""
     text = [[f"{m:.3g}" if np.isfinite(m) else "" for m in row] for row in mean]
+    z, ticks = sweep_colours(mean)
+    title = metric_label if ticks is None else i18n.t("chart.colour_log", metric=metric_label)
     trace = go.Heatmap(
-        z=mean,
+        z=z,
         x=[str(c) for c in columns],
         y=[str(r) for r in rows],
         customdata=np.dstack([std, seeds]),
@@ -827,7 +832,9 @@ def sweep_heatmap_figure(
         colorscale="Viridis",
         reversescale=True,
         colorbar=dict(
-            title=dict(text=metric_label, side="right"), tickfont=dict(size=FONT_SIZE - 4)
+            title=dict(text=title, side="right"),
+            tickfont=dict(size=FONT_SIZE - 4),
+            **({} if ticks is None else {"tickvals": ticks[0], "ticktext": ticks[1]}),
         ),
         hoverinfo="skip",  # the cells' markers below answer hover and clicks
         xgap=2,
@@ -842,6 +849,21 @@ def sweep_heatmap_figure(
         hoverdistance=-1,  # the nearest cell's marker answers anywhere in its cell
         clickmode="event+select",
     )
+
+
+def sweep_colours(mean: np.ndarray) -> tuple[np.ndarray, tuple[list, list] | None]:
+    """What a sweep heatmap colours its cells by: the means themselves, or, when the positive
+    means span more than a decade (one run that never learned next to good ones), their
+    log10, with the colour bar's ticks (positions, labels) on whole decades. Cells with no
+    positive finite mean stay blank (NaN)."""
+    values = np.asarray(mean, dtype=float)
+    good = np.isfinite(values) & (values > 0)
+    if not good.any() or values[good].max() <= 10 * values[good].min():
+        return values, None
+    z = np.full(values.shape, np.nan)
+    z[good] = np.log10(values[good])
+    decades = range(int(np.floor(z[good].min())), int(np.ceil(z[good].max())) + 1)
+    return z, ([float(d) for d in decades], [f"{10.0**d:g}" for d in decades])
 
 
 def _cell_markers(rows, columns, mean, std, seeds, row_name: str, column_name: str) -> go.Scatter:

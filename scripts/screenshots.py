@@ -143,7 +143,9 @@ def text_samples_shot(page: Page, path: Path, timeout: float, epochs: int = 8) -
 
 
 def sweep_shot(page: Page, path: Path, timeout: float) -> None:
-    """The Sweep page after its default sweep, the heatmap's best cell's band below it."""
+    """The Sweep page after its default sweep, at 1920x1080: settings and heatmap side by
+    side (narrower, the heatmap goes below the settings)."""
+    page.set_viewport_size({"width": 1920, "height": 1080})
     open_page(page, "Sweep")
     page.locator(".st-key-sweep_start button").first.click()
     main = page.locator('[data-testid="stMain"]')
@@ -155,6 +157,7 @@ def sweep_shot(page: Page, path: Path, timeout: float) -> None:
     settle(page, 2)
     page.mouse.move(0, 0)
     page.screenshot(path=path)
+    page.set_viewport_size(VIEWPORT)
 
 
 SINGLE = {  # --only NAME: one screenshot, from a fresh session

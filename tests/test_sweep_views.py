@@ -143,6 +143,23 @@ def test_a_click_on_a_cell_names_that_cell_and_its_runs():
     assert [r.settings for r in named] == [cells[4], cells[4]]  # both seeds, nothing else
 
 
+def test_means_over_more_than_a_decade_are_coloured_by_their_log():
+    mean = np.array([[0.5, 0.01], [0.02, np.nan]])
+    z, ticks = figures.sweep_colours(mean)
+    np.testing.assert_allclose(z[0], [np.log10(0.5), -2.0])
+    assert z[1][0] == pytest.approx(np.log10(0.02)) and np.isnan(z[1][1])
+    assert ticks == ([-2.0, -1.0, 0.0], ["0.01", "0.1", "1"])  # whole decades, -2 to 0
+    within = np.array([[0.5, 0.06]])  # less than a decade apart: the means themselves
+    z, ticks = figures.sweep_colours(within)
+    assert ticks is None and np.array_equal(z, within)
+    fig = figures.sweep_heatmap_figure([4, 8], ["a", "b"], mean, mean, mean, "h", "x", "MSE")
+    heat = fig.data[0]
+    assert np.allclose(heat.z[0], np.log10([0.5, 0.01]))
+    assert heat.colorbar.title.text == "MSE (colour: log scale)"
+    assert list(heat.colorbar.ticktext) == ["0.01", "0.1", "1"]
+    assert heat.text[0] == ["0.5", "0.01"]  # the cells still read their means
+
+
 def test_a_click_on_a_one_row_heatmap():
     plan = _plan({"lr": [0.01, 0.03]}, seeds=1)
     assert views.clicked_cell(plan, [{"x": "0.03", "y": ""}]) == 1

@@ -860,4 +860,6 @@ EN: dict[str, str] = {
     "spec.error.run_needs_one": "a run needs one or more models with distinct names; got {names}",
     "spec.error.series_one_dimensional": "the series must be one-dimensional, got shape {shape}",
     "models.error.unknown_model_kind": "unknown model kind {name}; choose one of {names}",
+    # the sweep heatmap's colour bar on a log scale
+    "chart.colour_log": "{metric} (colour: log scale)",
 }

@@ -834,4 +834,6 @@ ZH: dict[str, str] = {
     "spec.error.run_needs_one": "一次运行需要一个或多个名字互不相同的模型；得到的是 {names}",
     "spec.error.series_one_dimensional": "序列必须是一维的，得到的形状为 {shape}",
     "models.error.unknown_model_kind": "未知的模型种类 {name}；请从 {names} 中选择",
+    # the sweep heatmap's colour bar on a log scale
+    "chart.colour_log": "{metric}（颜色：对数刻度）",
 }
