@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import itertools
 import math
 from collections.abc import Sequence
 
@@ -384,6 +385,16 @@ def ambiguity_figure() -> go.Figure:
 # -- gates ------------------------------------------------------------------------------------
 
 
+MAX_UNIT_LABELS = 6  # a gate heatmap's row labels: more pile up at a projector's type size
+
+
+def unit_label_step(units: int) -> int:
+    """Every how many rows a gate heatmap labels its unit: the smallest of 1, 2, 5, 10, 20,
+    50, ... that leaves at most `MAX_UNIT_LABELS` labels."""
+    steps = (mantissa * 10**decade for decade in itertools.count() for mantissa in (1, 2, 5))
+    return next(step for step in steps if math.ceil(units / step) <= MAX_UNIT_LABELS)
+
+
 def _bin_columns(index: np.ndarray, values: np.ndarray, max_columns: int):
     """Average (time, units) values in equal time bins so at most `max_columns` remain."""
     t = len(index)
@@ -478,9 +489,8 @@ def gates_figure(
             row=row,
             col=1,
         )
-        ticks = dict(tickvals=positions, ticktext=[str(u) for u in units])
-        if len(units) > 16:  # every other label: 32 rows stay legible
-            ticks = dict(tickvals=positions[::2], ticktext=[str(u) for u in units[::2]])
+        step = unit_label_step(len(units))
+        ticks = dict(tickvals=positions[::step], ticktext=[str(u) for u in units[::step]])
         fig.update_yaxes(
             title_text=i18n.t("chart.unit"), row=row, col=1, autorange="reversed", **ticks
         )

@@ -110,6 +110,15 @@ def test_gates_figure_has_the_signal_and_four_aligned_heatmaps():
     assert len({a.matches or "x5" for a in axes}) == 1
 
 
+def test_gate_heatmaps_label_at_most_six_units_on_round_steps():
+    # worked by hand: 32 units at every 10th (0, 10, 20, 30), 16 at every 5th, 12 every 2nd
+    steps = {n: figures.unit_label_step(n) for n in (1, 6, 7, 12, 13, 16, 32, 64, 512)}
+    assert steps == {1: 1, 6: 1, 7: 2, 12: 2, 13: 5, 16: 5, 32: 10, 64: 20, 512: 100}
+    fig = figures.gates_figure(np.arange(50), np.zeros(50), _gates(50, 32))
+    assert list(fig.layout.yaxis2.ticktext) == ["0", "10", "20", "30"]
+    assert list(fig.layout.yaxis2.tickvals) == [0, 10, 20, 30]
+
+
 def test_gates_figure_picks_units_bins_long_segments_and_marks_a_cell():
     index = np.arange(2000)
     g = _gates(2000, 8)
