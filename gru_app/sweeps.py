@@ -119,6 +119,7 @@ def take_runs_selection() -> dict | None:
     if picked:
         ss["runs_compare"] = list(picked["runs"])
         ss["runs_filter"] = picked.get("filter", "")
+        ss["runs_one"] = picked["runs"][0]  # "One run" shows one of them, not the newest
     return picked
 
 

@@ -244,7 +244,10 @@ def bundle_bytes(store: stores.Store, ws: str, run_id: int, label: str = "") -> 
     spec = run_spec(store, ws, run)
     checkpoint = store.load_checkpoint(ws, run_id)
     if checkpoint is None:
-        raise stores.StoreError("this run has no saved weights yet; wait for its first save")
+        training = run.status in ("queued", "running")
+        raise stores.StoreError(
+            t("bundle.error.no_weights_yet" if training else "bundle.error.no_weights")
+        )
     tensors, meta = bundle_state(dict(checkpoint.tensors), checkpoint.meta)
     epoch = meta.get("epoch", 0)
     history = [r for r in store.history(ws, run_id) if r["epoch"] <= epoch]

@@ -86,6 +86,9 @@ def test_a_small_sweep_fills_the_heatmap_and_a_cell_shows_its_band():
     assert at.text_input(key="runs_filter").value == "hidden=8,lr=0.03,"
     assert sorted(at.multiselect(key="runs_compare").value) == sorted(r.id for r in cell)
     assert "The sweep cell's 2 run(s) are compared below" in texts(at)
+    assert at.selectbox(key="runs_one").value == cell[0].id  # one of them, not the newest
+    # A sweep's run keeps no weights: its download says so, and not to wait for a save.
+    assert EN["bundle.error.no_weights"] in [c.value for c in at.caption]
     assert "runs_selection" not in at.session_state  # taken once
     go(at, "runs")  # (AppTest itself stays on the page it ran: go there again)
     at.text_input(key="runs_filter").set_value("").run()  # the user's own choice stands

@@ -862,4 +862,7 @@ EN: dict[str, str] = {
     "models.error.unknown_model_kind": "unknown model kind {name}; choose one of {names}",
     # the sweep heatmap's colour bar on a log scale
     "chart.colour_log": "{metric} (colour: log scale)",
+    # a run's bundle when it has no weights
+    "bundle.error.no_weights_yet": "this run has no saved weights yet; wait for its first save",
+    "bundle.error.no_weights": "this run kept no weights (a sweep keeps its runs' numbers only); Train again makes one to download",
 }

@@ -836,4 +836,7 @@ ZH: dict[str, str] = {
     "models.error.unknown_model_kind": "未知的模型种类 {name}；请从 {names} 中选择",
     # the sweep heatmap's colour bar on a log scale
     "chart.colour_log": "{metric}（颜色：对数刻度）",
+    # a run's bundle when it has no weights
+    "bundle.error.no_weights_yet": "该运行还没有保存的权重；请等待第一次保存",
+    "bundle.error.no_weights": "该运行没有保留权重（参数扫描只保留各次运行的数值）；点击“重新训练”即可得到可下载的运行",
 }
