@@ -888,9 +888,9 @@ def _cell_markers(rows, columns, mean, std, seeds, row_name: str, column_name: s
         name="cells",
         marker=dict(size=24, symbol="square", opacity=0.01, color="white"),
         customdata=np.column_stack([np.ravel(mean), np.ravel(std), np.ravel(seeds)]),
-        hovertemplate=(
-            f"{column_name}=%{{x}}"
-            + (f", {row_name}=%{{y}}" if row_name else "")
+        hovertemplate=(  # the cell as the Cell box names it: the first setting (rows) first
+            (f"{row_name}=%{{y}}, " if row_name else "")
+            + f"{column_name}=%{{x}}"
             + "<br>"
             + i18n.t(
                 "chart.heatmap.hover",

@@ -127,6 +127,7 @@ def test_a_click_on_a_cell_names_that_cell_and_its_runs():
     )
     heat, markers = fig.data
     assert heat.type == "heatmap" and markers.name == "cells" and len(markers.x) == 6
+    assert markers.hovertemplate.startswith("hidden=%{y}, lr=%{x}<br>")  # as the Cell box
     cells = views.cells(plan)
     for k in range(6):  # what a click on marker k reports: its x and y as shown
         cell = views.clicked_cell(plan, [{"x": markers.x[k], "y": markers.y[k], "point_index": k}])
