@@ -165,13 +165,31 @@ def _log_axis(title: str, values: Sequence[float]) -> dict:
     positive = [v for v in values if v > 0]
     span = float(np.log10(max(positive) / min(positive))) if positive else 0.0
     # Every decade labelled up to 8 of them, then every 2nd, 3rd, ...: labels never overlap.
-    step = {"dtick": max(1, math.ceil(span / 8))} if span >= 1.5 else {}
+    # Within a decade and a half, plotly would label one decade and tiny digits: name round
+    # values instead.
+    step = {"dtick": max(1, math.ceil(span / 8))} if span >= 1.5 else _round_ticks(positive)
     ceiling = log_ceiling(positive)
     cut = {}
     if ceiling is not None:
         low = np.log10(min(positive))
         cut = {"range": [low - 0.1, np.log10(ceiling) + 0.1], "autorange": False}
     return _axis(title, type="log", exponentformat="power", **step, **cut)
+
+
+def _round_ticks(positive: Sequence[float]) -> dict:
+    """Tick values and labels for a log axis over `positive` values spanning little: the
+    round values between their extremes, 1, 2 and 5 times a power of ten where that gives
+    three, else every digit where that gives two; else plotly's own (nothing here)."""
+    if not positive:
+        return {}
+    low, high = min(positive), max(positive)
+    decades = range(math.floor(np.log10(low)), math.ceil(np.log10(high)) + 1)
+    for mantissas, enough in (((1, 2, 5), 3), (range(1, 10), 2)):
+        ticks = [m * 10.0**d for d in decades for m in mantissas]
+        ticks = [v for v in ticks if low <= v <= high]
+        if len(ticks) >= enough:
+            return {"tickvals": ticks, "ticktext": [f"{v:g}" for v in ticks]}
+    return {}
 
 
 def _figure(

@@ -110,6 +110,17 @@ def test_gates_figure_has_the_signal_and_four_aligned_heatmaps():
     assert len({a.matches or "x5" for a in axes}) == 1
 
 
+def test_a_log_axis_spanning_little_names_round_values():
+    def ticks(values):
+        axis = figures.compare_figure([go.Scatter(x=[0, 1], y=values)], "x", "y", True).layout
+        return list(axis.yaxis.ticktext or ())
+
+    assert ticks([0.03, 0.3]) == ["0.05", "0.1", "0.2"]  # 1, 2, 5 times 10^k inside
+    assert ticks([0.12, 0.35]) == ["0.2", "0.3"]  # fewer than three: every digit
+    assert ticks([0.12, 0.18]) == []  # no round value inside: plotly's own ticks
+    assert ticks([1e-3, 1.0]) == []  # three decades: labelled decade by decade (dtick)
+
+
 def test_gate_heatmaps_label_at_most_six_units_on_round_steps():
     # worked by hand: 32 units at every 10th (0, 10, 20, 30), 16 at every 5th, 12 every 2nd
     steps = {n: figures.unit_label_step(n) for n in (1, 6, 7, 12, 13, 16, 32, 64, 512)}
