@@ -18,7 +18,7 @@ names = list(sweepable())
 workers = sweeps.workers()
 
 settings_area, results_area = layout.columns(
-    [4, 8], key="sweep_top", min_width="24rem", gap="large"
+    [4, 8], key="sweep_top", min_width="16rem", gap="large"
 )
 with settings_area:
     plan, problem = None, None
