@@ -102,14 +102,14 @@ def run_picker() -> None:
         return
     labels = runs_views.auto_labels(saved)
     names = {r.id: f"{runs_views.numbered(r, labels)} ({t(f'status.{r.status}')})" for r in saved}
-    options = [None, *reversed(names)]
+    options = [state.LIVE, *reversed(names)]
     if st.session_state.get(state.VIEW_KEY) not in options:
-        st.session_state[state.VIEW_KEY] = None
+        st.session_state[state.VIEW_KEY] = state.LIVE
     st.selectbox(
         t("render.run"),
         options,
         key=state.translated(state.VIEW_KEY),
-        format_func=lambda r: t("render.run.latest") if r is None else names[r],
+        format_func=lambda r: t("render.run.latest") if r == state.LIVE else names[r],
         help=t("render.run.help"),
     )
 

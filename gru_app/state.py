@@ -448,7 +448,10 @@ def run_snapshot(run: int) -> Snapshot | None:
     return _stored_snapshot(workspace(), run, updated)
 
 
-VIEW_KEY = "view_run"  # the run Gates and Rollouts show (None: the live one)
+VIEW_KEY = "view_run"  # the run Gates and Rollouts show (`LIVE`: the session's own)
+# Not None, which a selectbox set through session state reads as "nothing chosen" (its
+# placeholder); run ids start at 1.
+LIVE = 0
 
 
 def viewed_snapshot() -> Snapshot | None:
@@ -457,7 +460,7 @@ def viewed_snapshot() -> Snapshot | None:
     Saved runs are read from the store once per change (their checkpoint's weights).
     """
     chosen = st.session_state.get(VIEW_KEY)
-    shown = None if chosen is None else run_snapshot(chosen)
+    shown = None if chosen in (None, LIVE) else run_snapshot(chosen)
     return snapshot() if shown is None else shown
 
 
@@ -686,7 +689,7 @@ def start_run(replace: bool = False) -> None:
     except (ConfigError, stores.StoreError) as exc:
         st.session_state["run_error"] = str(exc)
         return
-    st.session_state[VIEW_KEY] = None  # Gates and Rollouts follow the new run
+    st.session_state[VIEW_KEY] = LIVE  # Gates and Rollouts follow the new run
     drop_undo("reset")
     drop_undo("preset")
     holder.start(new, replace=replace)

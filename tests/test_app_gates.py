@@ -19,6 +19,14 @@ def test_without_a_run_the_page_says_where_to_start():
     assert not at.get("plotly_chart")
 
 
+def test_the_run_box_names_the_sessions_run_after_a_start(at):
+    # Start sets the box to the session's run; its option must be a value the box shows,
+    # not None, which a selectbox set through session state reads as nothing chosen.
+    box = at.selectbox(key="view_run")
+    assert box.index == 0 and box.value == 0
+    assert box.options[0] == "this session's run (the latest)"
+
+
 def test_heatmaps_cover_the_default_segment(at):
     assert not at.exception
     assert at.slider(key="gates_segment").value == (120, 200)  # 200 points, 160 train
