@@ -206,15 +206,27 @@ def results(sweep_id: str, was_live: bool) -> None:
     )
     mine = [r for r in views.cell_runs(runs, cells[cell]) if r.status == "finished"]
     histories = [store.history(ws, r.run_id) for r in mine]
-    bands = {m: views.band(histories, f"{m}_train_loss") for m in models}
+    # The band's curves: the training loss, or the heatmap's own metric epoch by epoch (its
+    # spread over seeds is the one the heatmap's standard deviation reports).
+    curves = {"train_loss": t("metric.train_loss.short"), metric.name: metric.label}
+    column = st.segmented_control(
+        t("sweep.band.curves"),
+        list(curves),
+        format_func=curves.get,
+        key=state.translated("sweep_band_curves"),
+        default="train_loss",
+        required=True,
+        persist_state="session",
+    )
+    bands = {m: views.band(histories, f"{m}_{column}") for m in models}
     present.plotly_chart(
         st,
-        figures.band_figure(bands),
+        figures.band_figure(bands, y_title=curves[column]),
         key="sweep_band",
         width="stretch",
         config={"staticPlot": running},
     )
-    st.caption(t("sweep.band.caption", n=len(mine)))
+    st.caption(t("sweep.band.caption", n=len(mine), curves=curves[column]))
     open_col, csv_col = layout.columns(2, key="sweep_actions", min_width="16rem")
     if open_col.button(
         t("sweep.open"),

@@ -76,6 +76,17 @@ def test_a_small_sweep_fills_the_heatmap_and_a_cell_shows_its_band():
     upper = np.array(band["GRU ± 1 std"]["y"][: len(mean)])
     np.testing.assert_allclose(upper, mean + std, rtol=1e-12)
     assert std.max() > 0  # the seeds differ: the band has a width
+    # The heatmap's metric, epoch by epoch, instead: the same mean and band, by hand.
+    at.button_group(key="sweep_band_curves").set_value("test_rollout_mse").run()
+    band = traces(chart(at, "sweep_band"))
+    tests = np.array(
+        [[row["gru_test_rollout_mse"] for row in store.history(ws, r.id)] for r in cell]
+    )
+    np.testing.assert_allclose(band["GRU mean of 2"]["y"], tests.mean(axis=0), rtol=1e-12)
+    upper = np.array(band["GRU ± 1 std"]["y"][: len(tests[0])])
+    spread = np.abs(tests[0] - tests[1]) / 2**0.5
+    np.testing.assert_allclose(upper, tests.mean(axis=0) + spread, rtol=1e-12)
+    at.button_group(key="sweep_band_curves").set_value("train_loss").run()
 
     csv = at.get("download_button")[0].proto
     assert csv.label.startswith("Download CSV")
