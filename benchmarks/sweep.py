@@ -174,6 +174,7 @@ ESTIMATED = [
     ("fast", {"hidden": [64]}, 2, 30),
     ("seed", {"hidden": [8, 16], "layers": [1, 2]}, 2, 20),
     ("seed", {"hidden": [128]}, 2, 30),
+    ("window", {"hidden": [16, 32], "batch": [32, 240]}, 2, 20),
 ]
 
 

@@ -162,7 +162,7 @@ def _log_axis(title: str, values: Sequence[float]) -> dict:
 
     Past `MAX_DECADES` the axis is cut at `log_ceiling` (the caller marks what lies above).
     """
-    positive = [v for v in values if v > 0]
+    positive = [v for v in values if v > 0 and math.isfinite(v)]
     span = float(np.log10(max(positive) / min(positive))) if positive else 0.0
     # Every decade labelled up to 8 of them, then every 2nd, 3rd, ...: labels never overlap.
     # Within a decade and a half, plotly would label one decade and tiny digits: name round
@@ -880,13 +880,15 @@ def sweep_heatmap_figure(
 
 
 def sweep_colours(mean: np.ndarray) -> tuple[np.ndarray, tuple[list, list] | None]:
-    """What a sweep heatmap colours its cells by: the means themselves, or, when the positive
-    means span more than a decade (one run that never learned next to good ones), their
-    log10, with the colour bar's ticks (positions, labels) on whole decades. Cells with no
-    positive finite mean stay blank (NaN)."""
+    """What a sweep heatmap colours its cells by: the means themselves, or, when all the
+    finite means are positive and span more than a decade (one run that never learned next
+    to good ones), their log10, with the colour bar's ticks (positions, labels) on whole
+    decades. Cells without a mean stay blank (NaN)."""
     values = np.asarray(mean, dtype=float)
     good = np.isfinite(values) & (values > 0)
-    if not good.any() or values[good].max() <= 10 * values[good].min():
+    if not good.any() or (np.isfinite(values) & ~good).any():  # a mean of 0 has no log
+        return values, None
+    if values[good].max() <= 10 * values[good].min():
         return values, None
     z = np.full(values.shape, np.nan)
     z[good] = np.log10(values[good])

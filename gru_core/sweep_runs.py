@@ -51,6 +51,10 @@ _ALONE_SECONDS_PER_POINT = {
     ("torch", "feedforward"): 2e-5,
 }
 _WIDE = 96
+# Windowed training: per window time step, seconds per batch (a call's overhead) and per
+# window (arithmetic), fitted to the `fast` preset's model in windows of 20 and 60 steps, in
+# batches of 2 to 240 (BENCHMARKS.md section 9b).
+_WINDOWED_SECONDS = (1.5e-5, 1.4e-6)
 # A batched group's time per step, in parameters' worth of work: fixed, and per run on top
 # of its parameters (`fast` preset groups of 3, 6 and 12 runs, hidden 4 to 32, timed here).
 _STEP_COST = 24_000
@@ -238,19 +242,22 @@ class Sweep:
         except ConfigError:
             return 0.0
         pace = 0.0  # seconds per epoch per point, all models
+        train = spec.train
         for m in spec.models:
-            recurrent = kind(m.kind).core is not None
-            # One layer on the numpy kernels (an LSTM trains on torch, about as fast).
-            if spec.train.step_kernel == "numpy" and m.num_layers == 1:
-                pace += _ALONE_SECONDS_PER_POINT[
-                    "numpy", "recurrent" if recurrent else "feedforward"
-                ]
-            elif not recurrent:
-                pace += _ALONE_SECONDS_PER_POINT["torch", "feedforward"]
+            if kind(m.kind).core is None:  # feed-forward: no width or depth of its own here
+                on = "numpy" if train.step_kernel == "numpy" else "torch"
+                pace += _ALONE_SECONDS_PER_POINT[on, "feedforward"]
+                continue
+            width = max(1.0, m.hidden_size / _WIDE) ** 2
+            if train.mode == "windowed":  # every point in about seq_len windows, batch by batch
+                step, point = _WINDOWED_SECONDS
+                pace += train.seq_len * (step / train.batch_size + point) * m.num_layers * width
+            elif train.step_kernel == "numpy" and m.num_layers == 1:  # (LSTMs: torch, as fast)
+                pace += _ALONE_SECONDS_PER_POINT["numpy", "recurrent"] * width
             else:
                 one = m.num_layers == 1
                 layers = _ALONE_SECONDS_PER_POINT["torch", "recurrent" if one else "layer"]
-                pace += layers * m.num_layers * max(1.0, m.hidden_size / _WIDE) ** 2
+                pace += layers * m.num_layers * width
         return pace * spec.train.epochs * self.data.n_train
 
     def estimate_seconds(self, workers: int = 1) -> float:

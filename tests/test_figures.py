@@ -119,6 +119,7 @@ def test_a_log_axis_spanning_little_names_round_values():
     assert ticks([0.12, 0.35]) == ["0.2", "0.3"]  # fewer than three: every digit
     assert ticks([0.12, 0.18]) == []  # no round value inside: plotly's own ticks
     assert ticks([1e-3, 1.0]) == []  # three decades: labelled decade by decade (dtick)
+    assert ticks([0.03, 0.3, float("inf"), 0.0]) == ["0.05", "0.1", "0.2"]  # (a diverged run)
 
 
 def test_gate_heatmaps_label_at_most_six_units_on_round_steps():

@@ -246,6 +246,19 @@ def test_an_estimate_counts_what_a_model_trains_on():
     narrow, broad = ({"runs": [run]} for run in wide.runs)
     assert deep.item_seconds(two) == pytest.approx(wide.item_seconds(narrow))
     assert wide.item_seconds(broad) > 4 * wide.item_seconds(narrow)
+    # One layer alone (an LSTM: no batched kernel) pays for its width too: a hidden-512
+    # LSTM measured 23x a hidden-16 one here.
+    lstm = dataclasses.replace(plan.model, models=("lstm",))
+    lstms = Sweep(plan.data, lstm, plan.train, {"hidden": [16, 512]}, 1)
+    small, large = ({"runs": [run]} for run in lstms.runs)
+    assert lstms.item_seconds(large) > 20 * lstms.item_seconds(small)
+    # Windows: each point in about seq_len of them, and small batches pay per call (batches
+    # of 2 measured 15x batches of 240 here).
+    windowed = dataclasses.replace(plan.train, mode="windowed", eval_state="warm")
+    batches = Sweep(plan.data, lstm, windowed, {"batch": [2, 240]}, 1)
+    few, many = ({"runs": [run]} for run in batches.runs)
+    assert batches.item_seconds(few) > 4 * batches.item_seconds(many)
+    assert batches.item_seconds(many) > lstms.item_seconds(small)
 
 
 def test_too_long_a_sweep_is_refused_with_the_reason():

@@ -150,6 +150,8 @@ def test_means_over_more_than_a_decade_are_coloured_by_their_log():
     np.testing.assert_allclose(z[0], [np.log10(0.5), -2.0])
     assert z[1][0] == pytest.approx(np.log10(0.02)) and np.isnan(z[1][1])
     assert ticks == ([-2.0, -1.0, 0.0], ["0.01", "0.1", "1"])  # whole decades, -2 to 0
+    with_zero = np.array([[0.0, 0.5, 0.001]])  # a mean of 0 (an accuracy) has no log
+    assert figures.sweep_colours(with_zero)[1] is None
     within = np.array([[0.5, 0.06]])  # less than a decade apart: the means themselves
     z, ticks = figures.sweep_colours(within)
     assert ticks is None and np.array_equal(z, within)
