@@ -190,11 +190,8 @@ def results(sweep_id: str, was_live: bool) -> None:
         selection_mode=("points",),
     )
     cells = views.cells(plan)
-    # The box's options are the cells' labels, not their indices: Streamlit keeps a choice
-    # as its label, so another sweep's cell of the same label stays chosen, and a label
-    # this sweep lacks falls back to its first cell, never to another cell's index.
-    labels = [views.cell_label(plan, c) for c in cells]
-    if st.session_state.get("sweep_cell") not in labels:
+    labels = views.cell_labels(plan)
+    if st.session_state.get("sweep_cell") not in labels:  # not in this sweep: its first
         st.session_state["sweep_cell"] = labels[0]
     sweeps.pick_clicked_cell(views.clicked_cell(plan, event.selection.points), labels)
     st.caption(t("sweep.heatmap.caption", metric=metric.label))
@@ -206,9 +203,7 @@ def results(sweep_id: str, was_live: bool) -> None:
     )
     mine = [r for r in views.cell_runs(runs, cells[cell]) if r.status == "finished"]
     histories = [store.history(ws, r.run_id) for r in mine]
-    # The band's curves: the training loss, or the heatmap's own metric epoch by epoch (its
-    # spread over seeds is the one the heatmap's standard deviation reports).
-    curves = {"train_loss": t("metric.train_loss.short"), metric.name: metric.label}
+    curves = views.band_curves(metric)
     column = st.segmented_control(
         t("sweep.band.curves"),
         list(curves),

@@ -115,6 +115,7 @@ def test_values_are_read_as_their_setting_s_type():
     assert views.values_text([0.001, 16]) == "0.001, 16"
     plan = _plan({"hidden": [4, 8], "lr": [0.01]})
     assert views.cell_label(plan, plan.runs[1]["settings"]) == "hidden=8, lr=0.01"
+    assert views.cell_labels(plan) == ["hidden=4, lr=0.01", "hidden=8, lr=0.01"]
     assert np.array_equal([c["hidden"] for c in views.cells(plan)], [4, 8])
 
 

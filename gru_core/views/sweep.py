@@ -22,6 +22,7 @@ from gru_core import sweep
 from gru_core.i18n import t
 from gru_core.store import Run, Store
 from gru_core.sweep_runs import Sweep, sweepable, value_type
+from gru_core.tasks import Metric
 from gru_core.views.status import format_duration
 
 DONE = ("finished", "diverged", "failed")  # a run with one of these statuses is not run again
@@ -161,6 +162,18 @@ def heatmap(plan: Sweep, runs: Sequence[SweepRun], model: str, metric: str) -> H
 def cell_label(plan: Sweep, settings: Mapping) -> str:
     """'hidden=8, lr=0.01': a cell of the grid in words."""
     return ", ".join(f"{name}={sweep.show_value(settings[name])}" for name in plan.grid)
+
+
+def cell_labels(plan: Sweep) -> list[str]:
+    """`cell_label` of every cell, in `cells`' order: the Cell box's options (Streamlit keeps
+    a choice as its label, so a cell of the same label stays chosen across sweeps)."""
+    return [cell_label(plan, c) for c in cells(plan)]
+
+
+def band_curves(metric: Metric) -> dict[str, str]:
+    """What the band can draw, history column suffix -> its name: the training loss, or the
+    heatmap's own `metric` epoch by epoch (whose spread over seeds the heatmap reports)."""
+    return {"train_loss": t("metric.train_loss.short"), metric.name: metric.label}
 
 
 def cells(plan: Sweep) -> list[dict]:
